@@ -1,0 +1,45 @@
+# refbot — the two commands: `make demo` and `make test`.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+DEMO_CATALOG := refbot/data/demo_catalog.xml
+
+.PHONY: demo test install lint typecheck unit index bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	touch $@
+
+install: $(STAMP)
+
+## make demo: install, build the demo catalog index if missing, serve with the local sandbox
+demo: install
+	@test -f indexes/catalog/CURRENT || $(BIN)/refbot index build $(DEMO_CATALOG)
+	$(BIN)/refbot serve --sandbox
+
+## make test: install what the tests need, then lint, type-check and run the tests
+test: install lint typecheck unit
+
+lint: install
+	$(BIN)/ruff check refbot connectors tests bench
+
+typecheck: install
+	$(BIN)/mypy
+
+unit: install
+	$(BIN)/pytest -q
+
+index: install
+	$(BIN)/refbot index build $(DEMO_CATALOG)
+
+bench: install
+	$(BIN)/python bench/question_to_draft.py
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Connectors: one module per outside system, each speaking refbot's types."""

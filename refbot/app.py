@@ -1,0 +1,175 @@
+"""Wiring: the one place that reads settings and builds the store, sources, channel and worker.
+
+``create_app(settings)`` hands every part down; a test swaps any of them by passing its own
+(a channel pointed at a stand-in, a source that fails) instead of patching.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass, replace
+
+import aiohttp
+from aiohttp import web
+
+from refbot.config import Secret, Secrets, Settings
+from refbot.desk import Desk
+from refbot.pipeline.language import LanguageDetector
+from refbot.ports import Channel, Source
+from refbot.store import Store
+from refbot.web.errors import error_response
+from refbot.web.webhook import WebhookHandler
+from refbot.worker import Worker
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Services:
+    """What a running refbot is made of, for routes and tests to reach."""
+
+    settings: Settings
+    store: Store
+    channel: Channel
+    sources: Sequence[Source]
+    desk: Desk
+    worker: Worker
+    session: aiohttp.ClientSession
+
+
+SERVICES = web.AppKey("services", Services)
+SETTINGS = web.AppKey("settings", Settings)
+
+
+def create_app(
+    settings: Settings,
+    *,
+    channel: Channel | None = None,
+    sources: Sequence[Source] | None = None,
+    run_worker: bool = True,
+) -> web.Application:
+    """Build the web application; its startup opens the store and starts the worker."""
+    if settings.sandbox.enabled:
+        settings = _with_sandbox(settings)
+    app = web.Application(middlewares=[_errors])
+    app[SETTINGS] = settings
+
+    async def lifecycle(app: web.Application) -> AsyncIterator[None]:
+        services = await _start(settings, channel, sources, run_worker)
+        app[SERVICES] = services
+        yield
+        await services.worker.stop()
+        await services.store.close()
+        await services.session.close()
+
+    app.cleanup_ctx.append(lifecycle)
+    webhook = _LazyWebhook(app)
+    app.router.add_get("/webhook", webhook.verify)
+    app.router.add_post("/webhook", webhook.receive)
+    app.router.add_get("/healthz", _health)
+    if settings.sandbox.enabled:
+        from refbot.sandbox.mount import mount_sandbox
+
+        mount_sandbox(app, settings)
+    return app
+
+
+async def _start(
+    settings: Settings, channel: Channel | None, sources: Sequence[Source] | None, run_worker: bool
+) -> Services:
+    store = await Store.open(settings.path(settings.store.path))
+    session = aiohttp.ClientSession()
+    if channel is None:
+        from connectors.whatsapp import WhatsAppChannel
+
+        s = settings.secrets
+        channel = WhatsAppChannel(settings.whatsapp, s.whatsapp_token, s.whatsapp_app_secret, session)
+    if sources is None:
+        sources = default_sources(settings)
+    desk = Desk(store, sources, settings, detect=LanguageDetector())
+    worker = Worker(store, desk, channel, settings)
+    if run_worker:
+        await worker.start()
+    return Services(settings, store, channel, sources, desk, worker, session)
+
+
+def default_sources(settings: Settings) -> list[Source]:
+    """The catalog, and Crossref when enabled."""
+    from connectors.crossref import CrossrefSource
+
+    from refbot.catalog.search import CatalogIndex, CatalogSource
+
+    found: list[Source] = [
+        CatalogSource(CatalogIndex(settings.path(settings.catalog.index_dir)), timeout=settings.catalog.timeout)
+    ]
+    if settings.crossref.enabled:
+        found.append(CrossrefSource(settings.crossref))
+    return found
+
+
+class _LazyWebhook:
+    """Routes added before startup that reach the handler built at startup."""
+
+    def __init__(self, app: web.Application) -> None:
+        self._app = app
+        self._handler: WebhookHandler | None = None
+
+    def _get(self) -> WebhookHandler:
+        if self._handler is None:
+            services = self._app[SERVICES]
+            self._handler = WebhookHandler(
+                services.store,
+                services.channel,
+                services.settings.secrets.whatsapp_verify_token.get(),
+                on_inbound=services.worker.inbox_ready.set,
+            )
+        return self._handler
+
+    async def verify(self, request: web.Request) -> web.StreamResponse:
+        return await self._get().verify(request)
+
+    async def receive(self, request: web.Request) -> web.StreamResponse:
+        return await self._get().receive(request)
+
+
+async def _health(request: web.Request) -> web.Response:
+    services = request.app[SERVICES]
+    inbox = await services.store.inbox_counts()
+    return web.json_response({"status": "ok", "inbox": inbox, "sources": [s.name for s in services.sources]})
+
+
+@web.middleware
+async def _errors(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except web.HTTPException as e:
+        if e.status < 400 or not request.path.startswith(("/webhook", "/healthz")):
+            raise
+        return error_response(e.status, e.reason.lower().replace(" ", "_"), e.reason)
+    except Exception:
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return error_response(500, "internal_error", "refbot hit an unexpected error; it has been logged")
+
+
+def _with_sandbox(settings: Settings) -> Settings:
+    """Point the channel and Crossref at the in-process stand-ins mounted under /sandbox."""
+    # The sandbox signs and checks with secrets only it and the service share; when the
+    # environment gives none, a fresh one per run is as good as any.
+    s = settings.secrets
+    filled = Secrets(
+        whatsapp_token=s.whatsapp_token or Secret(secrets.token_hex(16)),
+        whatsapp_app_secret=s.whatsapp_app_secret or Secret(secrets.token_hex(16)),
+        whatsapp_verify_token=s.whatsapp_verify_token or Secret(secrets.token_hex(8)),
+    )
+    base = settings.public_url
+    return replace(
+        settings,
+        secrets=filled,
+        whatsapp=replace(settings.whatsapp, graph_api_base=f"{base}/sandbox/graph",
+                         phone_number_id=settings.whatsapp.phone_number_id or "100000000000001"),
+        crossref=replace(settings.crossref, base_url=f"{base}/sandbox/crossref"),
+    )

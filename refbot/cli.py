@@ -1,0 +1,109 @@
+"""refbot's command line: serve the desk, manage the catalog index, check the configuration."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+
+from refbot.config import Settings, describe, load_settings
+from refbot.errors import ConfigError
+
+Handler = Callable[[argparse.Namespace, Settings], int]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full command tree; every command takes ``--config``."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--config",
+        metavar="PATH",
+        default=None,
+        help="configuration file (default: $REFBOT_CONFIG, else ./config.yaml)",
+    )
+    common.add_argument("-v", "--verbose", action="store_true", help="log debugging detail")
+    parser = argparse.ArgumentParser(
+        prog="refbot",
+        description="refbot: a virtual reference desk for libraries on WhatsApp.",
+        parents=[common],
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    serve = commands.add_parser("serve", parents=[common], help="run the web service and the worker")
+    serve.add_argument("--port", type=int, default=None, help="port to listen on (default: server.port)")
+    serve.add_argument("--host", default=None, help="address to listen on (default: server.host)")
+    serve.add_argument("--sandbox", action="store_true", default=None,
+                       help="also serve the local WhatsApp and Crossref stand-ins and the chat page")
+    serve.set_defaults(handler=_serve)
+
+    config = commands.add_parser("config", parents=[common], help="check the configuration and list every setting")
+    config.set_defaults(handler=_config)
+
+    from refbot.catalog.cli import add_index_commands
+
+    add_index_commands(commands, common)
+    _add_optional_commands(commands, common)
+    return parser
+
+
+def _add_optional_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser],
+                           common: argparse.ArgumentParser) -> None:
+    try:
+        from refbot.evaluation.cli import add_eval_command
+    except ImportError:
+        return
+    add_eval_command(commands, common)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; the exit status says whether it succeeded."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        settings = load_settings(_config_path(args.config))
+    except ConfigError as e:
+        print(f"refbot: {e}", file=sys.stderr)
+        return 2
+    handler: Handler = args.handler
+    return handler(args, settings)
+
+
+def _config_path(given: str | None) -> str | None:
+    path = given or os.environ.get("REFBOT_CONFIG")
+    if path:
+        return path
+    return "config.yaml" if os.path.exists("config.yaml") else None
+
+
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    from aiohttp import web
+
+    from refbot.app import create_app
+
+    server = replace(settings.server, port=args.port or settings.server.port, host=args.host or settings.server.host)
+    settings = replace(settings, server=server)
+    if args.sandbox:
+        settings = replace(settings, sandbox=replace(settings.sandbox, enabled=True))
+    if settings.sandbox.enabled:
+        print(f"refbot sandbox: open {settings.public_url}/sandbox/ to chat as a patron and a librarian", flush=True)
+    web.run_app(create_app(settings), host=server.host, port=server.port, print=None)
+    return 0
+
+
+def _config(args: argparse.Namespace, settings: Settings) -> int:
+    print("configuration is valid\n")
+    for key, default, meaning in describe():
+        print(f"{key:34} {default:28} {meaning}")
+    print("\nsecrets (environment only): REFBOT_WHATSAPP_TOKEN, REFBOT_WHATSAPP_APP_SECRET, REFBOT_WHATSAPP_VERIFY_TOKEN")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

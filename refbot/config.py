@@ -1,0 +1,256 @@
+"""Settings: every key declared once, with its default and meaning.
+
+``config.yaml`` holds everything but secrets. Unknown keys and wrong types stop start-up with
+a message naming the key. Secrets come only from the environment (``REFBOT_…``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from refbot.errors import ConfigError
+
+
+def setting(default: Any, meaning: str) -> Any:
+    """Declare one setting with its default and what it means."""
+    if isinstance(default, list | dict):
+        return field(default_factory=lambda: default.copy(), metadata={"help": meaning})
+    return field(default=default, metadata={"help": meaning})
+
+
+class Secret:
+    """A secret value that never shows itself in ``repr`` or logs."""
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def get(self) -> str:
+        """The secret itself."""
+        return self._value
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+    def __repr__(self) -> str:
+        return "Secret('**********')" if self._value else "Secret('')"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    host: str = setting("127.0.0.1", "address the web service listens on")
+    port: int = setting(8080, "port the web service listens on")
+    public_url: str = setting("", "URL patrons' and librarians' links start with; empty: http://host:port")
+
+
+@dataclass(frozen=True)
+class StoreSettings:
+    path: str = setting("var/refbot.sqlite3", "SQLite database file (created on first start)")
+
+
+@dataclass(frozen=True)
+class CatalogSettings:
+    index_dir: str = setting("indexes/catalog", "where catalog index generations live")
+    demo_records: str = setting("", "MARC/MARCXML/CSV file `make demo` builds when no index exists; empty: the bundled demo catalog")
+    timeout: float = setting(3.0, "seconds a catalog search may take")
+    keep_generations: int = setting(3, "how many built index generations to keep on disk")
+    max_reject_ratio: float = setting(0.5, "a build fails when more than this share of records is rejected")
+
+
+@dataclass(frozen=True)
+class CrossrefSettings:
+    enabled: bool = setting(True, "search Crossref for journal articles")
+    base_url: str = setting("https://api.crossref.org", "Crossref REST API base URL (a local stand-in for the demo)")
+    mailto: str = setting("", "contact e-mail sent to Crossref so requests use its polite pool")
+    timeout: float = setting(6.0, "seconds a Crossref search may take, retries included")
+    rows: int = setting(20, "how many works to ask Crossref for per question")
+
+
+@dataclass(frozen=True)
+class WhatsAppSettings:
+    graph_api_base: str = setting("https://graph.facebook.com", "WhatsApp Cloud API (Graph API) base URL")
+    api_version: str = setting("v21.0", "Graph API version in request paths")
+    phone_number_id: str = setting("", "the library's WhatsApp phone number id")
+    send_timeout: float = setting(10.0, "seconds one send may take")
+    max_attempts: int = setting(5, "how many times a message is tried before it is marked failed")
+
+
+@dataclass(frozen=True)
+class Librarian:
+    name: str = setting("", "the librarian's name, shown to colleagues")
+    phone: str = setting("", "the librarian's WhatsApp number, digits only with country code")
+
+
+@dataclass(frozen=True)
+class LanguageSettings:
+    default: str = setting("id", "language patrons are answered in when theirs is unclear: id or en")
+
+
+@dataclass(frozen=True)
+class SearchSettings:
+    deadline: float = setting(8.0, "seconds all sources together may take for one question")
+    per_source: int = setting(20, "how many candidates each source is asked for")
+    draft_size: int = setting(8, "how many items a draft proposes")
+
+
+@dataclass(frozen=True)
+class MatchSettings:
+    source_weight: float = setting(0.5, "weight of the sources' own (fused) relevance")
+    title_weight: float = setting(0.35, "weight of fuzzy similarity between the need and the title/subjects")
+    year_weight: float = setting(0.1, "weight of agreement with the wanted years")
+    kind_weight: float = setting(0.1, "weight of agreement with the wanted material kinds")
+    available_weight: float = setting(0.05, "weight of a copy being on the shelf")
+    rrf_k: int = setting(60, "k of reciprocal-rank fusion across sources")
+    duplicate_threshold: float = setting(92.0, "title similarity (0-100) above which two items with matching authors are one work")
+
+
+@dataclass(frozen=True)
+class SandboxSettings:
+    enabled: bool = setting(False, "serve the local WhatsApp and Crossref stand-ins and the chat page at /sandbox")
+    patron_phone: str = setting("6281200000001", "the patron number the sandbox chat page writes as")
+
+
+@dataclass(frozen=True)
+class WorkerSettings:
+    poll_interval: float = setting(0.2, "seconds the worker waits when there is nothing to do")
+    concurrency: int = setting(4, "how many questions the worker handles at once")
+    max_attempts: int = setting(5, "how many times a message is retried after a crash before it is set aside")
+
+
+@dataclass(frozen=True)
+class Secrets:
+    """Values only ever read from the environment."""
+
+    whatsapp_token: Secret = field(default_factory=lambda: Secret(""))
+    whatsapp_app_secret: Secret = field(default_factory=lambda: Secret(""))
+    whatsapp_verify_token: Secret = field(default_factory=lambda: Secret(""))
+
+
+SECRET_ENV = {
+    "whatsapp_token": "REFBOT_WHATSAPP_TOKEN",
+    "whatsapp_app_secret": "REFBOT_WHATSAPP_APP_SECRET",
+    "whatsapp_verify_token": "REFBOT_WHATSAPP_VERIFY_TOKEN",
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    server: ServerSettings = field(default_factory=ServerSettings, metadata={"help": "the web service"})
+    store: StoreSettings = field(default_factory=StoreSettings, metadata={"help": "where refbot keeps its state"})
+    catalog: CatalogSettings = field(default_factory=CatalogSettings, metadata={"help": "the library's own catalog index"})
+    crossref: CrossrefSettings = field(default_factory=CrossrefSettings, metadata={"help": "Crossref, for journal articles"})
+    whatsapp: WhatsAppSettings = field(default_factory=WhatsAppSettings, metadata={"help": "the WhatsApp Cloud API channel"})
+    librarians: tuple[Librarian, ...] = field(default=(), metadata={"help": "librarians who receive drafts: a list of {name, phone}"})
+    language: LanguageSettings = field(default_factory=LanguageSettings, metadata={"help": "patron-facing language"})
+    search: SearchSettings = field(default_factory=SearchSettings, metadata={"help": "how a question is searched"})
+    match: MatchSettings = field(default_factory=MatchSettings, metadata={"help": "ranking weights and thresholds"})
+    sandbox: SandboxSettings = field(default_factory=SandboxSettings, metadata={"help": "the built-in local stand-ins"})
+    worker: WorkerSettings = field(default_factory=WorkerSettings, metadata={"help": "the background worker"})
+    secrets: Secrets = field(default_factory=Secrets, metadata={"help": "from the environment only"})
+    base_dir: str = field(default=".", metadata={"help": "folder relative paths are resolved against (the config file's folder)"})
+
+    def path(self, value: str) -> Path:
+        """Resolve a configured path against the config file's folder."""
+        p = Path(value)
+        return p if p.is_absolute() else Path(self.base_dir) / p
+
+    @property
+    def public_url(self) -> str:
+        """The URL the service is reached at."""
+        return self.server.public_url.rstrip("/") or f"http://{self.server.host}:{self.server.port}"
+
+
+def load_settings(path: str | Path | None = None, env: typing.Mapping[str, str] | None = None) -> Settings:
+    """Read settings from a YAML file (optional) and secrets from the environment.
+
+    Raises:
+        ConfigError: the file cannot be read, or a key is unknown or of the wrong type.
+    """
+    env = os.environ if env is None else env
+    data: dict[str, Any] = {}
+    base_dir = "."
+    if path is not None:
+        p = Path(path)
+        try:
+            loaded = yaml.safe_load(p.read_text(encoding="utf-8"))
+        except OSError as e:
+            raise ConfigError(str(p), f"cannot read the file: {e.strerror}") from e
+        except yaml.YAMLError as e:
+            raise ConfigError(str(p), f"not valid YAML: {e}") from e
+        if loaded is not None and not isinstance(loaded, dict):
+            raise ConfigError(str(p), "the file must hold a mapping of keys")
+        data = loaded or {}
+        base_dir = str(p.resolve().parent)
+    for key in ("secrets", "base_dir"):
+        if key in data:
+            raise ConfigError(key, "cannot be set in the file; secrets come from REFBOT_… environment variables")
+    settings = _build(Settings, data, "")
+    secrets = Secrets(**{name: Secret(env.get(var, "")) for name, var in SECRET_ENV.items()})
+    return dataclasses.replace(settings, secrets=secrets, base_dir=base_dir)
+
+
+def _build(cls: type, data: Any, prefix: str) -> Any:
+    if not isinstance(data, dict):
+        raise ConfigError(prefix.rstrip(".") or "(top)", f"expected a mapping, got {type(data).__name__}")
+    hints = typing.get_type_hints(cls)
+    known = {f.name for f in dataclasses.fields(cls)}
+    for key in data:
+        if key not in known:
+            raise ConfigError(f"{prefix}{key}", f"unknown key; known keys here: {', '.join(sorted(known))}")
+    values = {key: _convert(hints[key], value, f"{prefix}{key}") for key, value in data.items()}
+    return cls(**values)
+
+
+def _convert(hint: Any, value: Any, key: str) -> Any:
+    if dataclasses.is_dataclass(hint):
+        return _build(typing.cast(type, hint), value if value is not None else {}, key + ".")
+    origin = typing.get_origin(hint)
+    if origin is tuple:
+        item = typing.get_args(hint)[0]
+        if not isinstance(value, list):
+            raise ConfigError(key, f"expected a list, got {type(value).__name__}")
+        return tuple(_convert(item, v, f"{key}[{i}]") for i, v in enumerate(value))
+    if origin in (typing.Union, types.UnionType):
+        raise ConfigError(key, "unsupported setting type")
+    if hint is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if hint is str and isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)  # phone numbers written without quotes
+    if not isinstance(value, hint) or (hint is int and isinstance(value, bool)):
+        raise ConfigError(key, f"expected {hint.__name__}, got {type(value).__name__} {value!r}")
+    return value
+
+
+def describe(cls: type = Settings, prefix: str = "") -> list[tuple[str, str, str]]:
+    """Every setting as (key, default, meaning), for docs and ``refbot config``."""
+    rows: list[tuple[str, str, str]] = []
+    hints = typing.get_type_hints(cls)
+    for f in dataclasses.fields(cls):
+        if f.name in ("secrets", "base_dir"):
+            continue
+        hint = hints[f.name]
+        key = f"{prefix}{f.name}"
+        if dataclasses.is_dataclass(hint):
+            rows.extend(describe(typing.cast(type, hint), key + "."))
+            continue
+        if typing.get_origin(hint) is tuple:
+            item = typing.get_args(hint)[0]
+            rows.append((key, "[]", f.metadata.get("help", "")))
+            if dataclasses.is_dataclass(item):
+                rows.extend(describe(typing.cast(type, item), key + "[]."))
+            continue
+        rows.append((key, repr(f.default), f.metadata.get("help", "")))
+    return rows

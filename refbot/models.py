@@ -1,0 +1,216 @@
+"""refbot's domain types: what a patron needs, what sources offer, what a librarian approves.
+
+Every type here is a frozen dataclass. Pipeline stages take and return these values and never
+mutate them, so a stage can be tested with plain constructors and no I/O.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+
+class Kind(enum.StrEnum):
+    """What sort of thing a candidate is."""
+
+    BOOK = "book"
+    ARTICLE = "article"
+    THESIS = "thesis"
+    CHAPTER = "chapter"
+    PROCEEDINGS = "proceedings"
+    JOURNAL = "journal"
+    EBOOK = "ebook"
+    OTHER = "other"
+
+
+@dataclass(frozen=True)
+class Term:
+    """One content word (or stem) of a need, with how much it carries the need."""
+
+    text: str
+    weight: float = 1.0
+
+
+@dataclass(frozen=True)
+class InformationNeed:
+    """A patron's question as refbot understood it.
+
+    Attributes:
+        raw: the patron's words, untouched.
+        language: "id", "en" or "mixed" — the language the patron wrote in.
+        terms: content terms, courtesy and request phrasing removed, heaviest first.
+        phrases: multi-word expressions to keep together ("literasi informasi").
+        year_from: earliest publication year wanted, if the patron said so.
+        year_to: latest publication year wanted, if the patron said so.
+        kinds: material kinds the patron asked for; empty means any.
+        languages: languages the patron wants the material in; empty means any.
+        open_access: the patron asked for freely available material.
+    """
+
+    raw: str
+    language: str = "id"
+    terms: tuple[Term, ...] = ()
+    phrases: tuple[str, ...] = ()
+    year_from: int | None = None
+    year_to: int | None = None
+    kinds: frozenset[Kind] = frozenset()
+    languages: frozenset[str] = frozenset()
+    open_access: bool = False
+
+    @property
+    def query_text(self) -> str:
+        """The content terms joined, for sources that take free text."""
+        return " ".join(t.text for t in self.terms)
+
+
+@dataclass(frozen=True)
+class Holding:
+    """One copy of a catalog record on the library's shelves."""
+
+    location: str = ""
+    call_number: str = ""
+    barcode: str = ""
+    available: bool = True
+    status: str = ""
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One thing a source offers for a need: a book, an article, a thesis, a journal."""
+
+    source: str
+    source_id: str
+    kind: Kind
+    title: str
+    authors: tuple[str, ...] = ()
+    year: int | None = None
+    container: str = ""
+    publisher: str = ""
+    isbn: tuple[str, ...] = ()
+    issn: tuple[str, ...] = ()
+    doi: str = ""
+    call_number: str = ""
+    holdings: tuple[Holding, ...] = ()
+    url: str = ""
+    abstract: str = ""
+    subjects: tuple[str, ...] = ()
+    language: str = ""
+    retracted: bool = False
+    open_access: bool = False
+    citations: int | None = None
+    source_score: float = 0.0
+    source_rank: int = 0
+
+    @property
+    def copies(self) -> int:
+        """How many copies the library holds."""
+        return len(self.holdings)
+
+    @property
+    def available(self) -> int:
+        """How many copies are on the shelf now."""
+        return sum(1 for h in self.holdings if h.available)
+
+    @property
+    def doi_url(self) -> str:
+        """The DOI as a resolvable link, or empty."""
+        return f"https://doi.org/{self.doi}" if self.doi else ""
+
+
+@dataclass(frozen=True)
+class Score:
+    """A ranking score that keeps its named parts, so a librarian can see why."""
+
+    total: float
+    parts: tuple[tuple[str, float], ...] = ()
+
+    def part(self, name: str) -> float:
+        """The value of one named part, 0.0 when absent."""
+        return dict(self.parts).get(name, 0.0)
+
+
+@dataclass(frozen=True)
+class Ranked:
+    """A candidate with its score, in the order a draft presents them."""
+
+    candidate: Candidate
+    score: Score
+
+
+class DraftStatus(enum.StrEnum):
+    """Where a draft is in its life: pending → approved → sent, or rejected, or expired."""
+
+    PENDING = "pending"
+    APPROVED = "approved"
+    SENT = "sent"
+    REJECTED = "rejected"
+    EXPIRED = "expired"
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A recommendation list waiting for, or past, a librarian's decision."""
+
+    id: int
+    request_id: int
+    items: tuple[Ranked, ...]
+    status: DraftStatus = DraftStatus.PENDING
+    version: int = 1
+    note: str = ""
+    source_notes: tuple[str, ...] = ()
+    language: str = "id"
+    patron: str = ""
+    question: str = ""
+
+
+@dataclass(frozen=True)
+class Button:
+    """A reply button: an id refbot reads back, and a title a person reads."""
+
+    id: str
+    title: str
+
+
+@dataclass(frozen=True)
+class OutgoingMessage:
+    """A message refbot sends through a channel."""
+
+    to: str
+    text: str
+    buttons: tuple[Button, ...] = ()
+
+
+@dataclass(frozen=True)
+class InboundMessage:
+    """A message a person sent to the library's number."""
+
+    wamid: str
+    sender: str
+    type: str
+    timestamp: int = 0
+    text: str = ""
+    button_id: str = ""
+    sender_name: str = ""
+    context_id: str = ""
+
+
+@dataclass(frozen=True)
+class StatusUpdate:
+    """What the channel says happened to a message refbot sent."""
+
+    wamid: str
+    status: str
+    recipient: str = ""
+    timestamp: int = 0
+    errors: tuple[str, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class IgnoredUpdate:
+    """A webhook entry refbot does not act on, kept so it can be logged."""
+
+    kind: str
+    detail: str = ""
+
+
+Update = InboundMessage | StatusUpdate | IgnoredUpdate

@@ -1,0 +1,1 @@
+"""The question pipeline: parse → search → rank → draft."""

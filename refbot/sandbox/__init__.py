@@ -1,0 +1,1 @@
+"""Local stand-ins that speak outside services' real wire formats, for the demo and the tests."""

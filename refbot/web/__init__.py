@@ -1,0 +1,1 @@
+"""refbot's HTTP side: the WhatsApp webhook, health, and (later) the librarian console."""
