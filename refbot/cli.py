@@ -45,17 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     from refbot.catalog.cli import add_index_commands
 
     add_index_commands(commands, common)
-    _add_optional_commands(commands, common)
     return parser
-
-
-def _add_optional_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser],
-                           common: argparse.ArgumentParser) -> None:
-    try:
-        from refbot.evaluation.cli import add_eval_command
-    except ImportError:
-        return
-    add_eval_command(commands, common)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

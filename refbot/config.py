@@ -64,7 +64,6 @@ class StoreSettings:
 @dataclass(frozen=True)
 class CatalogSettings:
     index_dir: str = setting("indexes/catalog", "where catalog index generations live")
-    demo_records: str = setting("", "MARC/MARCXML/CSV file `make demo` builds when no index exists; empty: the bundled demo catalog")
     timeout: float = setting(3.0, "seconds a catalog search may take")
     keep_generations: int = setting(3, "how many built index generations to keep on disk")
     max_reject_ratio: float = setting(0.5, "a build fails when more than this share of records is rejected")

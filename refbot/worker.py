@@ -33,6 +33,7 @@ class Worker:
         self.outbox_ready = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._running: set[asyncio.Task[None]] = set()
+        self._senders: dict[str, _Turn] = {}
 
     async def start(self) -> None:
         """Put back rows a previous process left half-done, then start both loops."""
@@ -62,6 +63,20 @@ class Worker:
                 await _wait(self.inbox_ready, self.settings.worker.poll_interval)
 
     async def _handle(self, row: InboxRow) -> None:
+        # One person's messages are handled in the order they were sent ("#12 hapus 1" and
+        # then "#12 catatan …" must not race); different people's run side by side.
+        sender = row.message.sender
+        turn = self._senders.setdefault(sender, _Turn())
+        turn.waiting += 1
+        try:
+            async with turn.lock:
+                await self._handle_in_turn(row)
+        finally:
+            turn.waiting -= 1
+            if not turn.waiting:
+                del self._senders[sender]
+
+    async def _handle_in_turn(self, row: InboxRow) -> None:
         try:
             await self.desk.handle(row)
         except asyncio.CancelledError:
@@ -94,6 +109,14 @@ class Worker:
             log.error("send %s refused before sending: %s", row.idem_key, e)
             return
         await self.store.mark_sent(row, wamid)
+
+
+class _Turn:
+    """One sender's queue: a lock, and how many of their messages want it."""
+
+    def __init__(self) -> None:
+        self.lock = asyncio.Lock()
+        self.waiting = 0
 
 
 def backoff(attempt: int, base: float = 1.0, cap: float = 300.0) -> float:

@@ -91,14 +91,23 @@ def _dedupe(fused: list[tuple[Candidate, float]], threshold: float) -> list[tupl
 
 
 def same_work(a: Candidate, b: Candidate, threshold: float = 92.0) -> bool:
-    """Whether two candidates describe one work: same DOI, a shared ISBN, or title and authors alike."""
+    """Whether two candidates describe one work: same DOI, a shared ISBN, or title and authors alike.
+
+    Two records one source keeps apart (two editions in the catalog) stay apart unless they
+    share a DOI or ISBN.
+    """
     if a.doi and b.doi:
         return a.doi.lower() == b.doi.lower()
     if set(a.isbn) & set(b.isbn):
         return True
+    if a.source == b.source and a.source_id != b.source_id:
+        return False
     if fuzz.ratio(_fold(a.title), _fold(b.title)) < threshold:
         return False
-    return _surnames(a) == _surnames(b) or not (a.authors and b.authors) or bool(_surnames(a) & _surnames(b))
+    if a.authors and b.authors:
+        return bool(_surnames(a) & _surnames(b))
+    # Without authors to compare, only the same title in the same year will do.
+    return _fold(a.title) == _fold(b.title) and (a.year == b.year or not (a.year and b.year))
 
 
 def merge(keep: Candidate, other: Candidate) -> Candidate:

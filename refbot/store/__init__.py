@@ -88,7 +88,11 @@ class Store:
         for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", "busy_timeout=5000"):
             await db.execute(f"PRAGMA {pragma}")
         store = cls(db, clock)
-        await store._migrate()
+        try:
+            await store._migrate()
+        except BaseException:
+            await db.close()  # an open aiosqlite thread would keep the process alive
+            raise
         return store
 
     async def close(self) -> None:
@@ -126,9 +130,12 @@ class Store:
             version = int(entry.name.split("_", 1)[0])
             if version in done:
                 continue
-            async with self.tx() as db:
-                await db.executescript(_strip_comments(entry.read_text(encoding="utf-8")))
-                await db.execute("INSERT INTO schema_migrations (version) VALUES (?)", (version,))
+            # executescript commits on its own, so the migration carries its own transaction.
+            sql = _strip_comments(entry.read_text(encoding="utf-8"))
+            async with self._lock:
+                await self._db.executescript(
+                    f"BEGIN IMMEDIATE;\n{sql}\nINSERT INTO schema_migrations (version) VALUES ({version});\nCOMMIT;"
+                )
 
     # -- inbound ---------------------------------------------------------------------------
 

@@ -1,0 +1,142 @@
+"""Changing the current catalog index in place, and reporting on it.
+
+``update_records`` adds or replaces records by control number and ``delete_records`` removes
+them, both in the generation CURRENT names; a Whoosh commit is atomic, so searches see the
+index before or after, never between. Afterwards CURRENT is rewritten (same name, new file)
+so every :class:`~refbot.catalog.search.CatalogIndex` notices and reopens.
+"""
+
+from __future__ import annotations
+
+import datetime
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from whoosh import index as whoosh_index
+from whoosh.index import LockError
+from whoosh.writing import IndexWriter
+
+from refbot.catalog import generations as gens
+from refbot.catalog.index import BuildReport, catalog_files, iter_good
+from refbot.catalog.record import CatalogRecord, RejectedRecord
+from refbot.catalog.schema import to_document
+from refbot.errors import CatalogError
+
+NOT_BUILT = "the catalog index has not been built; run `refbot index build FILE...` first"
+
+
+def current_generation(index_dir: Path | str) -> Path:
+    """The directory of the generation CURRENT names.
+
+    Raises:
+        CatalogError: no index has been built, or CURRENT names a generation that is gone.
+    """
+    index_dir = Path(index_dir)
+    name = gens.current_name(index_dir)
+    if name is None:
+        raise CatalogError(f"{NOT_BUILT} (looked in {index_dir})")
+    path = index_dir / name
+    if not path.is_dir():
+        raise CatalogError(f"CURRENT names generation {name}, which is missing from {index_dir}")
+    return path
+
+
+def update_records(paths: Iterable[Path | str], index_dir: Path | str) -> BuildReport:
+    """Add records from files to the current index, replacing any with the same control number.
+
+    When a file holds one control number twice, the later record wins.
+
+    Raises:
+        CatalogError: no index is built, a file is missing, or the index is locked.
+    """
+    started = time.monotonic()
+    index_dir = Path(index_dir)
+    files = catalog_files(paths)
+    rejected: list[RejectedRecord] = []
+    latest: dict[str, CatalogRecord] = {}
+    read = 0
+    for record in iter_good(files, rejected):
+        latest[record.id] = record
+        read += 1
+    with gens.exclusive(index_dir):
+        generation = current_generation(index_dir)
+        _change(generation, lambda writer: _update(writer, latest.values()))
+        gens.switch_current(index_dir, generation.name)
+    return BuildReport(
+        generation=generation.name,
+        read=read + len(rejected),
+        indexed=len(latest),
+        rejected=tuple(rejected),
+        duration=time.monotonic() - started,
+        files=tuple(str(p) for p in files),
+    )
+
+
+def delete_records(ids: Iterable[str], index_dir: Path | str) -> int:
+    """Remove records by control number from the current index.
+
+    Returns:
+        how many records were removed (ids not in the index are ignored).
+
+    Raises:
+        CatalogError: no index is built, or the index is locked.
+    """
+    index_dir = Path(index_dir)
+    wanted = list(dict.fromkeys(ids))
+    with gens.exclusive(index_dir):
+        generation = current_generation(index_dir)
+        deleted = _change(generation, lambda writer: sum(writer.delete_by_term("id", i) for i in wanted))
+        gens.switch_current(index_dir, generation.name)
+    return deleted
+
+
+def _update(writer: IndexWriter, records: Iterable[CatalogRecord]) -> int:
+    count = 0
+    for record in records:
+        writer.update_document(**to_document(record))
+        count += 1
+    return count
+
+
+def _change(generation: Path, change: Callable[[IndexWriter], int]) -> int:
+    ix = whoosh_index.open_dir(str(generation))
+    try:
+        writer = ix.writer()
+    except LockError as error:
+        raise CatalogError(f"the catalog index in {generation} is locked by another writer") from error
+    try:
+        outcome = change(writer)
+    except BaseException:
+        writer.cancel()
+        raise
+    writer.commit()
+    manifest = gens.read_manifest(generation)
+    manifest["records"] = ix.doc_count()
+    manifest["updated_at"] = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
+    gens.write_manifest(generation, manifest)
+    return outcome
+
+
+def index_status(index_dir: Path | str) -> dict[str, Any]:
+    """What is being served: generation, record count, when built, how many rejected.
+
+    Never raises for a missing index: ``generation`` is then None.
+    """
+    index_dir = Path(index_dir)
+    name = gens.current_name(index_dir)
+    manifest = gens.read_manifest(index_dir / name) if name else {}
+    return {
+        "index_dir": str(index_dir),
+        "generation": name,
+        "records": manifest.get("records", 0),
+        "built_at": manifest.get("built_at"),
+        "updated_at": manifest.get("updated_at"),
+        "read": manifest.get("read", 0),
+        "rejected": manifest.get("rejected", 0),
+        "rejected_by_reason": manifest.get("rejected_by_reason", {}),
+        "duration": manifest.get("duration"),
+        "files": manifest.get("files", []),
+        "generations": gens.generations(index_dir),
+    }

@@ -1,0 +1,113 @@
+"""What the catalog holds about one title, and what it says about a record it could not read."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from refbot.models import Candidate, Holding, Kind
+
+SOURCE_NAME = "catalog"
+_PARTICULARS = re.compile(r" \(|: ")
+
+
+@dataclass(frozen=True)
+class CatalogRecord:
+    """One bibliographic record, format-neutral, as the index stores it.
+
+    Attributes:
+        id: the control number (001, else 035, else the file and position it came from).
+        title: 245 $a$b$n$p without ISBD punctuation at the ends.
+        kind: book, thesis, journal… from the leader (and 502 for theses).
+        holdings: one entry per copy, from Koha 952 or 852.
+        contents: 505 formatted contents, joined.
+        notes: 500 general notes.
+        series: 490/830 series statements.
+        physical: 300 physical description.
+    """
+
+    id: str
+    title: str
+    kind: Kind = Kind.BOOK
+    authors: tuple[str, ...] = ()
+    year: int | None = None
+    publisher: str = ""
+    edition: str = ""
+    physical: str = ""
+    series: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+    summary: str = ""
+    contents: str = ""
+    subjects: tuple[str, ...] = ()
+    language: str = ""
+    isbn: tuple[str, ...] = ()
+    issn: tuple[str, ...] = ()
+    call_number: str = ""
+    holdings: tuple[Holding, ...] = ()
+    url: str = ""
+
+    def to_json(self) -> str:
+        """The record as compact JSON, for the index's stored blob."""
+        return json.dumps(asdict(self), ensure_ascii=False, separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, text: str) -> CatalogRecord:
+        """Rebuild a record from :meth:`to_json` output."""
+        data: dict[str, Any] = json.loads(text)
+        data["kind"] = Kind(data.get("kind", Kind.OTHER))
+        data["holdings"] = tuple(Holding(**h) for h in data.get("holdings", ()))
+        for name in ("authors", "series", "notes", "subjects", "isbn", "issn"):
+            data[name] = tuple(data.get(name, ()))
+        return cls(**data)
+
+    def to_candidate(self, score: float = 0.0, rank: int = 0) -> Candidate:
+        """The record as a search candidate from the catalog source."""
+        return Candidate(
+            source=SOURCE_NAME,
+            source_id=self.id,
+            kind=self.kind,
+            title=self.title,
+            authors=self.authors,
+            year=self.year,
+            publisher=self.publisher,
+            isbn=self.isbn,
+            issn=self.issn,
+            call_number=self.call_number,
+            holdings=self.holdings,
+            url=self.url,
+            abstract=self.summary or self.contents,
+            subjects=self.subjects,
+            language=self.language,
+            source_score=score,
+            source_rank=rank,
+        )
+
+
+@dataclass(frozen=True)
+class RejectedRecord:
+    """A record (or a whole file) that could not be read, and why.
+
+    Attributes:
+        file: the file it came from.
+        position: its record number in the file, from 1; 0 when the whole file was rejected.
+        control_number: its 001 (or CSV id) when that much was readable.
+        reason: what was wrong, in words a cataloger can act on.
+    """
+
+    file: str
+    position: int
+    reason: str
+    control_number: str = ""
+
+    @property
+    def category(self) -> str:
+        """The reason without its particulars, for grouping: "malformed directory"."""
+        return _PARTICULARS.split(self.reason, maxsplit=1)[0]
+
+    def describe(self) -> str:
+        """One line for a report: where, which record, why."""
+        where = f"{self.file} #{self.position}" if self.position else self.file
+        cn = f" [{self.control_number}]" if self.control_number else ""
+        return f"{where}{cn}: {self.reason}"

@@ -1,0 +1,309 @@
+"""A stand-in for the Graph API's WhatsApp send endpoint, on loopback.
+
+It answers ``POST /{version}/{phone_number_id}/messages`` the way the Cloud API does: a
+bearer token is required (401, code 190 otherwise), the body is checked against the real
+limits (400, code 100, with the reason in ``error_data.details``), and an accepted message
+gets a ``wamid`` back. Each accepted message is recorded, and when a webhook URL is set the
+stand-in later posts signed ``sent`` and ``delivered`` status webhooks for it, as Meta does.
+
+Helper endpoints for tests and the sandbox chat page (not part of the Graph API):
+
+- ``GET /_sent?to=NUMBER`` — recorded messages, oldest first (all when ``to`` is absent).
+- ``DELETE /_sent`` — forget them.
+- ``POST /_control`` — inject faults into the next sends::
+
+      {"status": 429, "code": 130429, "times": 2, "delay": 0.5}
+
+  ``status`` is the HTTP status to answer with (``null``: answer normally), ``code`` the
+  Graph error code (a status of 400 is assumed when only a code is given), ``times`` how
+  many sends the fault applies to (default 1), ``delay`` seconds to wait before answering.
+  With ``"as_status": true`` the send is accepted and a ``failed`` status webhook carrying
+  ``code`` follows instead, as for errors WhatsApp reports asynchronously. ``{}`` clears.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+import secrets
+import time
+from collections.abc import AsyncIterator
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+
+from refbot.config import Secret
+from refbot.sandbox.graph_rules import GRAPH_ERRORS, check_message, message_summary
+from refbot.sandbox.payloads import (
+    SIGNATURE_HEADER,
+    BusinessNumber,
+    encode,
+    error_entry,
+    new_wamid,
+    sign,
+    status_update,
+)
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Fault:
+    """A failure the stand-in plays back for the next ``times`` sends."""
+
+    status: int | None = None
+    code: int | None = None
+    times: int = 0
+    delay: float = 0.0
+    as_status: bool = False
+
+
+@dataclass
+class GraphState:
+    """What the stand-in knows and has recorded; reachable as ``app[GRAPH_STATE]``."""
+
+    token: str
+    app_secret: str
+    business: BusinessNumber
+    webhook_url: str = ""
+    status_delay: float = 0.05
+    messages: list[dict[str, Any]] = field(default_factory=list)
+    fault: Fault = field(default_factory=Fault)
+    session: aiohttp.ClientSession | None = None
+    tasks: set[asyncio.Task[None]] = field(default_factory=set)
+
+    def sent_to(self, phone: str) -> list[dict[str, Any]]:
+        """Recorded messages to one number (digits compared, so ``+62…`` matches ``62…``)."""
+        wanted = _digits(phone)
+        return [m for m in self.messages if _digits(m["to"]) == wanted]
+
+    def take_fault(self) -> Fault | None:
+        """The fault to play for this send, counting it down."""
+        if self.fault.times <= 0:
+            return None
+        self.fault.times -= 1
+        return Fault(**asdict(self.fault))
+
+
+GRAPH_STATE = web.AppKey("graph_state", GraphState)
+
+
+def create_graph_standin(
+    token: Secret | str,
+    app_secret: Secret | str,
+    phone_number_id: str,
+    *,
+    webhook_url: str = "",
+    display_phone_number: str = "6281100000000",
+    status_delay: float = 0.05,
+    session: aiohttp.ClientSession | None = None,
+) -> web.Application:
+    """Build the Graph API stand-in as an aiohttp app (mountable as a sub-app).
+
+    Args:
+        token: the access token refbot must present as ``Authorization: Bearer …``.
+        app_secret: signs the status webhooks it posts back.
+        phone_number_id: the only phone number id it answers for.
+        webhook_url: where status webhooks go (refbot's ``/webhook``); empty: none are sent.
+        display_phone_number: the library's number as webhooks show it.
+        status_delay: seconds between accepting a message and each status webhook.
+        session: HTTP session for the webhooks; one is made (and closed) when not given.
+
+    Raises:
+        ValueError: the token or app secret is empty (the real API has no such thing).
+    """
+    token_value, secret_value = _reveal(token), _reveal(app_secret)
+    if not token_value or not secret_value:
+        raise ValueError("the Graph stand-in needs a non-empty token and app secret")
+    app = web.Application()
+    business = BusinessNumber(phone_number_id, display_phone_number)
+    app[GRAPH_STATE] = GraphState(token_value, secret_value, business, webhook_url, status_delay, session=session)
+    app.cleanup_ctx.append(_lifecycle)
+    app.router.add_post("/{version}/{phone_number_id}/messages", _send)
+    app.router.add_get("/_sent", _list_sent)
+    app.router.add_delete("/_sent", _clear_sent)
+    app.router.add_get("/_control", _show_control)
+    app.router.add_post("/_control", _set_control)
+    return app
+
+
+async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
+    state = app[GRAPH_STATE]
+    own_session = state.session is None
+    if own_session:
+        state.session = aiohttp.ClientSession()
+    yield
+    for task in list(state.tasks):
+        task.cancel()
+    await asyncio.gather(*state.tasks, return_exceptions=True)
+    if own_session and state.session is not None:
+        await state.session.close()
+        state.session = None
+
+
+# --- the Graph API endpoint ------------------------------------------------------------
+
+
+async def _send(request: web.Request) -> web.Response:
+    state = request.app[GRAPH_STATE]
+    if not _authorised(request, state.token):
+        return graph_error_response(401, 190, details="Invalid OAuth access token - Cannot parse access token")
+    if request.match_info["phone_number_id"] != state.business.phone_number_id:
+        return _unknown_object(request.match_info["phone_number_id"])
+    try:
+        body = await request.json()
+    except ValueError:
+        return graph_error_response(400, 100, details="The request body is not valid JSON")
+    fault = state.take_fault()
+    if fault and fault.delay > 0:
+        await asyncio.sleep(fault.delay)
+    problem = check_message(body)
+    if problem:
+        return graph_error_response(400, 100, details=problem)
+    if fault and fault.status and not fault.as_status:
+        return graph_error_response(fault.status, fault.code)
+    return _accept(state, body, fault if fault and fault.as_status else None)
+
+
+def _accept(state: GraphState, body: dict[str, Any], failure: Fault | None) -> web.Response:
+    wamid = new_wamid()
+    record = {"id": wamid, "to": body["to"], "timestamp": time.time(), "status": "accepted"}
+    record.update(message_summary(body))
+    record["payload"] = body
+    state.messages.append(record)
+    if state.webhook_url:
+        _spawn(state, _report_statuses(state, record, failure))
+    return web.json_response(
+        {
+            "messaging_product": "whatsapp",
+            "contacts": [{"input": body["to"], "wa_id": _digits(body["to"])}],
+            "messages": [{"id": wamid}],
+        }
+    )
+
+
+def graph_error_response(status: int, code: int | None, *, details: str = "") -> web.Response:
+    """A Graph API error answer: ``{"error": {message, type, code, error_data, fbtrace_id}}``."""
+    title, default_details = GRAPH_ERRORS.get(code or 0, ("An unknown error occurred", ""))
+    error: dict[str, Any] = {
+        "message": f"(#{code}) {title}" if code is not None else title,
+        "type": "OAuthException",
+        "fbtrace_id": "A" + secrets.token_urlsafe(16),
+    }
+    if code is not None:
+        error["code"] = code
+        error["error_data"] = {"messaging_product": "whatsapp", "details": details or default_details or title}
+    return web.json_response({"error": error}, status=status)
+
+
+def _unknown_object(object_id: str) -> web.Response:
+    details = (
+        f"Unsupported post request. Object with ID '{object_id}' does not exist, cannot be "
+        "loaded due to missing permissions, or does not support this operation."
+    )
+    return graph_error_response(400, 100, details=details)
+
+
+def _authorised(request: web.Request, token: str) -> bool:
+    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+    return scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), token.encode())
+
+
+# --- status webhooks -------------------------------------------------------------------
+
+
+async def _report_statuses(state: GraphState, record: dict[str, Any], failure: Fault | None) -> None:
+    if failure is not None:
+        code = failure.code or 131026
+        title = GRAPH_ERRORS.get(code, ("Message failed", ""))[0]
+        await asyncio.sleep(state.status_delay)
+        await _post_status(state, record, "failed", [error_entry(code, title)])
+        return
+    for status in ("sent", "delivered"):
+        await asyncio.sleep(state.status_delay)
+        await _post_status(state, record, status, [])
+
+
+async def _post_status(state: GraphState, record: dict[str, Any], status: str, errors: list[dict[str, Any]]) -> None:
+    record["status"] = status
+    if errors:
+        record["errors"] = [f"{e['code']}: {e['title']}" for e in errors]
+    payload = status_update(state.business, record["id"], status, _digits(record["to"]), errors=errors)
+    body = encode(payload)
+    headers = {"Content-Type": "application/json", SIGNATURE_HEADER: sign(body, state.app_secret)}
+    assert state.session is not None  # set by _lifecycle before any request is served
+    try:
+        async with state.session.post(state.webhook_url, data=body, headers=headers) as response:
+            if response.status >= 300:
+                log.warning("status webhook %s for %s answered %s", status, record["id"], response.status)
+    except (aiohttp.ClientError, TimeoutError) as e:
+        log.warning("status webhook %s for %s failed: %s", status, record["id"], e)
+
+
+def _spawn(state: GraphState, coro: Any) -> None:
+    task = asyncio.get_running_loop().create_task(coro)
+    state.tasks.add(task)
+    task.add_done_callback(state.tasks.discard)
+
+
+# --- helper endpoints ------------------------------------------------------------------
+
+
+async def _list_sent(request: web.Request) -> web.Response:
+    state = request.app[GRAPH_STATE]
+    to = request.query.get("to")
+    messages = state.sent_to(to) if to else state.messages
+    return web.json_response({"messages": messages})
+
+
+async def _clear_sent(request: web.Request) -> web.Response:
+    request.app[GRAPH_STATE].messages.clear()
+    return web.json_response({"messages": []})
+
+
+async def _show_control(request: web.Request) -> web.Response:
+    return web.json_response(asdict(request.app[GRAPH_STATE].fault))
+
+
+async def _set_control(request: web.Request) -> web.Response:
+    state = request.app[GRAPH_STATE]
+    try:
+        state.fault = _fault_from(await request.json())
+    except (ValueError, TypeError) as e:
+        return web.json_response({"error": f"bad fault: {e}"}, status=400)
+    return web.json_response(asdict(state.fault))
+
+
+def _fault_from(data: Any) -> Fault:
+    if not isinstance(data, dict):
+        raise ValueError("expected a JSON object")
+    status, code = _optional_int(data.get("status")), _optional_int(data.get("code"))
+    delay = float(data.get("delay") or 0)
+    if status is None and code is None and delay <= 0:
+        return Fault()
+    as_status = bool(data.get("as_status"))
+    if status is None and code is not None and not as_status:
+        status = 400
+    if status is not None and not 400 <= status <= 599:
+        raise ValueError("status must be an HTTP error status (400-599)")
+    times = _optional_int(data.get("times"))
+    return Fault(status, code, 1 if times is None else times, delay, as_status)
+
+
+def _optional_int(value: Any) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"expected a whole number or null, got {value!r}")
+    return value
+
+
+def _reveal(value: Secret | str) -> str:
+    return value.get() if isinstance(value, Secret) else value
+
+
+def _digits(phone: str) -> str:
+    return "".join(ch for ch in phone if ch in "0123456789")

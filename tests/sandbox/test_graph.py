@@ -1,0 +1,237 @@
+"""The Graph-API stand-in: token, validation, recording, status webhooks, fault injection."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+
+from connectors.whatsapp import WhatsAppChannel, parse_updates
+from refbot.config import Secret, WhatsAppSettings
+from refbot.models import OutgoingMessage, StatusUpdate
+from refbot.sandbox.graph import create_graph_standin
+
+TOKEN = "graph-token"
+APP_SECRET = "graph-app-secret"
+PHONE_NUMBER_ID = "1122334455667"
+SEND_PATH = f"/v21.0/{PHONE_NUMBER_ID}/messages"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+
+
+@dataclass
+class Receiver:
+    """A tiny stand-in for refbot's /webhook that keeps what it was sent."""
+
+    bodies: list[tuple[str, bytes]] = field(default_factory=list)
+    arrived: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def handle(self, request: web.Request) -> web.Response:
+        self.bodies.append((request.headers.get("X-Hub-Signature-256", ""), await request.read()))
+        self.arrived.set()
+        return web.Response(text="ok")
+
+    async def wait_for(self, count: int) -> None:
+        async with asyncio.timeout(5):
+            while len(self.bodies) < count:
+                self.arrived.clear()
+                await self.arrived.wait()
+
+
+@dataclass
+class Rig:
+    server: TestServer
+    session: aiohttp.ClientSession
+    receiver: Receiver
+    channel: WhatsAppChannel
+
+    async def post(self, body: Any, headers: dict[str, str] | None = None, path: str = SEND_PATH) -> tuple[int, Any]:
+        async with self.session.post(
+            self.server.make_url(path), json=body, headers=AUTH if headers is None else headers
+        ) as r:
+            return r.status, await r.json()
+
+    async def control(self, fault: Any) -> tuple[int, Any]:
+        async with self.session.post(self.server.make_url("/_control"), json=fault) as r:
+            return r.status, await r.json()
+
+    def statuses(self) -> list[StatusUpdate]:
+        found = []
+        for header, body in self.receiver.bodies:
+            assert self.channel.verify_signature(body, header), "status webhook not signed with the app secret"
+            found += [u for u in parse_updates(json.loads(body)) if isinstance(u, StatusUpdate)]
+        return found
+
+
+@pytest.fixture
+async def rig() -> AsyncIterator[Rig]:
+    receiver = Receiver()
+    hook = web.Application()
+    hook.router.add_post("/webhook", receiver.handle)
+    async with TestServer(hook) as hook_server, aiohttp.ClientSession() as session:
+        graph = create_graph_standin(
+            TOKEN, APP_SECRET, PHONE_NUMBER_ID, webhook_url=str(hook_server.make_url("/webhook")), status_delay=0.01
+        )
+        async with TestServer(graph) as server:
+            settings = WhatsAppSettings(
+                graph_api_base=str(server.make_url("/")).rstrip("/"), phone_number_id=PHONE_NUMBER_ID
+            )
+            channel = WhatsAppChannel(settings, Secret(TOKEN), Secret(APP_SECRET), session)
+            yield Rig(server, session, receiver, channel)
+
+
+def text_body(to: str = "6281200000001", body: str = "halo") -> dict[str, Any]:
+    return {"messaging_product": "whatsapp", "to": to, "type": "text", "text": {"body": body}}
+
+
+def buttons_body(*titles: str, text: str = "pilih") -> dict[str, Any]:
+    buttons = [{"type": "reply", "reply": {"id": f"b{i}", "title": t}} for i, t in enumerate(titles)]
+    return {
+        "messaging_product": "whatsapp",
+        "to": "628",
+        "type": "interactive",
+        "interactive": {"type": "button", "body": {"text": text}, "action": {"buttons": buttons}},
+    }
+
+
+async def test_an_accepted_message_gets_the_real_answer_shape(rig: Rig) -> None:
+    status, answer = await rig.post(text_body(to="+62 812-0000-0001"))
+    assert status == 200
+    assert answer["messaging_product"] == "whatsapp"
+    assert answer["contacts"] == [{"input": "+62 812-0000-0001", "wa_id": "6281200000001"}]
+    assert answer["messages"][0]["id"].startswith("wamid.")
+
+
+async def test_sent_and_delivered_webhooks_follow_signed(rig: Rig) -> None:
+    wamid = await rig.channel.send(OutgoingMessage(to="6281200000001", text="halo"))
+    await rig.receiver.wait_for(2)
+    assert [(s.wamid, s.status, s.recipient) for s in rig.statuses()] == [
+        (wamid, "sent", "6281200000001"),
+        (wamid, "delivered", "6281200000001"),
+    ]
+    async with rig.session.get(rig.server.make_url("/_sent"), params={"to": "6281200000001"}) as r:
+        [record] = (await r.json())["messages"]
+    assert record["status"] == "delivered"
+
+
+@pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer wrong"}, {"Authorization": f"Basic {TOKEN}"}])
+async def test_a_missing_or_wrong_token_is_refused(rig: Rig, headers: dict[str, str]) -> None:
+    status, answer = await rig.post(text_body(), headers=headers)
+    assert status == 401
+    assert answer["error"]["code"] == 190 and answer["error"]["type"] == "OAuthException"
+    assert answer["error"]["fbtrace_id"]
+
+
+async def test_another_phone_number_id_does_not_exist(rig: Rig) -> None:
+    status, answer = await rig.post(text_body(), path="/v21.0/999/messages")
+    assert status == 400 and answer["error"]["code"] == 100
+    assert "'999' does not exist" in answer["error"]["error_data"]["details"]
+
+
+@pytest.mark.parametrize(
+    ("body", "details"),
+    [
+        (buttons_body("a", "b", "c", "d"), "Invalid buttons count"),
+        (buttons_body(), "Invalid buttons count"),
+        (buttons_body("x" * 21), "Button title length invalid"),
+        (buttons_body("Ya", "Ya"), "unique"),
+        (buttons_body("Ya", text="x" * 1025), "interactive['body']['text']"),
+        (text_body(body="x" * 4097), "text['body']"),
+        (text_body(body=""), "text['body']"),
+        ({**text_body(), "messaging_product": "sms"}, "messaging_product"),
+        ({**text_body(), "to": ""}, "to"),
+        ({**text_body(), "type": "sticker"}, "Param type"),
+        ({**text_body(), "text": "halo"}, "Param text"),
+        ([text_body()], "JSON object"),
+        (
+            {**buttons_body("Ya"), "interactive": {"type": "carousel", "body": {"text": "x"}, "action": {}}},
+            "interactive['type']",
+        ),
+    ],
+)
+async def test_bodies_the_real_api_refuses_get_code_100(rig: Rig, body: Any, details: str) -> None:
+    status, answer = await rig.post(body)
+    assert status == 400, answer
+    assert answer["error"]["code"] == 100 and details in answer["error"]["error_data"]["details"]
+    async with rig.session.get(rig.server.make_url("/_sent")) as r:
+        assert (await r.json())["messages"] == []
+
+
+async def test_a_list_message_is_accepted_and_recorded_with_its_rows(rig: Rig) -> None:
+    rows = [{"id": f"r{i}", "title": f"Buku {i}", "description": "Tersedia"} for i in range(10)]
+    body = {
+        "messaging_product": "whatsapp",
+        "to": "628",
+        "type": "interactive",
+        "interactive": {
+            "type": "list",
+            "body": {"text": "Pilih"},
+            "action": {"button": "Lihat", "sections": [{"title": "Hasil", "rows": rows}]},
+        },
+    }
+    assert (await rig.post(body))[0] == 200
+    rows.append({"id": "r10", "title": "Buku 10"})
+    status, answer = await rig.post(body)
+    assert status == 400 and "rows" in answer["error"]["error_data"]["details"]
+    async with rig.session.get(rig.server.make_url("/_sent"), params={"to": "628"}) as r:
+        [record] = (await r.json())["messages"]
+    assert record["list_button"] == "Lihat" and len(record["rows"]) == 10
+
+
+async def test_faults_play_for_the_given_number_of_sends_then_clear(rig: Rig) -> None:
+    assert (await rig.control({"status": 500, "code": 131000, "times": 2}))[0] == 200
+    for _ in range(2):
+        status, answer = await rig.post(text_body())
+        assert status == 500 and answer["error"]["code"] == 131000
+        assert answer["error"]["message"] == "(#131000) Something went wrong"
+    assert (await rig.post(text_body()))[0] == 200
+
+
+async def test_a_code_alone_answers_400(rig: Rig) -> None:
+    await rig.control({"code": 131047})
+    status, answer = await rig.post(text_body())
+    assert (status, answer["error"]["code"]) == (400, 131047)
+
+
+async def test_an_empty_control_clears_faults(rig: Rig) -> None:
+    await rig.control({"status": 429, "code": 130429, "times": 5})
+    status, fault = await rig.control({})
+    assert status == 200 and fault["times"] == 0
+    assert (await rig.post(text_body()))[0] == 200
+
+
+@pytest.mark.parametrize("fault", [[], {"status": "429"}, {"status": 200}, {"times": True, "status": 500}])
+async def test_bad_faults_are_refused(rig: Rig, fault: Any) -> None:
+    status, answer = await rig.control(fault)
+    assert status == 400 and "bad fault" in answer["error"]
+
+
+async def test_an_asynchronous_failure_arrives_as_a_failed_status(rig: Rig) -> None:
+    await rig.control({"code": 131026, "as_status": True})
+    wamid = await rig.channel.send(OutgoingMessage(to="6281200000001", text="halo"))
+    await rig.receiver.wait_for(1)
+    [failed] = rig.statuses()
+    assert (failed.wamid, failed.status, failed.errors) == (wamid, "failed", ("131026: Message undeliverable",))
+
+
+async def test_it_mounts_as_a_sub_app() -> None:
+    main = web.Application()
+    main.add_subapp("/sandbox/graph", create_graph_standin(TOKEN, APP_SECRET, PHONE_NUMBER_ID))
+    async with TestServer(main) as server, aiohttp.ClientSession() as session:
+        base = str(server.make_url("/sandbox/graph"))
+        settings = WhatsAppSettings(graph_api_base=base, phone_number_id=PHONE_NUMBER_ID)
+        channel = WhatsAppChannel(settings, Secret(TOKEN), Secret(APP_SECRET), session)
+        wamid = await channel.send(OutgoingMessage(to="628", text="halo"))
+        async with session.get(server.make_url("/sandbox/graph/_sent")) as r:
+            assert [m["id"] for m in (await r.json())["messages"]] == [wamid]
+
+
+def test_it_refuses_to_run_without_secrets() -> None:
+    with pytest.raises(ValueError, match="non-empty"):
+        create_graph_standin(Secret(""), APP_SECRET, PHONE_NUMBER_ID)
