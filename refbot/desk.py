@@ -13,6 +13,7 @@ import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from refbot import approvals, render
 from refbot.config import Settings
@@ -34,6 +35,22 @@ _ORDER = {"urut", "urutkan", "order", "reorder"}
 _NOTE = {"catatan", "note", "pesan"}
 
 
+class DeskService(Protocol):
+    """One of the desk's other services (circulation codes, snap and send, clearance letters).
+
+    The desk offers each inbound message to its services in order before treating it as a
+    reference question; the first whose ``wants`` says yes handles it. ``handle`` must be
+    idempotent (a message is handled again after a crash) and must finish the inbox row
+    (``store.finish_inbox``) in the same transaction as its effects.
+    """
+
+    name: str
+
+    def wants(self, message: InboundMessage, *, from_librarian: bool) -> bool: ...
+
+    async def handle(self, row: InboxRow) -> None: ...
+
+
 @dataclass
 class Desk:
     """Everything a message needs to be handled, passed in so tests can swap any part."""
@@ -43,6 +60,7 @@ class Desk:
     settings: Settings
     detect: Callable[[str], str | None] | None = None
     clock: Callable[[], float] = time.time
+    services: Sequence[DeskService] = ()
     librarian_phones: frozenset[str] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -51,8 +69,12 @@ class Desk:
     async def handle(self, row: InboxRow) -> None:
         """Handle one claimed inbound message to completion (idempotent: safe to repeat)."""
         message = row.message
-        if message.sender in self.librarian_phones and self._is_librarian_action(message):
+        from_librarian = message.sender in self.librarian_phones
+        service = next((s for s in self.services if s.wants(message, from_librarian=from_librarian)), None)
+        if from_librarian and self._is_librarian_action(message):
             await self._librarian_action(row)
+        elif service is not None:
+            await service.handle(row)
         elif message.type in ("text", "image", "document") and message.text.strip():
             await self.ask(row)
         else:

@@ -172,12 +172,26 @@ class Button:
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """A file refbot sends as a WhatsApp document (a PDF letter, a RIS list), kept on disk."""
+
+    path: str
+    filename: str
+    mime_type: str
+
+
+@dataclass(frozen=True)
 class OutgoingMessage:
-    """A message refbot sends through a channel."""
+    """A message refbot sends through a channel.
+
+    ``text`` is the body (the caption when a document is attached); ``buttons`` become reply
+    buttons; ``document`` sends a file.
+    """
 
     to: str
     text: str
     buttons: tuple[Button, ...] = ()
+    document: Attachment | None = None
 
 
 @dataclass(frozen=True)
