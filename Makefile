@@ -5,8 +5,11 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 DEMO_CATALOG := refbot/data/demo_catalog.xml
+# Debian packages the tests drive for real: a browser for the console, OCR for snap and send.
+SYSTEM_PACKAGES := chromium tesseract-ocr tesseract-ocr-ind tesseract-ocr-eng
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test install lint typecheck unit index bench clean
+.PHONY: demo test install system-deps lint typecheck unit index bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -18,13 +21,20 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 install: $(STAMP)
 
+system-deps:
+	@missing=""; for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing Debian packages:$$missing"; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
+
 ## make demo: install, build the demo catalog index if missing, serve with the local sandbox
 demo: install
 	@test -f indexes/catalog/CURRENT || $(BIN)/refbot index build $(DEMO_CATALOG)
 	$(BIN)/refbot serve --sandbox
 
 ## make test: install what the tests need, then lint, type-check and run the tests
-test: install lint typecheck unit
+test: install system-deps lint typecheck unit
 
 lint: install
 	$(BIN)/ruff check refbot connectors tests bench

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import statistics
 import sys
 import tempfile
@@ -112,8 +113,8 @@ async def run(n: int, delay: float, rate: float) -> None:
         )
     latencies = [row["created_at"] - sent[row["wamid"]] for row in rows]
     noted = sum(1 for row in rows if row["source_notes"] != "[]")
+    await graph_runner.cleanup()  # first, so it posts no statuses to a service that has gone
     await runner.cleanup()
-    await graph_runner.cleanup()
     await crossref_runner.cleanup()
     print(f"catalog: {report.indexed} demo records; Crossref stand-in delay {delay * 1000:.0f} ms; "
           f"{n} questions posted at {rate:g}/s")
@@ -130,6 +131,7 @@ def main() -> None:
     parser.add_argument("--delay", type=float, default=0.3, help="seconds the Crossref stand-in waits")
     parser.add_argument("--rate", type=float, default=10.0, help="questions posted per second")
     args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
     asyncio.run(run(args.questions, args.delay, args.rate))
 
 
