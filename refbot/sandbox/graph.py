@@ -117,7 +117,10 @@ def create_graph_standin(
     """
     token_value, secret_value = _reveal(token), _reveal(app_secret)
     if not token_value or not secret_value:
-        raise ValueError("the Graph stand-in needs a non-empty token and app secret")
+        raise ValueError(
+            "the Graph API stand-in needs a token and an app secret: "
+            "set REFBOT_WHATSAPP_TOKEN and REFBOT_WHATSAPP_APP_SECRET (any values will do for the sandbox)"
+        )
     app = web.Application()
     business = BusinessNumber(phone_number_id, display_phone_number)
     app[GRAPH_STATE] = GraphState(token_value, secret_value, business, webhook_url, status_delay, session=session)

@@ -233,5 +233,5 @@ async def test_it_mounts_as_a_sub_app() -> None:
 
 
 def test_it_refuses_to_run_without_secrets() -> None:
-    with pytest.raises(ValueError, match="non-empty"):
+    with pytest.raises(ValueError, match="REFBOT_WHATSAPP_TOKEN"):
         create_graph_standin(Secret(""), APP_SECRET, PHONE_NUMBER_ID)
