@@ -45,6 +45,9 @@ def build_parser() -> argparse.ArgumentParser:
     from refbot.catalog.cli import add_index_commands
 
     add_index_commands(commands, common)
+    from refbot.web.console.cli import add_librarian_command
+
+    add_librarian_command(commands, common)
     return parser
 
 

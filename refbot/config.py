@@ -21,8 +21,8 @@ from refbot.errors import ConfigError
 
 def setting(default: Any, meaning: str) -> Any:
     """Declare one setting with its default and what it means."""
-    if isinstance(default, list | dict):
-        return field(default_factory=lambda: default.copy(), metadata={"help": meaning})
+    if isinstance(default, list):
+        return field(default=tuple(default), metadata={"help": meaning})
     return field(default=default, metadata={"help": meaning})
 
 
@@ -76,6 +76,22 @@ class CrossrefSettings:
     mailto: str = setting("", "contact e-mail sent to Crossref so requests use its polite pool")
     timeout: float = setting(6.0, "seconds a Crossref search may take, retries included")
     rows: int = setting(20, "how many works to ask Crossref for per question")
+    max_concurrent: int = setting(3, "how many requests refbot sends Crossref at once, across all questions")
+    rate_limit: int = setting(10, "requests per second sent to Crossref until its X-Rate-Limit headers say otherwise")
+    cache_ttl: float = setting(86400.0, "seconds a stored Crossref answer is reused without asking Crossref again")
+    stale_ttl: float = setting(604800.0, "seconds a stored Crossref answer may still be served while Crossref is down")
+    journals: bool = setting(True, "answer journal questions (an ISSN, 'jurnal terakreditasi') from Crossref's /journals")
+
+
+@dataclass(frozen=True)
+class ZoteroSettings:
+    enabled: bool = setting(False, "search the library's Zotero collections and optionally save approved lists there")
+    library_id: str = setting("", "the Zotero library's id (a group's number, or a user's id)")
+    library_type: str = setting("group", "the Zotero library's type: group or user")
+    api_base: str = setting("https://api.zotero.org", "Zotero Web API base URL (a local stand-in for the demo)")
+    timeout: float = setting(10.0, "seconds one Zotero request may take")
+    sync_interval: float = setting(3600.0, "seconds between copies of the library's collections into the store")
+    save_approved: bool = setting(False, "save each approved list to Zotero as a collection named after the request")
 
 
 @dataclass(frozen=True)
@@ -85,6 +101,24 @@ class WhatsAppSettings:
     phone_number_id: str = setting("", "the library's WhatsApp phone number id")
     send_timeout: float = setting(10.0, "seconds one send may take")
     max_attempts: int = setting(5, "how many times a message is tried before it is marked failed")
+    messages_per_second: float = setting(80.0, "most messages sent per second from the library's number")
+    window_template: str = setting("", "approved template sent to someone whose 24-hour window is shut; empty: send, and hold only if WhatsApp refuses (131047)")
+    window_template_language: str = setting("id", "language code of that template")
+    window_warning_minutes: int = setting(60, "warn librarians when a waiting draft's patron window shuts within this many minutes")
+
+
+@dataclass(frozen=True)
+class DeskSettings:
+    timezone: str = setting("Asia/Jakarta", "the library's time zone, for office hours")
+    office_hours: tuple[str, ...] = setting(["mon-fri 08:00-16:00"], "when librarians answer, e.g. 'mon-fri 08:00-16:00', 'sat 08:00-12:00'")
+    holidays: tuple[str, ...] = setting([], "dates the desk is closed, as YYYY-MM-DD")
+    max_questions_per_hour: int = setting(10, "questions one patron may ask per hour before a polite pause")
+
+
+@dataclass(frozen=True)
+class PrivacySettings:
+    retention_days: int = setting(365, "days after which message bodies and media are purged (statistics stay)")
+    erase_confirm_minutes: int = setting(10, "how long a patron has to confirm HAPUS DATA / DELETE MY DATA")
 
 
 @dataclass(frozen=True)
@@ -127,6 +161,36 @@ class WorkerSettings:
     poll_interval: float = setting(0.2, "seconds the worker waits when there is nothing to do")
     concurrency: int = setting(4, "how many questions the worker handles at once")
     max_attempts: int = setting(5, "how many times a message is retried after a crash before it is set aside")
+    chore_interval: float = setting(60.0, "seconds between periodic chores (templates, window warnings, retention)")
+
+
+@dataclass(frozen=True)
+class KohaSettings:
+    enabled: bool = setting(False, "answer circulation codes and clearance letters from the library system (Koha)")
+    base_url: str = setting("", "Koha's address; its REST API is under /api/v1 (with the sandbox: the local stand-in)")
+    timeout: float = setting(8.0, "seconds one call to Koha may take")
+    currency: str = setting("Rp", "how amounts of fines are written for patrons")
+
+
+@dataclass(frozen=True)
+class SnapSettings:
+    ocr_languages: str = setting("ind+eng", "Tesseract language data used to read patrons' screenshots")
+    ocr_timeout: float = setting(30.0, "seconds reading one image may take")
+    match_threshold: float = setting(80.0, "FAQ similarity (0-100) below which a screenshot gets no suggested answer")
+    max_media_bytes: int = setting(16_000_000, "largest image or PDF refbot downloads from a patron")
+    faq_file: str = setting("", "the library's own FAQ of portal problems (YAML); empty: the built-in one")
+
+
+@dataclass(frozen=True)
+class LetterSettings:
+    library_name: str = setting("Perpustakaan Universitas", "the library's name at the top of clearance letters")
+    institution: str = setting("", "the parent institution printed above the library's name")
+    address: str = setting("", "the library's address under the letterhead")
+    city: str = setting("", "the city written before the letter's date")
+    signatory_name: str = setting("", "who signs clearance letters")
+    signatory_title: str = setting("Kepala Perpustakaan", "the signatory's position")
+    number_format: str = setting("{seq:03d}/BP/PERPUS/{month}/{year}", "letter number; {seq}, {month} (Roman) and {year} are filled in")
+    logo_path: str = setting("", "PNG or JPEG logo on the letterhead; empty: none")
 
 
 @dataclass(frozen=True)
@@ -136,12 +200,20 @@ class Secrets:
     whatsapp_token: Secret = field(default_factory=lambda: Secret(""))
     whatsapp_app_secret: Secret = field(default_factory=lambda: Secret(""))
     whatsapp_verify_token: Secret = field(default_factory=lambda: Secret(""))
+    console_secret: Secret = field(default_factory=lambda: Secret(""))
+    koha_client_id: Secret = field(default_factory=lambda: Secret(""))
+    koha_client_secret: Secret = field(default_factory=lambda: Secret(""))
+    zotero_api_key: Secret = field(default_factory=lambda: Secret(""))
 
 
 SECRET_ENV = {
     "whatsapp_token": "REFBOT_WHATSAPP_TOKEN",
     "whatsapp_app_secret": "REFBOT_WHATSAPP_APP_SECRET",
     "whatsapp_verify_token": "REFBOT_WHATSAPP_VERIFY_TOKEN",
+    "console_secret": "REFBOT_CONSOLE_SECRET",
+    "koha_client_id": "REFBOT_KOHA_CLIENT_ID",
+    "koha_client_secret": "REFBOT_KOHA_CLIENT_SECRET",
+    "zotero_api_key": "REFBOT_ZOTERO_API_KEY",
 }
 
 
@@ -151,6 +223,7 @@ class Settings:
     store: StoreSettings = field(default_factory=StoreSettings, metadata={"help": "where refbot keeps its state"})
     catalog: CatalogSettings = field(default_factory=CatalogSettings, metadata={"help": "the library's own catalog index"})
     crossref: CrossrefSettings = field(default_factory=CrossrefSettings, metadata={"help": "Crossref, for journal articles"})
+    zotero: ZoteroSettings = field(default_factory=ZoteroSettings, metadata={"help": "Zotero, for the library's curated lists"})
     whatsapp: WhatsAppSettings = field(default_factory=WhatsAppSettings, metadata={"help": "the WhatsApp Cloud API channel"})
     librarians: tuple[Librarian, ...] = field(default=(), metadata={"help": "librarians who receive drafts: a list of {name, phone}"})
     language: LanguageSettings = field(default_factory=LanguageSettings, metadata={"help": "patron-facing language"})
@@ -158,6 +231,11 @@ class Settings:
     match: MatchSettings = field(default_factory=MatchSettings, metadata={"help": "ranking weights and thresholds"})
     sandbox: SandboxSettings = field(default_factory=SandboxSettings, metadata={"help": "the built-in local stand-ins"})
     worker: WorkerSettings = field(default_factory=WorkerSettings, metadata={"help": "the background worker"})
+    desk: DeskSettings = field(default_factory=DeskSettings, metadata={"help": "office hours and patron limits"})
+    privacy: PrivacySettings = field(default_factory=PrivacySettings, metadata={"help": "retention and erasure of personal data"})
+    koha: KohaSettings = field(default_factory=KohaSettings, metadata={"help": "the library system, for circulation and clearance"})
+    snap: SnapSettings = field(default_factory=SnapSettings, metadata={"help": "snap and send: reading patrons' screenshots"})
+    letters: LetterSettings = field(default_factory=LetterSettings, metadata={"help": "clearance letters (bebas pustaka)"})
     secrets: Secrets = field(default_factory=Secrets, metadata={"help": "from the environment only"})
     base_dir: str = field(default=".", metadata={"help": "folder relative paths are resolved against (the config file's folder)"})
 
@@ -247,7 +325,8 @@ def describe(cls: type = Settings, prefix: str = "") -> list[tuple[str, str, str
             continue
         if typing.get_origin(hint) is tuple:
             item = typing.get_args(hint)[0]
-            rows.append((key, "[]", f.metadata.get("help", "")))
+            shown = repr(list(f.default)) if isinstance(f.default, tuple) else "[]"
+            rows.append((key, shown, f.metadata.get("help", "")))
             if dataclasses.is_dataclass(item):
                 rows.extend(describe(typing.cast(type, item), key + "[]."))
             continue

@@ -2,12 +2,13 @@
 
 A patron's text is a question: parse → search → rank → draft, with the draft sent to the
 librarians for review. A librarian's button or command acts on a draft through
-:mod:`refbot.approvals`. Everything else gets a polite reply.
+:mod:`refbot.approvals`. The desk's other services (circulation codes, snap and send,
+clearance letters) take the messages they recognise. Everything else gets a polite reply.
 """
 
 from __future__ import annotations
 
-import datetime
+import datetime as dt
 import logging
 import re
 import time
@@ -15,24 +16,27 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from refbot import approvals, render
+import aiosqlite
+
+from refbot import render
 from refbot.config import Settings
-from refbot.errors import DraftConflict
-from refbot.models import InboundMessage, OutgoingMessage
+from refbot.hours import OfficeHours
+from refbot.librarian import LibrarianActions, is_librarian_action
+from refbot.models import Draft, InboundMessage, InformationNeed, OutgoingMessage
 from refbot.pipeline.parse import parse_need, reply_language
 from refbot.pipeline.rank import rank
 from refbot.pipeline.search import search_all
 from refbot.ports import Source
 from refbot.store import InboxRow, Store
+from refbot.store.privacy import erase_patron
 from refbot.texts import t
 
 log = logging.getLogger(__name__)
 
-_BUTTON = re.compile(r"^(approve|edit|reject):(\d+)$")
-_COMMAND = re.compile(r"^\s*#(\d+)\s+(\w+)\s*(.*)$", re.DOTALL)
-_REMOVE = {"hapus", "buang", "remove", "delete", "drop"}
-_ORDER = {"urut", "urutkan", "order", "reorder"}
-_NOTE = {"catatan", "note", "pesan"}
+# Messages that need no answer: a reaction, a deleted or edited message, a system notice.
+SILENT = frozenset({"reaction", "revoke", "edit", "edited", "deleted", "system", "ephemeral", "request_welcome"})
+_ERASE = re.compile(r"^\s*(hapus\s+data(\s+saya)?|delete\s+my\s+data)\s*[.!]*\s*$", re.IGNORECASE)
+_ERASE_YES = re.compile(r"^\s*(ya\s+hapus|yes\s+delete)\s*[.!]*\s*$", re.IGNORECASE)
 
 
 class DeskService(Protocol):
@@ -62,20 +66,28 @@ class Desk:
     clock: Callable[[], float] = time.time
     services: Sequence[DeskService] = ()
     librarian_phones: frozenset[str] = field(init=False)
+    hours: OfficeHours = field(init=False)
+    librarian: LibrarianActions = field(init=False)
 
     def __post_init__(self) -> None:
         self.librarian_phones = frozenset(lib.phone for lib in self.settings.librarians)
+        self.hours = OfficeHours.from_settings(self.settings.desk)
+        self.librarian = LibrarianActions(self.store, self.settings, self.notify_librarians)
 
     async def handle(self, row: InboxRow) -> None:
         """Handle one claimed inbound message to completion (idempotent: safe to repeat)."""
         message = row.message
         from_librarian = message.sender in self.librarian_phones
-        service = next((s for s in self.services if s.wants(message, from_librarian=from_librarian)), None)
-        if from_librarian and self._is_librarian_action(message):
-            await self._librarian_action(row)
-        elif service is not None:
+        if message.type in SILENT:
+            log.info("%s message %s needs no answer", message.type, row.id)
+            await self.store.finish_inbox(row.id)
+        elif from_librarian and is_librarian_action(message):
+            await self.librarian.handle(row)
+        elif _ERASE.match(message.text) or _ERASE_YES.match(message.text):
+            await self._erase(row)
+        elif service := next((s for s in self.services if s.wants(message, from_librarian=from_librarian)), None):
             await service.handle(row)
-        elif message.type in ("text", "image", "document") and message.text.strip():
+        elif message.type in ("text", "image", "document", "button", "interactive") and message.text.strip():
             await self.ask(row)
         else:
             await self._reply_once(row, "unsupported")
@@ -84,13 +96,15 @@ class Desk:
 
     async def ask(self, row: InboxRow) -> None:
         """A patron's question, from words to a draft in front of the librarians."""
-        message, lang_default = row.message, self.settings.language.default
-        year = datetime.datetime.fromtimestamp(self.clock(), datetime.UTC).year
-        need = parse_need(message.text, lang_default, current_year=year, detect=self.detect)
+        message, default = row.message, self.settings.language.default
+        text = await self._with_context(message)
+        year = dt.datetime.fromtimestamp(self.clock(), dt.UTC).year
+        need = parse_need(text, default, current_year=year, detect=self.detect)
+        if await self._too_many(row, need):
+            return
         request = await self.store.create_request(row.id, message.sender, need)
-        language = reply_language(need, lang_default)
         async with self.store.tx() as db:
-            ack = OutgoingMessage(to=message.sender, text=t(language, "ack"))
+            ack = OutgoingMessage(to=message.sender, text=self._ack(reply_language(need, default)))
             await self.store.enqueue(db, f"ack:{request.id}", ack)
         if await self.store.draft_for_request(request.id) is not None:
             await self.store.finish_inbox(row.id)  # drafted before a crash; nothing to redo
@@ -98,14 +112,77 @@ class Desk:
         outcome = await search_all(need, self.sources, self.settings.search.per_source, self.settings.search.deadline)
         items = rank(need, outcome.results, self.settings.match, self.settings.search.draft_size)
         notes = tuple(
-            t(lang_default, "source_failed", source=name.capitalize(), reason=reason)
+            t(default, "source_failed", source=name.capitalize(), reason=reason)
             for name, reason in outcome.failures.items()
         )
+        # The draft, its review messages and the finished row are one transaction: a crash
+        # leaves either all of them or none, and the retry makes exactly the missing ones.
         async with self.store.tx() as db:
             draft_id = await self.store.insert_draft(db, request.id, items, notes)
+            if draft_id is not None:
+                draft = Draft(draft_id, request.id, items, source_notes=notes, language=need.language,
+                              patron=message.sender, question=need.raw)
+                await self._queue_review(db, draft, need)
             await self.store.finish_inbox(row.id, db)
-        if draft_id is not None:
-            await self.notify_librarians(draft_id)
+
+    async def _with_context(self, message: InboundMessage) -> str:
+        # A reply quoting the list refbot sent refines that request ("yang bahasa Indonesia saja").
+        if not message.context_id:
+            return message.text
+        row = await self.store.fetchone(
+            "SELECT r.text FROM outbox o JOIN drafts d ON d.id = o.draft_id JOIN requests r ON r.id = d.request_id"
+            " WHERE o.wamid = ? AND r.patron = ?",
+            (message.context_id, message.sender),
+        )
+        return f"{row['text']}\n{message.text}" if row and row["text"] else message.text
+
+    async def _too_many(self, row: InboxRow, need: InformationNeed) -> bool:
+        limit = self.settings.desk.max_questions_per_hour
+        asked = await self.store.questions_since(row.message.sender, self.clock() - 3600)
+        already = await self.store.fetchone("SELECT 1 FROM requests WHERE inbox_id = ?", (row.id,))
+        if asked < limit or already:
+            return False
+        log.info("patron %s paused: %d questions in the last hour", render.mask_phone(row.message.sender), asked)
+        await self._reply_once(row, "rate_limited", reply_language(need, self.settings.language.default))
+        return True
+
+    def _ack(self, language: str) -> str:
+        now = dt.datetime.fromtimestamp(self.clock(), dt.UTC)
+        opening = self.hours.next_opening(now)
+        if opening is None or self.hours.is_open(now):
+            return t(language, "ack")
+        weekday = t(language, f"weekday_{opening.weekday()}")
+        when = t(language, "when", weekday=weekday, date=opening.strftime("%d-%m-%Y"), time=opening.strftime("%H:%M"))
+        return t(language, "ack_closed", when=when)
+
+    async def _erase(self, row: InboxRow) -> None:
+        message, language = row.message, self.settings.language.default
+        minutes = self.settings.privacy.erase_confirm_minutes
+        if _ERASE.match(message.text):
+            async with self.store.tx() as db:
+                await self.store.add_event(db, message.sender, "erase_requested", f"inbox:{row.id}", {})
+            await self._reply_once(row, "erase_confirm", language, minutes=minutes)
+            return
+        asked = await self.store.fetchone(
+            "SELECT MAX(at) AS at FROM events WHERE actor = ? AND kind = 'erase_requested'", (message.sender,)
+        )
+        if not asked or asked["at"] is None or self.clock() - asked["at"] > minutes * 60:
+            await self.ask(row) if message.type == "text" else await self._reply_once(row, "unsupported")
+            return
+        await erase_patron(self.store, message.sender)
+        async with self.store.tx() as db:
+            goodbye = OutgoingMessage(to=message.sender, text=t(language, "erase_done"))
+            await self.store.enqueue(db, f"reply:{row.id}:erased", goodbye)
+            await self.store.finish_inbox(row.id, db)
+
+    async def _reply_once(self, row: InboxRow, key: str, language: str = "", **values: object) -> None:
+        language = language or self.settings.language.default
+        async with self.store.tx() as db:
+            message = OutgoingMessage(to=row.message.sender, text=t(language, key, **values))
+            await self.store.enqueue(db, f"reply:{row.id}:{key}", message)
+            await self.store.finish_inbox(row.id, db)
+
+    # -- librarians ------------------------------------------------------------------------
 
     async def notify_librarians(self, draft_id: int) -> None:
         """Queue the current version of a draft, with its buttons, to every librarian."""
@@ -113,80 +190,14 @@ class Desk:
         request = await self.store.get_request(draft.request_id) if draft else None
         if draft is None or request is None:
             return
-        language = self.settings.language.default
         async with self.store.tx() as db:
-            for lib in self.settings.librarians:
-                messages = render.librarian_draft(draft, request.need, language, lib.phone)
-                for n, message in enumerate(messages):
-                    key = f"draft:{draft.id}:v{draft.version}:librarian:{lib.phone}:{n}"
-                    await self.store.enqueue(db, key, message, draft.id)
+            await self._queue_review(db, draft, request.need)
 
-    async def _reply_once(self, row: InboxRow, key: str) -> None:
+    async def _queue_review(self, db: aiosqlite.Connection, draft: Draft, need: InformationNeed) -> None:
         language = self.settings.language.default
-        async with self.store.tx() as db:
-            message = OutgoingMessage(to=row.message.sender, text=t(language, key))
-            await self.store.enqueue(db, f"reply:{row.id}:{key}", message)
-            await self.store.finish_inbox(row.id, db)
+        for lib in self.settings.librarians:
+            for n, message in enumerate(render.librarian_draft(draft, need, language, lib.phone)):
+                key = f"draft:{draft.id}:v{draft.version}:librarian:{lib.phone}:{n}"
+                await self.store.enqueue(db, key, message, draft.id)
 
-    # -- librarians ------------------------------------------------------------------------
 
-    @staticmethod
-    def _is_librarian_action(message: InboundMessage) -> bool:
-        return bool(_BUTTON.match(message.button_id) or _COMMAND.match(message.text))
-
-    async def _librarian_action(self, row: InboxRow) -> None:
-        message = row.message
-        language = self.settings.language.default
-        button = _BUTTON.match(message.button_id)
-        command = _COMMAND.match(message.text)
-        draft_id = int(button[2]) if button else int(command[1]) if command else 0
-        try:
-            if button:
-                reply = await self._button(button[1], draft_id, message.sender)
-            else:
-                assert command is not None
-                reply = await self._command(draft_id, command[2].lower(), command[3], message.sender)
-        except DraftConflict as e:
-            reply = await self._conflict_text(draft_id, str(e))
-        except ValueError as e:
-            reply = t(language, "edit_failed", id=draft_id, reason=str(e))
-        async with self.store.tx() as db:
-            if reply:
-                await self.store.enqueue(db, f"reply:{row.id}", OutgoingMessage(to=message.sender, text=reply))
-            await self.store.finish_inbox(row.id, db)
-
-    async def _button(self, action: str, draft_id: int, actor: str) -> str:
-        language = self.settings.language.default
-        if action == "approve":
-            await approvals.approve(self.store, draft_id, actor, language=language)
-            return t(language, "approved_ack", id=draft_id)
-        if action == "reject":
-            await approvals.reject(self.store, draft_id, actor, language=language)
-            return t(language, "rejected_ack", id=draft_id)
-        return t(language, "edit_help", id=draft_id, console="")
-
-    async def _command(self, draft_id: int, verb: str, rest: str, actor: str) -> str:
-        numbers = [int(n) for n in re.findall(r"\d+", rest)]
-        if verb in _REMOVE:
-            decision = await approvals.edit(self.store, draft_id, actor, remove=numbers)
-        elif verb in _ORDER:
-            decision = await approvals.edit(self.store, draft_id, actor, order=numbers)
-        elif verb in _NOTE:
-            decision = await approvals.edit(self.store, draft_id, actor, note=rest)
-        else:
-            raise ValueError(f"unknown command '{verb}'")
-        if decision.changed:
-            await self.notify_librarians(draft_id)
-        return ""
-
-    async def _conflict_text(self, draft_id: int, reason: str) -> str:
-        language = self.settings.language.default
-        draft = await self.store.get_draft(draft_id)
-        if draft is None:
-            return t(language, "not_found", id=draft_id)
-        row = await self.store.fetchone("SELECT decided_by FROM drafts WHERE id = ?", (draft_id,))
-        names = {lib.phone: lib.name for lib in self.settings.librarians}
-        decided_by = row["decided_by"] if row else ""
-        who = names.get(decided_by) or render.mask_phone(decided_by) or "?"
-        log.info("librarian action on draft %s refused: %s", draft_id, reason)
-        return t(language, "conflict", id=draft_id, status=t(language, f"status_{draft.status.value}"), who=who)

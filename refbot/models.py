@@ -181,17 +181,27 @@ class Attachment:
 
 
 @dataclass(frozen=True)
+class Template:
+    """An approved WhatsApp message template: the only thing that may open a shut 24-hour window."""
+
+    name: str
+    language: str
+    parameters: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class OutgoingMessage:
     """A message refbot sends through a channel.
 
     ``text`` is the body (the caption when a document is attached); ``buttons`` become reply
-    buttons; ``document`` sends a file.
+    buttons; ``document`` sends a file; ``template`` sends an approved template instead.
     """
 
     to: str
     text: str
     buttons: tuple[Button, ...] = ()
     document: Attachment | None = None
+    template: Template | None = None
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """The worker: claims stored rows and does the work they stand for.
 
-Two loops share the event loop: intake (inbound messages → the desk) and the sender (outbox
-rows → the channel). State lives in rows, so a worker killed at any point resumes on restart
+Three loops share the event loop: intake (inbound messages → the desk), the sender (outbox
+rows → the channel) and the chores (templates for shut windows, warnings, retention). State lives in rows, so a worker killed at any point resumes on restart
 and the unique keys keep every effect exactly-once.
 """
 
@@ -10,13 +10,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import random
 
+from refbot.chores import Chores
 from refbot.config import Settings
 from refbot.desk import Desk
-from refbot.errors import ChannelError
 from refbot.ports import Channel
-from refbot.store import InboxRow, OutboxRow, Store
+from refbot.sender import Sender
+from refbot.store import InboxRow, Store
 
 log = logging.getLogger(__name__)
 
@@ -34,13 +34,15 @@ class Worker:
         self._tasks: list[asyncio.Task[None]] = []
         self._running: set[asyncio.Task[None]] = set()
         self._senders: dict[str, _Turn] = {}
+        self.sender = Sender(store, channel, settings)
+        self.chores = Chores(store, self.sender, settings)
 
     async def start(self) -> None:
         """Put back rows a previous process left half-done, then start both loops."""
         resumed = await self.store.reset_in_flight()
         if resumed:
             log.info("resuming %d rows left in flight by a previous run", resumed)
-        self._tasks = [asyncio.create_task(self._intake()), asyncio.create_task(self._send())]
+        self._tasks = [asyncio.create_task(loop()) for loop in (self._intake, self._send, self._chores)]
 
     async def stop(self) -> None:
         """Stop both loops; unfinished rows stay claimed and are resumed on the next start."""
@@ -89,26 +91,18 @@ class Worker:
 
     async def _send(self) -> None:
         while True:
-            rows = await self.store.claim_outbox(limit=20)
-            # One at a time, in order: a draft's text must reach a librarian before its buttons.
-            for row in rows:
-                await self._send_one(row)
-            if not rows:
+            if not await self.sender.send_due():
                 await _wait(self.outbox_ready, self.settings.worker.poll_interval)
 
-    async def _send_one(self, row: OutboxRow) -> None:
-        try:
-            wamid = await self.channel.send(row.message)
-        except ChannelError as e:
-            retry = e.transient and row.attempts < self.settings.whatsapp.max_attempts
-            await self.store.mark_unsent(row, str(e), self.store.clock() + backoff(row.attempts) if retry else None)
-            log.warning("send %s failed (%s)%s", row.idem_key, e, "; will retry" if retry else "; gave up")
-            return
-        except ValueError as e:  # a message the channel's rules forbid: retrying will not help
-            await self.store.mark_unsent(row, str(e), None)
-            log.error("send %s refused before sending: %s", row.idem_key, e)
-            return
-        await self.store.mark_sent(row, wamid)
+    async def _chores(self) -> None:
+        """Every minute: templates for held messages, window warnings, the retention purge."""
+        while True:
+            try:
+                await self.chores.run_once()
+            except Exception:  # a failed chore is retried next minute; the desk goes on
+                log.exception("periodic chore failed")
+            self.outbox_ready.set()
+            await asyncio.sleep(self.settings.worker.chore_interval)
 
 
 class _Turn:
@@ -117,11 +111,6 @@ class _Turn:
     def __init__(self) -> None:
         self.lock = asyncio.Lock()
         self.waiting = 0
-
-
-def backoff(attempt: int, base: float = 1.0, cap: float = 300.0) -> float:
-    """Seconds to wait before attempt ``attempt + 1``: exponential with full jitter."""
-    return random.uniform(0, min(cap, base * 2 ** attempt))
 
 
 async def _wait(event: asyncio.Event, seconds: float) -> None:

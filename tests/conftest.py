@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -136,18 +137,30 @@ async def eventually(check: Callable[[], Awaitable[Any]], within: float = 15.0, 
         await asyncio.sleep(0.05)
 
 
-@pytest.fixture
-async def desk(tmp_path: Path, catalog_dir: Path) -> AsyncIterator[Desk]:
-    """refbot on loopback with the Graph API and Crossref stand-ins on their own ports."""
+@contextlib.asynccontextmanager
+async def running_desk(tmp_path: Path, catalog_dir: Path, **over: Any) -> AsyncIterator[Desk]:
+    """refbot on loopback with the Graph API and Crossref stand-ins on their own ports.
+
+    Keyword arguments replace whole settings sections (``desk=DeskSettings(...)``).
+    """
     port = free_port()
     crossref_runner, crossref_url = await serve(create_crossref_standin())
     graph_app = create_graph_standin(TOKEN, APP_SECRET, PHONE_NUMBER_ID, webhook_url=f"http://127.0.0.1:{port}/webhook")
     graph_runner, graph_url = await serve(graph_app)
-    settings = make_settings(tmp_path, catalog_dir, port=port, graph=graph_url, crossref=crossref_url)
+    settings = make_settings(tmp_path, catalog_dir, port=port, graph=graph_url, crossref=crossref_url, **over)
     app = create_app(settings)
     runner, url = await serve(app, port)
-    async with aiohttp.ClientSession() as http:
-        yield Desk(url, graph_url, crossref_url, app[SERVICES], http, BusinessNumber(PHONE_NUMBER_ID))
-    await runner.cleanup()
-    await graph_runner.cleanup()
-    await crossref_runner.cleanup()
+    try:
+        async with aiohttp.ClientSession() as http:
+            yield Desk(url, graph_url, crossref_url, app[SERVICES], http, BusinessNumber(PHONE_NUMBER_ID))
+    finally:
+        await graph_runner.cleanup()
+        await runner.cleanup()
+        await crossref_runner.cleanup()
+
+
+@pytest.fixture
+async def desk(tmp_path: Path, catalog_dir: Path) -> AsyncIterator[Desk]:
+    """refbot on loopback with the Graph API and Crossref stand-ins on their own ports."""
+    async with running_desk(tmp_path, catalog_dir) as running:
+        yield running

@@ -3,7 +3,13 @@
 Patrons write the way people talk: "kak, saya lagi nyusun skripsi tentang minat baca remaja,
 ada referensi yang terbitan 5 tahun terakhir?". ``parse_need`` lifts out what constrains the
 answer (years, material kinds, languages, open access), strips courtesy and request phrasing
-in both languages, and keeps the content terms that carry the need.
+in both languages, and keeps the content terms that carry the need, weighted.
+
+The message is read as a sequence of tokens, each labelled from ``lexicon.yaml`` (longest
+phrase first). Words that *may* state a wish — "buku", "jurnal", "open access", "bahasa
+Inggris", "referensi", "studies" — are judged by their neighbours, as a librarian would:
+"cari jurnal tentang …" asks for journals, but "distribution of scientific journals" is a
+topic; "references on …" is request phrasing, but "layanan referensi" is a topic.
 """
 
 from __future__ import annotations
@@ -11,85 +17,100 @@ from __future__ import annotations
 import functools
 import itertools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from importlib import resources
-from typing import TypeVar
-
 import yaml
 
 from refbot.models import InformationNeed, Kind, Term
+from refbot.pipeline.years import find_years
 
-V = TypeVar("V")
+CONTENT, NOISE, MARKER, HEAD, LEAD, KIND, LANG, OPEN, BREAK = (
+    "content", "noise", "marker", "head", "lead", "kind", "language", "open", "break",
+)  # fmt: skip
 
-_WORD = re.compile(r"[\w'’-]+", re.UNICODE)
-_YEAR = r"((?:19|20)\d\d)"
+_TOKEN = re.compile(r"[\w]+(?:['’\-][\w]+)*|[^\w\s'’-]")
+_QUOTED = re.compile(r"[\"“”]([^\"“”]{3,})[\"“”]")
+_MAX_PHRASES = 6
+# Later words weigh a little less than earlier ones (the topic usually comes first), but no
+# word falls below half the weight of the first, so a long description keeps its substance.
+_POSITION_DECAY = 0.02
+_POSITION_FLOOR = 0.5
+
+# "untuk skripsi" says what the patron is writing, not that they want theses.
+_PURPOSE = re.compile(
+    r"\b(?:untuk|buat|bwt|utk|nyusun|menyusun|menulis|mengerjakan|garap|menggarap|for my|writing my|writing a|"
+    r"for a|for an|i am writing|i'm writing|working on my|working on a)\s+"
+    r"(?:skripsi|tesis|disertasi|tugas akhir|thesis|dissertation|final project|term paper|essay|paper|makalah)\b"
+)
+
+
+@dataclass(frozen=True)
+class Entry:
+    """What one lexicon phrase is: its label, the value it stands for, and whether it is explicit."""
+
+    label: str
+    value: str = ""
+    explicit: bool = False
 
 
 @dataclass(frozen=True)
 class Lexicon:
-    """The phrase lists parse.py works from (``lexicon.yaml``)."""
+    """The phrase table parse.py works from (``lexicon.yaml``)."""
 
-    noise: tuple[str, ...]
-    generic: frozenset[str]
-    kinds: dict[str, Kind]
-    languages: dict[str, str]
-    open_access: tuple[str, ...]
+    table: dict[str, Entry]
+    longest: int
+    prepositions: frozenset[str]
     markers: dict[str, frozenset[str]]
+
+
+@dataclass(frozen=True)
+class Span:
+    """A run of tokens with one label."""
+
+    label: str
+    words: tuple[str, ...]
+    value: str = ""
+    explicit: bool = False
 
 
 @functools.cache
 def load_lexicon() -> Lexicon:
     """The bundled lexicon, read once."""
     data = yaml.safe_load((resources.files("refbot.pipeline") / "lexicon.yaml").read_text(encoding="utf-8"))
-    noise = [*data["courtesy"]["id"], *data["courtesy"]["en"], *data["request"]["id"], *data["request"]["en"]]
-    kinds = {phrase: Kind(kind) for kind, phrases in data["kinds"].items() for phrase in phrases}
-    languages = {phrase: lang for lang, phrases in data["languages"].items() for phrase in phrases}
+    table: dict[str, Entry] = {}
+    # Later groups win a phrase listed twice: a kind word beats plain request phrasing.
+    _put(table, _both(data["courtesy"]) + _both(data["request"]), Entry(NOISE))
+    _put(table, _both(data["topic_markers"]), Entry(MARKER))
+    _put(table, _both(data["generic"]["lead"]), Entry(LEAD))
+    _put(table, _both(data["generic"]["head"]), Entry(HEAD))
+    for kind, phrases in data["kinds"].items():
+        _put(table, phrases, Entry(KIND, Kind(kind).value))
+    for code, groups in data["languages"].items():
+        _put(table, groups["bare"], Entry(LANG, code))
+        _put(table, groups["explicit"], Entry(LANG, code, explicit=True))
+    _put(table, data["open_access"]["bare"], Entry(OPEN))
+    _put(table, data["open_access"]["explicit"], Entry(OPEN, explicit=True))
     return Lexicon(
-        noise=tuple(sorted(set(noise), key=len, reverse=True)),
-        generic=frozenset([*data["generic"]["id"], *data["generic"]["en"]]),
-        kinds=kinds,
-        languages=languages,
-        open_access=tuple(data["open_access"]),
+        table=table,
+        longest=max(len(phrase.split()) for phrase in table),
+        prepositions=frozenset(_both(data["topic_prepositions"])),
         markers={lang: frozenset(words) for lang, words in data["markers"].items()},
     )
 
 
-# Year patterns, most specific first. Each returns (year_from, year_to) given the match and
-# the current year.
-_YEAR_RULES: tuple[tuple[re.Pattern[str], Callable[[re.Match[str], int], tuple[int | None, int | None]]], ...] = (
-    (re.compile(rf"\b(?:antara|between)\s+{_YEAR}\s+(?:dan|sampai|hingga|and|to|-)\s+{_YEAR}"),
-     lambda m, now: (int(m[1]), int(m[2]))),
-    (re.compile(rf"\b{_YEAR}\s*(?:-|–|—|s/d|sd|sampai|hingga|to|until)\s*{_YEAR}\b"),
-     lambda m, now: (int(m[1]), int(m[2]))),
-    (re.compile(r"\b(\d{1,2}|lima|sepuluh|tiga|dua|five|ten|three|two)\s+(?:tahun|thn|years?)\s+"
-                r"(?:terakhir|belakangan|ke belakang|terbaru|last|past|recent)\b"),
-     lambda m, now: (now - _number(m[1]) + 1, None)),
-    (re.compile(r"\b(?:last|past|recent)\s+(\d{1,2}|five|ten|three|two)\s+years?\b"),
-     lambda m, now: (now - _number(m[1]) + 1, None)),
-    (re.compile(rf"\b(?:setelah|sesudah|after|di atas|diatas)\s+(?:tahun\s+)?{_YEAR}"),
-     lambda m, now: (int(m[1]) + 1, None)),
-    (re.compile(rf"\b(?:sejak|mulai|dari tahun|since|from)\s+(?:tahun\s+)?{_YEAR}"),
-     lambda m, now: (int(m[1]), None)),
-    (re.compile(rf"\b(?:sebelum|before|prior to)\s+(?:tahun\s+)?{_YEAR}"),
-     lambda m, now: (None, int(m[1]) - 1)),
-    (re.compile(rf"\b(?:terbitan|tahun|terbit|published in|in|from)\s+(?:tahun\s+)?{_YEAR}\b"),
-     lambda m, now: (int(m[1]), int(m[1]))),
-    (re.compile(r"\b(?:terbaru|terkini|mutakhir|recent|latest|up-to-date|newest)\b"),
-     lambda m, now: (now - 4, None)),
-)
-
-_NUMBERS = {"dua": 2, "tiga": 3, "lima": 5, "sepuluh": 10, "two": 2, "three": 3, "five": 5, "ten": 10}
-
-# "untuk skripsi" says what the patron is writing, not that they want theses.
-_PURPOSE = re.compile(
-    r"\b(?:untuk|buat|nyusun|menyusun|menulis|mengerjakan|garap|for my|writing my|writing a)\s+"
-    r"(?:skripsi|tesis|disertasi|tugas akhir|thesis|dissertation)\b"
-)
+def _both(group: dict[str, list[str]]) -> list[str]:
+    return [*group.get("id", []), *group.get("en", [])]
 
 
-def _number(word: str) -> int:
-    return int(word) if word.isdigit() else _NUMBERS[word]
+def _put(table: dict[str, Entry], phrases: Iterable[str], entry: Entry) -> None:
+    for phrase in phrases:
+        table[" ".join(tokens(phrase))] = entry
+
+
+def tokens(text: str) -> list[str]:
+    """Lower-cased words and punctuation marks, in order."""
+    return _TOKEN.findall(text.lower().replace("’", "'"))
 
 
 def parse_need(
@@ -109,78 +130,95 @@ def parse_need(
     """
     lex = load_lexicon()
     lowered = " ".join(text.lower().replace("’", "'").split())
-    year_from, year_to, lowered = _years(lowered, current_year)
-    lowered = _PURPOSE.sub(" ", lowered)
-    languages, lowered = _take(lowered, lex.languages)
-    open_access = any(_contains(lowered, p) for p in lex.open_access)
-    lowered = _remove(lowered, lex.open_access)
-    kinds, lowered = _take(lowered, lex.kinds)
-    quoted = tuple(q.strip() for q in re.findall(r"[\"“”]([^\"“”]{3,})[\"“”]", text))
-    segments = _segments(_remove(lowered, lex.noise), lex.generic)
-    words = [w for segment in segments for w in segment]
-    phrases = dict.fromkeys([*(q.lower() for q in quoted), *_phrases(segments)])
+    years, lowered = find_years(lowered, current_year)
+    lowered = _PURPOSE.sub(" . ", lowered)
+    spans = understand(tokens(lowered), lex)
+    segments = _segments(spans)
+    quoted = [" ".join(tokens(q)) for q in _QUOTED.findall(text)]
+    phrases = dict.fromkeys([*(q for q in quoted if " " in q), *_phrases(segments)])
     return InformationNeed(
         raw=text,
         language=_language(text, lex, default_language, detect),
-        terms=_weigh(words),
-        phrases=tuple(phrases)[:6],
-        year_from=year_from,
-        year_to=year_to,
-        kinds=frozenset(kinds),
-        languages=frozenset(languages),
-        open_access=open_access,
+        terms=weigh([w for segment in segments for w in segment]),
+        phrases=tuple(phrases)[:_MAX_PHRASES],
+        year_from=years[0],
+        year_to=years[1],
+        kinds=frozenset(Kind(s.value) for s in spans if s.label == KIND),
+        languages=frozenset(s.value for s in spans if s.label == LANG),
+        open_access=any(s.label == OPEN for s in spans),
     )
 
 
-def _years(text: str, now: int) -> tuple[int | None, int | None, str]:
-    year_from: int | None = None
-    year_to: int | None = None
-    for pattern, rule in _YEAR_RULES:
-        match = pattern.search(text)
-        if match:
-            year_from, year_to = rule(match, now)
-            text = text[: match.start()] + " " + text[match.end():]
-            break
-    return year_from, year_to, text
+def label(words: list[str], lex: Lexicon) -> list[Span]:
+    """The tokens grouped into labelled spans, longest lexicon phrase first."""
+    spans: list[Span] = []
+    i = 0
+    while i < len(words):
+        if not words[i][0].isalnum() and words[i][0] != "_":
+            spans.append(Span(BREAK, (words[i],)))
+            i += 1
+            continue
+        for n in range(min(lex.longest, len(words) - i), 0, -1):
+            entry = lex.table.get(" ".join(words[i : i + n]))
+            if entry is not None:
+                spans.append(Span(entry.label, tuple(words[i : i + n]), entry.value, entry.explicit))
+                i += n
+                break
+        else:
+            spans.append(Span(CONTENT, (words[i],)))
+            i += 1
+    return spans
 
 
-def _take(text: str, table: dict[str, V]) -> tuple[set[V], str]:
-    found: set[V] = set()
-    for phrase in sorted(table, key=len, reverse=True):
-        if _contains(text, phrase):
-            found.add(table[phrase])
-            text = _remove(text, (phrase,))
-    return found, text
+def understand(words: list[str], lex: Lexicon) -> list[Span]:
+    """Labelled spans with every neighbour-dependent label settled."""
+    spans = label(words, lex)
+    return [_judge(spans, i, lex) for i in range(len(spans))]
 
 
-def _contains(text: str, phrase: str) -> bool:
-    return re.search(rf"(?<![\w-]){re.escape(phrase)}(?![\w-])", text) is not None
+def _judge(spans: list[Span], i: int, lex: Lexicon) -> Span:
+    """A span whose meaning depends on its neighbours, settled: a wish, noise, or content."""
+    span = spans[i]
+    if span.label not in (KIND, LANG, OPEN, HEAD, LEAD):
+        return span
+    before = spans[i - 1] if i > 0 else None
+    after = spans[i + 1] if i + 1 < len(spans) else None
+    after_content = before is not None and before.label == CONTENT
+    after_preposition = before is not None and " ".join(before.words) in lex.prepositions
+    before_content = after is not None and after.label == CONTENT
+    before_marker = after is not None and after.label == MARKER
+    topic = Span(CONTENT, span.words)
+    if span.label == KIND:
+        return topic if after_content or after_preposition else span
+    if span.label in (LANG, OPEN):
+        if span.explicit:
+            return span
+        return topic if after_content or after_preposition or before_content else span
+    if span.label == HEAD:
+        return topic if after_content and not before_marker else Span(NOISE, span.words)
+    return Span(NOISE, span.words) if before_marker and not after_content else topic
 
 
-def _remove(text: str, phrases: tuple[str, ...]) -> str:
-    # A removed phrase leaves a break, so words on either side never make a false phrase.
-    for phrase in phrases:
-        text = re.sub(rf"(?<![\w-]){re.escape(phrase)}(?![\w-])", " | ", text)
-    return text
+def _segments(spans: list[Span]) -> list[list[str]]:
+    """Runs of content words; anything else (noise, wishes, punctuation) ends a run."""
+    segments: list[list[str]] = [[]]
+    for span in spans:
+        if span.label != CONTENT:
+            if segments[-1]:
+                segments.append([])
+            continue
+        for word in span.words:
+            word = re.sub(r"'s$", "", word).strip("'-")
+            if len(word) > 1 and not word.isdigit():
+                segments[-1].append(word)
+    return [s for s in segments if s]
 
 
-def _segments(text: str, generic: frozenset[str]) -> list[list[str]]:
-    """Runs of content words, split where noise was removed; generic words kept only inside a run."""
-    segments: list[list[str]] = []
-    for part in re.split(r"[|,.;:!?()\[\]/]", text):
-        words = [w.strip("'-") for w in _WORD.findall(part)]
-        words = [w for w in words if len(w) > 1 and not w.isdigit()]
-        kept = [w for i, w in enumerate(words) if w not in generic or 0 < i < len(words) - 1]
-        if kept:
-            segments.append(kept)
-    return segments
-
-
-def _weigh(words: list[str]) -> tuple[Term, ...]:
-    # Earlier words usually name the topic; later ones qualify it. Repeats add weight.
+def weigh(words: list[str]) -> tuple[Term, ...]:
+    """Each distinct word once, weighted by how often and how early the patron wrote it."""
     weights: dict[str, float] = {}
     for i, word in enumerate(words):
-        weights[word] = weights.get(word, 0.0) + 1.0 / (1.0 + 0.05 * i)
+        weights[word] = weights.get(word, 0.0) + max(_POSITION_FLOOR, 1.0 / (1.0 + _POSITION_DECAY * i))
     ordered = sorted(weights.items(), key=lambda kv: -kv[1])
     return tuple(Term(w, round(v, 3)) for w, v in ordered)
 
@@ -191,10 +229,10 @@ def _phrases(segments: list[list[str]]) -> list[str]:
 
 
 def _language(text: str, lex: Lexicon, default: str, detect: Callable[[str], str | None] | None) -> str:
-    words = {w.lower() for w in _WORD.findall(text)}
+    words = set(tokens(text))
     has_id = len(words & lex.markers["id"])
     has_en = len(words & lex.markers["en"])
-    if has_id and has_en and min(has_id, has_en) >= 1 and max(has_id, has_en) <= 3 * min(has_id, has_en):
+    if has_id and has_en and max(has_id, has_en) <= 3 * min(has_id, has_en):
         return "mixed"
     if has_id > has_en:
         return "id"
@@ -207,3 +245,4 @@ def _language(text: str, lex: Lexicon, default: str, detect: Callable[[str], str
 def reply_language(need: InformationNeed, default: str) -> str:
     """The language to answer a patron in: theirs, or the default when mixed or unknown."""
     return need.language if need.language in ("id", "en") else default
+

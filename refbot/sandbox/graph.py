@@ -1,10 +1,13 @@
-"""A stand-in for the Graph API's WhatsApp send endpoint, on loopback.
+"""A stand-in for the Graph API's WhatsApp endpoints, on loopback.
 
 It answers ``POST /{version}/{phone_number_id}/messages`` the way the Cloud API does: a
 bearer token is required (401, code 190 otherwise), the body is checked against the real
 limits (400, code 100, with the reason in ``error_data.details``), and an accepted message
 gets a ``wamid`` back. Each accepted message is recorded, and when a webhook URL is set the
 stand-in later posts signed ``sent`` and ``delivered`` status webhooks for it, as Meta does.
+A document must name media uploaded here; a template, when ``templates`` is given, must be
+one of them with the right number of parameters (codes 132001 and 132000 otherwise). The
+media endpoints (upload, lookup, short-lived download links) are in :mod:`.graph_media`.
 
 Helper endpoints for tests and the sandbox chat page (not part of the Graph API):
 
@@ -18,7 +21,13 @@ Helper endpoints for tests and the sandbox chat page (not part of the Graph API)
   Graph error code (a status of 400 is assumed when only a code is given), ``times`` how
   many sends the fault applies to (default 1), ``delay`` seconds to wait before answering.
   With ``"as_status": true`` the send is accepted and a ``failed`` status webhook carrying
-  ``code`` follows instead, as for errors WhatsApp reports asynchronously. ``{}`` clears.
+  ``code`` follows instead, as for errors WhatsApp reports asynchronously. With
+  ``"statuses_first": true`` the send is accepted but its status webhooks are posted (and
+  answered) *before* the send's own HTTP answer, as happens when Meta is quick and the
+  network slow. ``"on": "media"`` aims the fault at media uploads and lookups instead of
+  sends. ``{}`` clears.
+- ``POST /_media?filename=NAME`` — keep the raw body (its ``Content-Type``) as media a patron
+  sent; answers ``{"id": …}`` to put in a media webhook.
 """
 
 from __future__ import annotations
@@ -28,7 +37,7 @@ import hmac
 import logging
 import secrets
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -36,7 +45,15 @@ import aiohttp
 from aiohttp import web
 
 from refbot.config import Secret
-from refbot.sandbox.graph_rules import GRAPH_ERRORS, check_message, message_summary
+from refbot.sandbox import graph_media
+from refbot.sandbox.graph_media import MediaFile
+from refbot.sandbox.graph_rules import (
+    GRAPH_ERRORS,
+    check_message,
+    message_summary,
+    recipient_of,
+    template_parameter_count,
+)
 from refbot.sandbox.payloads import (
     SIGNATURE_HEADER,
     BusinessNumber,
@@ -59,6 +76,8 @@ class Fault:
     times: int = 0
     delay: float = 0.0
     as_status: bool = False
+    statuses_first: bool = False
+    on: str = "messages"
 
 
 @dataclass
@@ -74,15 +93,18 @@ class GraphState:
     fault: Fault = field(default_factory=Fault)
     session: aiohttp.ClientSession | None = None
     tasks: set[asyncio.Task[None]] = field(default_factory=set)
+    media: dict[str, MediaFile] = field(default_factory=dict)
+    templates: Mapping[tuple[str, str], int] | None = None
+    statuses_first: bool = False
 
     def sent_to(self, phone: str) -> list[dict[str, Any]]:
         """Recorded messages to one number (digits compared, so ``+62…`` matches ``62…``)."""
         wanted = _digits(phone)
         return [m for m in self.messages if _digits(m["to"]) == wanted]
 
-    def take_fault(self) -> Fault | None:
-        """The fault to play for this send, counting it down."""
-        if self.fault.times <= 0:
+    def take_fault(self, on: str = "messages") -> Fault | None:
+        """The fault to play for this call, counting it down."""
+        if self.fault.times <= 0 or self.fault.on != on:
             return None
         self.fault.times -= 1
         return Fault(**asdict(self.fault))
@@ -100,6 +122,8 @@ def create_graph_standin(
     display_phone_number: str = "6281100000000",
     status_delay: float = 0.05,
     session: aiohttp.ClientSession | None = None,
+    templates: Mapping[tuple[str, str], int] | None = None,
+    statuses_first: bool = False,
 ) -> web.Application:
     """Build the Graph API stand-in as an aiohttp app (mountable as a sub-app).
 
@@ -111,6 +135,9 @@ def create_graph_standin(
         display_phone_number: the library's number as webhooks show it.
         status_delay: seconds between accepting a message and each status webhook.
         session: HTTP session for the webhooks; one is made (and closed) when not given.
+        templates: approved templates as ``{(name, language code): body parameter count}``;
+            None accepts any well-formed template.
+        statuses_first: post every send's status webhooks before answering the send.
 
     Raises:
         ValueError: the token or app secret is empty (the real API has no such thing).
@@ -123,9 +150,14 @@ def create_graph_standin(
         )
     app = web.Application()
     business = BusinessNumber(phone_number_id, display_phone_number)
-    app[GRAPH_STATE] = GraphState(token_value, secret_value, business, webhook_url, status_delay, session=session)
+    app[GRAPH_STATE] = GraphState(token_value, secret_value, business, webhook_url, status_delay, session=session,
+                                  templates=templates, statuses_first=statuses_first)
     app.cleanup_ctx.append(_lifecycle)
     app.router.add_post("/{version}/{phone_number_id}/messages", _send)
+    app.router.add_post("/{version}/{phone_number_id}/media", _upload)
+    app.router.add_get("/_lookaside/whatsapp_business/attachments/", _download, name=graph_media.LOOKASIDE)
+    app.router.add_post("/_media", _store_media)
+    app.router.add_get("/{version}/{media_id}", _lookup)
     app.router.add_get("/_sent", _list_sent)
     app.router.add_delete("/_sent", _clear_sent)
     app.router.add_get("/_control", _show_control)
@@ -166,26 +198,46 @@ async def _send(request: web.Request) -> web.Response:
     problem = check_message(body)
     if problem:
         return graph_error_response(400, 100, details=problem)
+    refused = _refused_content(state, body)
+    if refused is not None:
+        return refused
     if fault and fault.status and not fault.as_status:
         return graph_error_response(fault.status, fault.code)
-    return _accept(state, body, fault if fault and fault.as_status else None)
+    failure = fault if fault and fault.as_status else None
+    first = state.statuses_first or bool(fault and fault.statuses_first)
+    return await _accept(state, body, failure, statuses_first=first)
 
 
-def _accept(state: GraphState, body: dict[str, Any], failure: Fault | None) -> web.Response:
+def _refused_content(state: GraphState, body: dict[str, Any]) -> web.Response | None:
+    """The answer for a well-formed body naming media or a template that does not exist."""
+    if body.get("type") == "document" and "id" in body["document"] and body["document"]["id"] not in state.media:
+        return graph_error_response(400, 131053, details=f"Media id {body['document']['id']} was not found")
+    if body.get("type") == "template" and state.templates is not None:
+        template = body["template"]
+        expected = state.templates.get((template["name"], template["language"]["code"]))
+        if expected is None:
+            return graph_error_response(404, 132001, details=f"template name ({template['name']}) does not exist in "
+                                                             f"{template['language']['code']}")
+        if template_parameter_count(template) != expected:
+            return graph_error_response(400, 132000, details=f"body: number of localizable_params "
+                                                             f"({template_parameter_count(template)}) does not match "
+                                                             f"the expected number of params ({expected})")
+    return None
+
+
+async def _accept(state: GraphState, body: dict[str, Any], failure: Fault | None, *, statuses_first: bool) -> web.Response:
     wamid = new_wamid()
-    record = {"id": wamid, "to": body["to"], "timestamp": time.time(), "status": "accepted"}
+    to = recipient_of(body)
+    record = {"id": wamid, "to": to, "timestamp": time.time(), "status": "accepted"}
     record.update(message_summary(body))
     record["payload"] = body
     state.messages.append(record)
-    if state.webhook_url:
-        _spawn(state, _report_statuses(state, record, failure))
-    return web.json_response(
-        {
-            "messaging_product": "whatsapp",
-            "contacts": [{"input": body["to"], "wa_id": _digits(body["to"])}],
-            "messages": [{"id": wamid}],
-        }
-    )
+    if state.webhook_url and statuses_first:
+        await _report_statuses(state, record, failure, delay=0.0)
+    elif state.webhook_url:
+        _spawn(state, _report_statuses(state, record, failure, delay=state.status_delay))
+    contact = {"input": to, "wa_id": _digits(to)} if "to" in body else {"input": to, "user_id": to}
+    return web.json_response({"messaging_product": "whatsapp", "contacts": [contact], "messages": [{"id": wamid}]})
 
 
 def graph_error_response(status: int, code: int | None, *, details: str = "") -> web.Response:
@@ -218,15 +270,15 @@ def _authorised(request: web.Request, token: str) -> bool:
 # --- status webhooks -------------------------------------------------------------------
 
 
-async def _report_statuses(state: GraphState, record: dict[str, Any], failure: Fault | None) -> None:
+async def _report_statuses(state: GraphState, record: dict[str, Any], failure: Fault | None, *, delay: float) -> None:
     if failure is not None:
         code = failure.code or 131026
         title = GRAPH_ERRORS.get(code, ("Message failed", ""))[0]
-        await asyncio.sleep(state.status_delay)
+        await asyncio.sleep(delay)
         await _post_status(state, record, "failed", [error_entry(code, title)])
         return
     for status in ("sent", "delivered"):
-        await asyncio.sleep(state.status_delay)
+        await asyncio.sleep(delay)
         await _post_status(state, record, status, [])
 
 
@@ -244,6 +296,45 @@ async def _post_status(state: GraphState, record: dict[str, Any], status: str, e
                 log.warning("status webhook %s for %s answered %s", status, record["id"], response.status)
     except (aiohttp.ClientError, TimeoutError) as e:
         log.warning("status webhook %s for %s failed: %s", status, record["id"], e)
+
+
+# --- media ------------------------------------------------------------------------------
+
+
+async def _upload(request: web.Request) -> web.Response:
+    state = request.app[GRAPH_STATE]
+    if not _authorised(request, state.token):
+        return graph_error_response(401, 190, details="Invalid OAuth access token - Cannot parse access token")
+    if request.match_info["phone_number_id"] != state.business.phone_number_id:
+        return _unknown_object(request.match_info["phone_number_id"])
+    fault = await _media_fault(state)
+    return fault or await graph_media.upload(request, state)
+
+
+async def _lookup(request: web.Request) -> web.Response:
+    state = request.app[GRAPH_STATE]
+    if not _authorised(request, state.token):
+        return graph_error_response(401, 190, details="Invalid OAuth access token - Cannot parse access token")
+    fault = await _media_fault(state)
+    return fault or await graph_media.lookup(request, state)
+
+
+async def _download(request: web.Request) -> web.Response:
+    state = request.app[GRAPH_STATE]
+    if not _authorised(request, state.token):
+        return web.Response(status=401, text="Authorization required")
+    return await graph_media.download(request, state)
+
+
+async def _store_media(request: web.Request) -> web.Response:
+    return await graph_media.helper_store(request, request.app[GRAPH_STATE])
+
+
+async def _media_fault(state: GraphState) -> web.Response | None:
+    fault = state.take_fault("media")
+    if fault and fault.delay > 0:
+        await asyncio.sleep(fault.delay)
+    return graph_error_response(fault.status, fault.code) if fault and fault.status else None
 
 
 def _spawn(state: GraphState, coro: Any) -> None:
@@ -285,7 +376,11 @@ def _fault_from(data: Any) -> Fault:
         raise ValueError("expected a JSON object")
     status, code = _optional_int(data.get("status")), _optional_int(data.get("code"))
     delay = float(data.get("delay") or 0)
-    if status is None and code is None and delay <= 0:
+    statuses_first = bool(data.get("statuses_first"))
+    on = data.get("on", "messages")
+    if on not in ("messages", "media"):
+        raise ValueError("on must be 'messages' or 'media'")
+    if status is None and code is None and delay <= 0 and not statuses_first:
         return Fault()
     as_status = bool(data.get("as_status"))
     if status is None and code is not None and not as_status:
@@ -293,7 +388,7 @@ def _fault_from(data: Any) -> Fault:
     if status is not None and not 400 <= status <= 599:
         raise ValueError("status must be an HTTP error status (400-599)")
     times = _optional_int(data.get("times"))
-    return Fault(status, code, 1 if times is None else times, delay, as_status)
+    return Fault(status, code, 1 if times is None else times, delay, as_status, statuses_first, on)
 
 
 def _optional_int(value: Any) -> int | None:

@@ -2,11 +2,14 @@
 
 :func:`check_message` returns the reason a body would be refused (the text the real API puts
 in ``error_data.details``), or an empty string. Only the message types refbot sends are
-known here: text, interactive reply buttons and lists, and templates.
+known here: text, interactive reply buttons and lists, documents (by uploaded media id or
+link) and templates. A message may be addressed by phone number (``to``) or by business-scoped
+user id (``recipient``).
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 # Graph error code → (title, default details), as the Cloud API words them.
@@ -28,11 +31,36 @@ GRAPH_ERRORS: dict[int, tuple[str, str]] = {
         "More than 24 hours have passed since the recipient last replied to the sender number.",
     ),
     131051: ("Unsupported message type", "Unsupported message type."),
+    131053: ("Media upload error", "Unable to upload the media used in the message."),
     131056: (
         "(Business Account, Consumer Account) pair rate limit hit",
         "Too many messages sent from the sender phone number to the same recipient phone number "
         "in a short period of time.",
     ),
+    131062: ("Business-scoped User ID recipients are not supported for this message", ""),
+    132000: (
+        "Number of parameters does not match the expected number of params",
+        "The number of variable parameter values included in the request did not match the number "
+        "of variable parameters defined in the template.",
+    ),
+    132001: ("Template name does not exist in the translation", "The template does not exist in the specified language."),
+    132018: (
+        "There was an issue with the parameters in your template",
+        "Param text cannot have new-line/tab characters or more than 4 consecutive spaces.",
+    ),
+}
+
+MB = 1024 * 1024
+# What the media endpoint accepts, with each type's size limit in bytes.
+MEDIA_LIMITS: dict[str, int] = {
+    "image/jpeg": 5 * MB, "image/png": 5 * MB, "image/webp": 500 * 1024,
+    "audio/aac": 16 * MB, "audio/amr": 16 * MB, "audio/mpeg": 16 * MB, "audio/mp4": 16 * MB, "audio/ogg": 16 * MB,
+    "video/mp4": 16 * MB, "video/3gpp": 16 * MB,
+    "text/plain": 100 * MB, "application/pdf": 100 * MB, "application/msword": 100 * MB,
+    "application/vnd.ms-excel": 100 * MB, "application/vnd.ms-powerpoint": 100 * MB,
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": 100 * MB,
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": 100 * MB,
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation": 100 * MB,
 }
 
 TEXT_BODY_MAX = 4096
@@ -47,6 +75,24 @@ LIST_BUTTON_MAX = 20
 ROW_TITLE_MAX = 24
 ROW_ID_MAX = 200
 ROW_DESCRIPTION_MAX = 72
+SECTION_TITLE_MAX = 24
+CAPTION_MAX = 1024
+FILENAME_MAX = 240
+TEMPLATE_NAME = re.compile(r"^[a-z0-9_]{1,512}$")
+_BAD_PARAMETER = re.compile(r"[\n\t]| {5,}")
+
+
+def base_type(mime_type: str) -> str:
+    """``"audio/ogg; codecs=opus"`` → ``"audio/ogg"``."""
+    return mime_type.split(";", 1)[0].strip().lower()
+
+
+def recipient_of(body: dict[str, Any]) -> str:
+    """Who a send body is for: ``to`` (a phone number) wins over ``recipient`` (a user id)."""
+    to, user_id = body.get("to"), body.get("recipient")
+    if isinstance(to, str) and to:
+        return to
+    return user_id if isinstance(user_id, str) else ""
 
 
 def check_message(body: Any) -> str:
@@ -57,9 +103,11 @@ def check_message(body: Any) -> str:
         return "The parameter messaging_product is required and must be 'whatsapp'"
     if body.get("recipient_type", "individual") not in ("individual", "group"):
         return "Param recipient_type must be one of {individual, group}"
-    to = body.get("to")
-    if not isinstance(to, str) or not any(ch in "0123456789" for ch in to):
+    to, user_id = body.get("to"), body.get("recipient")
+    if to is not None and (not isinstance(to, str) or not any(ch in "0123456789" for ch in to)):
         return "The parameter to is required and must be a phone number"
+    if to is None and not (isinstance(user_id, str) and re.fullmatch(r"[A-Z]{2}\.[A-Za-z0-9.]+", user_id)):
+        return "The parameter to is required and must be a phone number (or recipient a business-scoped user id)"
     kind = body.get("type", "text")
     check = _CHECKS.get(kind) if isinstance(kind, str) else None
     if check is None:
@@ -74,7 +122,15 @@ def message_summary(body: dict[str, Any]) -> dict[str, Any]:
     if kind == "text":
         summary["text"] = body["text"]["body"]
     elif kind == "template":
-        summary["text"] = f"[template {body['template']['name']}]"
+        template = body["template"]
+        params = [p.get("text", "") for c in template.get("components", []) for p in c.get("parameters", [])]
+        summary["text"] = f"[template {template['name']}/{template['language']['code']}] " + " | ".join(params)
+        summary["template"] = {"name": template["name"], "language": template["language"]["code"], "parameters": params}
+    elif kind == "document":
+        document = body["document"]
+        summary["text"] = document.get("caption", "")
+        summary["document"] = {"id": document.get("id", ""), "link": document.get("link", ""),
+                               "filename": document.get("filename", "")}
     else:
         interactive = body["interactive"]
         summary["text"] = interactive["body"]["text"]
@@ -104,9 +160,47 @@ def _check_template(template: Any) -> str:
         return "Param template is required for a template message"
     if not isinstance(template.get("name"), str) or not template["name"]:
         return "Param template['name'] is required"
+    if not TEMPLATE_NAME.match(template["name"]):
+        return "Param template['name'] must be lower-case letters, digits and underscores"
     language = template.get("language")
     if not isinstance(language, dict) or not isinstance(language.get("code"), str):
         return "Param template['language']['code'] is required"
+    components = template.get("components", [])
+    if not isinstance(components, list):
+        return "Param template['components'] must be a list"
+    for component in components:
+        parameters = _obj(component).get("parameters", [])
+        if not isinstance(parameters, list):
+            return "Param template['components'][]['parameters'] must be a list"
+        for parameter in parameters:
+            parameter = _obj(parameter)
+            if parameter.get("type") != "text":
+                continue
+            problem = _length("template parameter text", parameter.get("text"), 1, 32768)
+            if problem:
+                return problem
+            if _BAD_PARAMETER.search(parameter["text"]):
+                return GRAPH_ERRORS[132018][1]
+    return ""
+
+
+def template_parameter_count(template: dict[str, Any]) -> int:
+    """How many body parameters a (checked) template body fills."""
+    return sum(len(_obj(c).get("parameters", [])) for c in template.get("components", []) if _obj(c).get("type") == "body")
+
+
+def _check_document(document: Any) -> str:
+    if not isinstance(document, dict):
+        return "Param document is required for a document message"
+    has_id, has_link = isinstance(document.get("id"), str), isinstance(document.get("link"), str)
+    if has_id == has_link:
+        return "Param document must have exactly one of id or link"
+    if "caption" in document:
+        problem = _length("document['caption']", document["caption"], 0, CAPTION_MAX)
+        if problem:
+            return problem
+    if "filename" in document:
+        return _length("document['filename']", document["filename"], 1, FILENAME_MAX)
     return ""
 
 
@@ -125,6 +219,11 @@ def _check_interactive(interactive: Any) -> str:
     if interactive.get("type") == "button":
         return _length("interactive['body']['text']", body.get("text"), 1, BUTTON_BODY_MAX) or _check_buttons(action)
     if interactive.get("type") == "list":
+        header = interactive.get("header")
+        if header is not None:
+            problem = _length("interactive['header']['text']", _obj(header).get("text"), 1, FOOTER_MAX)
+            if problem:
+                return problem
         return _length("interactive['body']['text']", body.get("text"), 1, TEXT_BODY_MAX) or _check_list(action)
     return "Param interactive['type'] must be one of {button, list}"
 
@@ -159,6 +258,13 @@ def _check_list(action: dict[str, Any]) -> str:
         return problem
     if not isinstance(sections, list) or not 1 <= len(sections) <= LIST_SECTIONS_MAX:
         return f"Invalid sections count. Min allowed: 1, Max allowed: {LIST_SECTIONS_MAX}"
+    if len(sections) > 1 and not all(isinstance(_obj(s).get("title"), str) and _obj(s)["title"] for s in sections):
+        return "Param interactive['action']['sections'][]['title'] is required when there are several sections"
+    for section in sections:
+        if "title" in _obj(section):
+            problem = _length("section title", _obj(section)["title"], 1, SECTION_TITLE_MAX)
+            if problem:
+                return problem
     rows = [row for section in sections for row in _list(_obj(section).get("rows"))]
     if not 1 <= len(rows) <= LIST_ROWS_MAX:
         return f"Invalid number of rows. Min allowed: 1, Max allowed: {LIST_ROWS_MAX}"
@@ -192,4 +298,9 @@ def _list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
 
 
-_CHECKS = {"text": _check_text, "interactive": _check_interactive, "template": _check_template}
+_CHECKS = {
+    "text": _check_text,
+    "interactive": _check_interactive,
+    "template": _check_template,
+    "document": _check_document,
+}

@@ -65,11 +65,23 @@ def text_message(
     wamid: str = "",
     timestamp: int | None = None,
     context_id: str = "",
+    user_id: str = "",
 ) -> dict:
-    """A webhook body carrying one text message a person sent."""
+    """A webhook body carrying one text message a person sent.
+
+    ``user_id`` adds the business-scoped user id Meta sends beside (or, with an empty
+    ``sender``, instead of) the phone number.
+    """
     message = _message(sender, "text", wamid, timestamp, context_id, business)
     message["text"] = {"body": text}
-    return envelope(business, _inbound_value(business, sender, name, message))
+    value = _inbound_value(business, sender, name, message)
+    if user_id:
+        message["from_user_id"] = user_id
+        value["contacts"][0]["user_id"] = user_id
+    if not sender:
+        del message["from"], value["contacts"][0]["wa_id"]
+        value["contacts"][0]["profile"]["name"] = name or "Pemustaka"
+    return envelope(business, value)
 
 
 def button_reply(
@@ -89,6 +101,58 @@ def button_reply(
     kind = "list_reply" if list_reply else "button_reply"
     message["interactive"] = {"type": kind, kind: {"id": button_id, "title": title}}
     return envelope(business, _inbound_value(business, sender, name, message))
+
+
+def media_message(
+    business: BusinessNumber,
+    sender: str,
+    kind: str,
+    media_id: str,
+    mime_type: str,
+    *,
+    caption: str = "",
+    filename: str = "",
+    sha256: str = "",
+    name: str = "",
+    wamid: str = "",
+    timestamp: int | None = None,
+    context_id: str = "",
+) -> dict:
+    """A webhook body for an image, video, document, audio (``kind="voice"``: a voice note) or sticker."""
+    type_ = "audio" if kind == "voice" else kind
+    message = _message(sender, type_, wamid, timestamp, context_id, business)
+    media: dict[str, Any] = {"mime_type": mime_type, "sha256": sha256 or base64.b64encode(secrets.token_bytes(32)).decode(),
+                             "id": media_id}
+    if caption and type_ in ("image", "video", "document"):
+        media["caption"] = caption
+    if filename and type_ == "document":
+        media["filename"] = filename
+    if type_ == "audio":
+        media["voice"] = kind == "voice"
+    if type_ == "sticker":
+        media["animated"] = False
+    message[type_] = media
+    return envelope(business, _inbound_value(business, sender, name, message))
+
+
+def reaction_message(
+    business: BusinessNumber, sender: str, message_id: str, emoji: str, *, wamid: str = "", timestamp: int | None = None
+) -> dict:
+    """A webhook body for a reaction (an empty ``emoji`` takes a reaction back)."""
+    message = _message(sender, "reaction", wamid, timestamp, "", business)
+    message["reaction"] = {"message_id": message_id, "emoji": emoji}
+    return envelope(business, _inbound_value(business, sender, "", message))
+
+
+def location_message(
+    business: BusinessNumber, sender: str, latitude: float, longitude: float, *, name: str = "", address: str = "",
+    wamid: str = "",
+) -> dict:
+    """A webhook body for a shared location."""
+    message = _message(sender, "location", wamid, None, "", business)
+    message["location"] = {"latitude": latitude, "longitude": longitude, **({"name": name} if name else {}),
+                           **({"address": address} if address else {})}
+    return envelope(business, _inbound_value(business, sender, "", message))
 
 
 def status_update(

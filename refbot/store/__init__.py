@@ -33,6 +33,9 @@ from refbot.models import (
     StatusUpdate,
 )
 
+# WhatsApp's error for a free-form message outside the 24-hour customer-service window.
+WINDOW_SHUT = "131047"
+
 
 @dataclass(frozen=True)
 class InboxRow:
@@ -150,6 +153,11 @@ class Store:
             )
             if cur.rowcount == 0:
                 return False
+            # Their writing reopens the 24-hour window: what waited for it may go now.
+            await db.execute(
+                "UPDATE outbox SET state = 'pending', next_attempt_at = 0 WHERE recipient = ? AND state = 'held'",
+                (message.sender,),
+            )
             await db.execute(
                 "INSERT INTO patrons (phone, name, last_inbound_at) VALUES (?, ?, ?)"
                 " ON CONFLICT (phone) DO UPDATE SET last_inbound_at = excluded.last_inbound_at,"
@@ -347,6 +355,43 @@ class Store:
             await _event(db, self.clock(), "sender", "send_failed" if retry_at is None else "send_retry",
                          row.idem_key, {"error": error, "attempt": row.attempts})
 
+    async def hold(self, row: OutboxRow, reason: str) -> None:
+        """Park a message until its recipient writes again (their 24-hour window is shut)."""
+        async with self.tx() as db:
+            await db.execute(
+                "UPDATE outbox SET state = 'held', error = ?, updated_at = ? WHERE id = ?", (reason, self.clock(), row.id)
+            )
+
+    async def last_inbound(self, phone: str) -> float | None:
+        """When this person last wrote to the library, if ever."""
+        row = await self.fetchone("SELECT last_inbound_at FROM patrons WHERE phone = ?", (phone,))
+        return row["last_inbound_at"] if row else None
+
+    async def held_without_template(self) -> list[tuple[str, float]]:
+        """Recipients with parked messages, and when they last wrote (0: never)."""
+        rows = await self.fetchall(
+            "SELECT o.recipient, COALESCE(p.last_inbound_at, 0) AS last FROM outbox o"
+            " LEFT JOIN patrons p ON p.phone = o.recipient WHERE o.state = 'held' GROUP BY o.recipient"
+        )
+        return [(r["recipient"], r["last"]) for r in rows]
+
+    async def drafts_closing(self, now: float, margin: float) -> list[tuple[int, float]]:
+        """Pending drafts whose patron's 24-hour window shuts within ``margin`` seconds."""
+        rows = await self.fetchall(
+            "SELECT d.id, p.last_inbound_at FROM drafts d JOIN requests r ON r.id = d.request_id"
+            " JOIN patrons p ON p.phone = r.patron WHERE d.status = 'pending'"
+            " AND p.last_inbound_at + 86400 > ? AND p.last_inbound_at + 86400 - ? <= ?",
+            (now, margin, now),
+        )
+        return [(r["id"], r["last_inbound_at"]) for r in rows]
+
+    async def questions_since(self, patron: str, since: float) -> int:
+        """How many questions a patron has asked since ``since``."""
+        row = await self.fetchone(
+            "SELECT COUNT(*) AS n FROM requests WHERE patron = ? AND created_at >= ?", (patron, since)
+        )
+        return int(row["n"]) if row else 0
+
     async def record_status(self, update: StatusUpdate) -> bool:
         """Apply a delivery status to the outbox row it is about; False if none matches."""
         order = {"sent": 1, "delivered": 2, "read": 3, "failed": 4}
@@ -354,6 +399,13 @@ class Store:
         if rank is None:
             return False
         async with self.tx() as db:
+            if update.status == "failed" and any(e.startswith(WINDOW_SHUT) for e in update.errors):
+                # Sent outside the person's 24-hour window: park it until they write again.
+                cur = await db.execute(
+                    "UPDATE outbox SET state = 'held', error = ?, updated_at = ? WHERE wamid = ?",
+                    ("; ".join(update.errors), self.clock(), update.wamid),
+                )
+                return cur.rowcount > 0
             # Statuses arrive out of order: never move a row backwards (read, then delivered).
             cur = await db.execute(
                 "UPDATE outbox SET state = ?, error = CASE WHEN ? != '' THEN ? ELSE error END, updated_at = ?"

@@ -1,0 +1,127 @@
+"""Chart geometry for server-rendered SVG: the numbers here, the markup in ``templates/charts.html``.
+
+No script and nothing fetched from elsewhere: a chart is a few rectangles and labels whose
+positions are worked out here, so templates only place them (and escape every label).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+PAD_LEFT, PAD_RIGHT, PAD_TOP, PAD_BOTTOM = 40.0, 8.0, 10.0, 26.0
+
+
+@dataclass(frozen=True)
+class Column:
+    """One vertical bar with its label under the axis (shown or not)."""
+
+    x: float
+    y: float
+    width: float
+    height: float
+    label: str
+    value: float
+    show_label: bool
+
+
+@dataclass(frozen=True)
+class Gridline:
+    """A horizontal guide with the value it marks."""
+
+    y: float
+    value: float
+
+
+@dataclass(frozen=True)
+class ColumnChart:
+    """A column chart ready to draw."""
+
+    width: float
+    height: float
+    baseline: float
+    columns: tuple[Column, ...]
+    gridlines: tuple[Gridline, ...]
+    total: float
+
+
+def column_chart(
+    values: Sequence[tuple[str, float]], *, width: float = 720, height: float = 200, max_labels: int = 16
+) -> ColumnChart:
+    """Columns for labelled values, with a rounded scale and at most ``max_labels`` labels."""
+    top = nice_ceiling(max((v for _l, v in values), default=0))
+    inner_w = width - PAD_LEFT - PAD_RIGHT
+    inner_h = height - PAD_TOP - PAD_BOTTOM
+    baseline = PAD_TOP + inner_h
+    step = inner_w / max(len(values), 1)
+    gap = min(step * 0.2, 6.0)
+    every = max(1, math.ceil(len(values) / max_labels))
+    columns = tuple(
+        Column(
+            x=PAD_LEFT + i * step + gap / 2,
+            y=baseline - inner_h * value / top,
+            width=max(step - gap, 1.0),
+            height=inner_h * value / top,
+            label=label,
+            value=value,
+            show_label=i % every == 0,
+        )
+        for i, (label, value) in enumerate(values)
+    )
+    gridlines = tuple(Gridline(baseline - inner_h * k / 4, top * k / 4) for k in range(5))
+    return ColumnChart(width, height, baseline, columns, gridlines, sum(v for _l, v in values))
+
+
+@dataclass(frozen=True)
+class Bar:
+    """One horizontal bar: a label, a value, and the bar's length in pixels."""
+
+    label: str
+    value: float
+    length: float
+    second: float = 0.0
+    second_length: float = 0.0
+
+
+def bar_rows(rows: Sequence[tuple[str, float]], *, length: float = 360, second: Sequence[float] = ()) -> tuple[Bar, ...]:
+    """Bars scaled to the largest value; ``second`` draws a paler bar behind each (e.g. proposed vs kept)."""
+    seconds = list(second) or [0.0] * len(rows)
+    top = max([v for _l, v in rows] + seconds + [1])
+    return tuple(
+        Bar(label, value, length * value / top, extra, length * extra / top)
+        for (label, value), extra in zip(rows, seconds, strict=True)
+    )
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One part of a 100 % bar."""
+
+    key: str
+    value: int
+    x: float
+    width: float
+    percent: float
+
+
+def share_bar(parts: Sequence[tuple[str, int]], *, width: float = 720) -> tuple[Segment, ...]:
+    """A stacked bar whose segments are each part's share of the whole."""
+    total = sum(v for _k, v in parts)
+    segments, x = [], 0.0
+    for key, value in parts:
+        share = value / total if total else 0.0
+        segments.append(Segment(key, value, x, width * share, round(100 * share, 1)))
+        x += width * share
+    return tuple(segments)
+
+
+def nice_ceiling(value: float) -> float:
+    """The smallest 1, 2, 2.5 or 5 × 10ⁿ at or above ``value`` (at least 1), for a readable scale."""
+    if value <= 1:
+        return 1.0
+    magnitude = 10 ** math.floor(math.log10(value))
+    for step in (1, 2, 2.5, 5, 10):
+        if value <= step * magnitude:
+            return float(step * magnitude)
+    return float(10 * magnitude)

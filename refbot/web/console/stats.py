@@ -1,0 +1,223 @@
+"""The numbers a library reports: questions over time, speed, what librarians kept, effort.
+
+Everything is read from the store for a window of days; days and hours are the server's
+local time. Transactions carry no personal data: no phone numbers, names or question text.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import io
+import json
+import statistics
+from collections import Counter
+from dataclasses import dataclass, field
+
+from refbot.store import Store
+
+OUTCOMES = ("unchanged", "edited", "rejected")
+DECIDED_OK = ("approved", "sent")
+CSV_FIELDS = (
+    "draft", "asked_date", "asked_hour", "language", "status", "outcome", "versions", "items_proposed",
+    "items_sent", "items_added", "sources_sent", "minutes_to_sent", "effort",
+)
+
+
+@dataclass
+class Transaction:
+    """One question and what became of its draft."""
+
+    draft: int
+    asked_at: float
+    language: str
+    status: str
+    version: int
+    updated_at: float
+    effort: int | None
+    proposed: list[tuple[str, str]] = field(default_factory=list)
+    final: list[tuple[str, str]] = field(default_factory=list)
+    subjects: list[str] = field(default_factory=list)
+
+    @property
+    def outcome(self) -> str:
+        """unchanged / edited / rejected once decided; the status otherwise."""
+        if self.status in DECIDED_OK:
+            return "unchanged" if self.version == 1 else "edited"
+        return self.status
+
+    @property
+    def seconds_to_sent(self) -> float | None:
+        """From the question to the list having gone out, for sent drafts."""
+        return self.updated_at - self.asked_at if self.status == "sent" else None
+
+    @property
+    def added(self) -> list[tuple[str, str]]:
+        """Items in the final list that refbot had not proposed."""
+        proposed = set(self.proposed)
+        return [item for item in self.final if item not in proposed]
+
+
+@dataclass(frozen=True)
+class SourceUse:
+    """How one source's items fared in approved lists."""
+
+    source: str
+    proposed: int
+    kept: int
+    added: int
+
+
+@dataclass(frozen=True)
+class Statistics:
+    """Everything the statistics page shows."""
+
+    days: int
+    per_day: tuple[tuple[str, int], ...]
+    per_hour: tuple[tuple[str, int], ...]
+    questions: int
+    waiting: int
+    median_to_sent: float | None
+    outcomes: tuple[tuple[str, int], ...]
+    sources: tuple[SourceUse, ...]
+    subjects: tuple[tuple[str, int], ...]
+    effort: tuple[tuple[str, int], ...]
+    transactions: tuple[Transaction, ...]
+
+
+async def transactions(store: Store, since: float) -> list[Transaction]:
+    """Every question since ``since`` that has a draft, with the draft's first and final items."""
+    rows = await store.fetchall(
+        "SELECT d.id, d.status, d.version, d.updated_at, r.created_at, r.language, e.effort"
+        " FROM requests r JOIN drafts d ON d.request_id = r.id"
+        " LEFT JOIN console_effort e ON e.draft_id = d.id"
+        " WHERE r.created_at >= ? ORDER BY r.created_at, d.id",
+        (since,),
+    )
+    found = {
+        r["id"]: Transaction(r["id"], r["created_at"], r["language"], r["status"], r["version"],
+                             float(r["updated_at"]), r["effort"])
+        for r in rows
+    }
+    items = await store.fetchall(
+        "SELECT i.draft_id, i.version, d.version AS current, json_extract(i.candidate, '$.source') AS source,"
+        " json_extract(i.candidate, '$.source_id') AS sid, json_extract(i.candidate, '$.subjects') AS subjects"
+        " FROM draft_items i JOIN drafts d ON d.id = i.draft_id JOIN requests r ON r.id = d.request_id"
+        " WHERE r.created_at >= ? AND (i.version = 1 OR i.version = d.version) ORDER BY i.draft_id, i.position",
+        (since,),
+    )
+    for item in items:
+        tx = found.get(item["draft_id"])
+        if tx is None:
+            continue
+        key = (str(item["source"]), str(item["sid"]))
+        if item["version"] == 1:
+            tx.proposed.append(key)
+        if item["version"] == item["current"]:
+            tx.final.append(key)
+            tx.subjects.extend(json.loads(item["subjects"] or "[]"))
+    return list(found.values())
+
+
+async def gather(store: Store, days: int, now: float) -> Statistics:
+    """The statistics of the last ``days`` days up to ``now``."""
+    today = datetime.date.fromtimestamp(now)
+    first_day = today - datetime.timedelta(days=days - 1)
+    since = datetime.datetime.combine(first_day, datetime.time()).timestamp()
+    asked = [r["created_at"] for r in await store.fetchall(
+        "SELECT created_at FROM requests WHERE created_at >= ?", (since,))]
+    txs = await transactions(store, since)
+    waiting = await store.fetchone("SELECT COUNT(*) AS n FROM drafts WHERE status = 'pending'")
+    return Statistics(
+        days=days,
+        per_day=_per_day(asked, first_day, days),
+        per_hour=_per_hour(asked),
+        questions=len(asked),
+        waiting=waiting["n"] if waiting else 0,
+        median_to_sent=_median([s for tx in txs if (s := tx.seconds_to_sent) is not None]),
+        outcomes=_outcomes(txs),
+        sources=_sources(txs),
+        subjects=_subjects(txs),
+        effort=_effort(txs),
+        transactions=tuple(txs),
+    )
+
+
+def _per_day(asked: list[float], first_day: datetime.date, days: int) -> tuple[tuple[str, int], ...]:
+    counts = Counter(datetime.date.fromtimestamp(at) for at in asked)
+    dates = [first_day + datetime.timedelta(days=i) for i in range(days)]
+    return tuple((d.strftime("%d/%m"), counts.get(d, 0)) for d in dates)
+
+
+def _per_hour(asked: list[float]) -> tuple[tuple[str, int], ...]:
+    counts = Counter(datetime.datetime.fromtimestamp(at).hour for at in asked)
+    return tuple((f"{h:02d}", counts.get(h, 0)) for h in range(24))
+
+
+def _median(values: list[float]) -> float | None:
+    return statistics.median(values) if values else None
+
+
+def _outcomes(txs: list[Transaction]) -> tuple[tuple[str, int], ...]:
+    counts = Counter(tx.outcome for tx in txs)
+    return tuple((name, counts.get(name, 0)) for name in OUTCOMES)
+
+
+def _sources(txs: list[Transaction]) -> tuple[SourceUse, ...]:
+    proposed: Counter[str] = Counter()
+    kept: Counter[str] = Counter()
+    added: Counter[str] = Counter()
+    for tx in txs:
+        if tx.status not in DECIDED_OK:
+            continue
+        proposed.update(source for source, _id in tx.proposed)
+        first = set(tx.proposed)
+        kept.update(item[0] for item in tx.final if item in first)
+        added.update(source for source, _id in tx.added)
+    names = sorted(set(proposed) | set(added), key=lambda s: (-kept[s], s))
+    return tuple(SourceUse(s, proposed[s], kept[s], added[s]) for s in names)
+
+
+def _subjects(txs: list[Transaction], top: int = 10) -> tuple[tuple[str, int], ...]:
+    counts: Counter[str] = Counter()
+    shown: dict[str, str] = {}
+    for tx in txs:
+        if tx.status not in DECIDED_OK:
+            continue
+        for subject in {s.strip().rstrip(".").strip() for s in tx.subjects if s and s.strip()}:
+            key = subject.casefold()
+            counts[key] += 1
+            shown.setdefault(key, subject)
+    return tuple((shown[key], n) for key, n in counts.most_common(top))
+
+
+def _effort(txs: list[Transaction]) -> tuple[tuple[str, int], ...]:
+    counts = Counter(tx.effort for tx in txs if tx.effort)
+    return tuple((str(level), counts.get(level, 0)) for level in range(1, 7))
+
+
+def to_csv(txs: tuple[Transaction, ...]) -> str:
+    """The transactions as CSV, one row each, with no personal data."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=CSV_FIELDS, lineterminator="\r\n")
+    writer.writeheader()
+    for tx in txs:
+        asked = datetime.datetime.fromtimestamp(tx.asked_at)
+        sent = Counter(source for source, _id in tx.final) if tx.status in DECIDED_OK else Counter()
+        seconds = tx.seconds_to_sent
+        writer.writerow({
+            "draft": tx.draft,
+            "asked_date": asked.date().isoformat(),
+            "asked_hour": asked.hour,
+            "language": tx.language,
+            "status": tx.status,
+            "outcome": tx.outcome,
+            "versions": tx.version,
+            "items_proposed": len(tx.proposed),
+            "items_sent": sum(sent.values()),
+            "items_added": len(tx.added) if tx.status in DECIDED_OK else 0,
+            "sources_sent": " ".join(f"{s}:{n}" for s, n in sorted(sent.items())),
+            "minutes_to_sent": f"{seconds / 60:.1f}" if seconds is not None else "",
+            "effort": tx.effort or "",
+        })
+    return out.getvalue()
