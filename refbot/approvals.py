@@ -70,13 +70,20 @@ async def edit(
     add: Sequence[Ranked] = (),
     note: str | None = None,
     expected_version: int | None = None,
+    idem: str = "",
 ) -> Decision:
     """Make a new version of a pending draft. Positions are 1-based, as the librarian sees them.
+
+    ``idem`` names the request for this edit (a WhatsApp message, a form post): an edit
+    already made under that name is not made again, so "remove item 1" retried after a
+    crash removes one item, not two.
 
     Raises:
         DraftConflict: the draft is not pending or has moved on.
         ValueError: a position does not exist in the draft.
     """
+    if idem and await _already_edited(store, draft_id, idem):
+        return Decision(await _reload(store, draft_id), True)
     draft = await _pending(store, draft_id, actor, expected_version)
     items = _edited_items(draft.items, remove, order) + tuple(add)
     if items == draft.items and (note is None or note == draft.note):
@@ -90,7 +97,8 @@ async def edit(
         if cur.rowcount == 0:
             raise DraftConflict(f"draft {draft.id} changed while it was being edited")
         await store.insert_items(db, draft.id, version, items)
-        detail = {"version": version, "removed": list(remove), "order": list(order or []), "added": len(add)}
+        detail = {"version": version, "removed": list(remove), "order": list(order or []), "added": len(add),
+                  "idem": idem}
         await store.add_event(db, actor, "edit", f"draft:{draft.id}", detail)
     return Decision(await _reload(store, draft_id), True)
 
@@ -128,6 +136,14 @@ async def _set_status(db: aiosqlite.Connection, draft: Draft, status: DraftStatu
     )
     if cur.rowcount == 0:
         raise DraftConflict(f"draft {draft.id} was decided by someone else a moment ago")
+
+
+async def _already_edited(store: Store, draft_id: int, idem: str) -> bool:
+    row = await store.fetchone(
+        "SELECT 1 FROM events WHERE kind = 'edit' AND subject = ? AND json_extract(detail, '$.idem') = ?",
+        (f"draft:{draft_id}", idem),
+    )
+    return row is not None
 
 
 async def _decided_by(store: Store, draft_id: int) -> str:

@@ -55,7 +55,7 @@ class LibrarianActions:
                 reply = await self._button(button[1], draft_id, message.sender)
             else:
                 assert command is not None
-                reply = await self._command(draft_id, command[2].lower(), command[3], message.sender)
+                reply = await self._command(draft_id, command[2].lower(), command[3], message.sender, row.id)
         except DraftConflict as e:
             reply = await self._conflict_text(draft_id, str(e))
         except ValueError as e:
@@ -74,14 +74,15 @@ class LibrarianActions:
             return t(self.language, "rejected_ack", id=draft_id)
         return t(self.language, "edit_help", id=draft_id, console="")
 
-    async def _command(self, draft_id: int, verb: str, rest: str, actor: str) -> str:
+    async def _command(self, draft_id: int, verb: str, rest: str, actor: str, inbox_id: int) -> str:
         numbers = [int(n) for n in re.findall(r"\d+", rest)]
+        idem = f"inbox:{inbox_id}"
         if verb in _REMOVE:
-            decision = await approvals.edit(self.store, draft_id, actor, remove=numbers)
+            decision = await approvals.edit(self.store, draft_id, actor, remove=numbers, idem=idem)
         elif verb in _ORDER:
-            decision = await approvals.edit(self.store, draft_id, actor, order=numbers)
+            decision = await approvals.edit(self.store, draft_id, actor, order=numbers, idem=idem)
         elif verb in _NOTE:
-            decision = await approvals.edit(self.store, draft_id, actor, note=rest)
+            decision = await approvals.edit(self.store, draft_id, actor, note=rest, idem=idem)
         else:
             raise ValueError(f"unknown command '{verb}'")
         if decision.changed:

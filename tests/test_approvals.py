@@ -80,3 +80,13 @@ async def test_reject_with_personal_reply(store: Store) -> None:
     await approvals.reject(store, draft_id, "a", reply="Please visit the desk on floor 2.")
     [row] = await store.outbox_rows("6281200000001")
     assert "floor 2" in row["message"]
+
+
+async def test_an_edit_retried_under_the_same_name_is_made_once(store: Store) -> None:
+    draft_id = await make_draft(store)
+    first = await approvals.edit(store, draft_id, "a", remove=[1], idem="inbox:7")
+    again = await approvals.edit(store, draft_id, "a", remove=[1], idem="inbox:7")
+    assert first.draft.version == again.draft.version == 2
+    assert [r.candidate.title for r in again.draft.items] == ["Buku 1", "Buku 2", "Buku 3"]
+    other = await approvals.edit(store, draft_id, "a", remove=[1], idem="inbox:8")
+    assert other.draft.version == 3 and len(other.draft.items) == 2

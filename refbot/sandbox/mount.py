@@ -29,3 +29,9 @@ def mount_sandbox(app: web.Application, settings: Settings) -> None:
     app.add_subapp("/sandbox/graph", graph)
     app.add_subapp("/sandbox/crossref", create_crossref_standin())
     app.add_subapp("/sandbox", chat)
+    app.router.add_get("/sandbox", _to_chat)
+    app.router.add_get("/", _to_chat)
+
+
+async def _to_chat(request: web.Request) -> web.StreamResponse:
+    raise web.HTTPFound("/sandbox/")
