@@ -92,15 +92,16 @@ class KohaLibrary:
         if status == 404:
             return Renewal(False, reason="no_checkout")
         check = _obj(check)
-        counts = {"renewals": _int(check.get("current_renewals")), "max_renewals": _int(check.get("max_renewals"))}
+        current, most = _int(check.get("current_renewals")), _int(check.get("max_renewals"))
         if check.get("allows_renewal") is not True:
-            return Renewal(False, reason=_text(check.get("error")) or "not_allowed", **counts)
+            return Renewal(False, reason=_text(check.get("error")) or "not_allowed", renewals=current, max_renewals=most)
         status, body = await self._call("POST", f"/checkouts/{loan.id}/renewal", allow=(403, 404))
         if status == 201:
             renewed = _obj(body)
             return Renewal(True, due=_datetime(renewed.get("due_date")), renewals=_int(renewed.get("renewals_count")),
-                           max_renewals=counts["max_renewals"])
-        return Renewal(False, reason=_refusal(body) if status == 403 else "no_checkout", **counts)
+                           max_renewals=most)
+        reason = _refusal(body) if status == 403 else "no_checkout"
+        return Renewal(False, reason=reason, renewals=current, max_renewals=most)
 
     async def account(self, patron_id: str) -> Account:
         """The balance and the outstanding debit lines."""

@@ -50,6 +50,7 @@ from connectors.whatsapp_outbound import (
     TRANSIENT_CODES,
     ListRow,
     ListSection,
+    check_length,
     first_message_id,
     graph_error,
     is_transient,
@@ -83,6 +84,7 @@ __all__ = [
     "verify_signature",
 ]
 
+MAX_CALLBACK_DATA = 512
 _MEDIA_ID = re.compile(r"^[A-Za-z0-9_\-]{1,128}$")
 _CHUNK = 64 * 1024
 
@@ -122,11 +124,13 @@ class WhatsAppChannel:
 
     # -- sending ---------------------------------------------------------------------------
 
-    async def send(self, message: OutgoingMessage) -> str:
+    async def send(self, message: OutgoingMessage, *, callback_data: str = "") -> str:
         """Send one message and return its WhatsApp message id (``wamid.…``).
 
-        A message with a ``document`` is uploaded first, then sent as ``type: document`` with
-        ``text`` as its caption.
+        A message with a ``template`` is sent as that template. A message with a ``document`` is uploaded first, then sent as ``type: document`` with
+        ``text`` as its caption. ``callback_data`` (≤ 512 characters; the outbox key, say)
+        comes back in every status webhook about the message as ``biz_opaque_callback_data``,
+        so a status can be tied to its row even when the send's own answer never arrived.
 
         Raises:
             ValueError: the message breaks WhatsApp's limits, or its document cannot be read
@@ -134,23 +138,25 @@ class WhatsAppChannel:
             ChannelError: WhatsApp refused or could not be reached; ``transient`` says
                 whether trying again later may succeed.
         """
-        if message.document is None:
-            return await self._send_body(message_body(message))
+        if message.document is None or message.template is not None:
+            return await self._send_body(message_body(message), callback_data)
         message_body(message, media_id="unchecked")  # every limit, before anything is uploaded
         document = message.document
         mime_type = document_upload_type(document.mime_type)
         data = await asyncio.to_thread(_read_document, Path(document.path), mime_type)
         media_id = await self.upload_media(data, mime_type, document.filename)
-        return await self._send_body(message_body(message, media_id=media_id))
+        return await self._send_body(message_body(message, media_id=media_id), callback_data)
 
-    async def send_template(self, to: str, name: str, language: str, parameters: Sequence[str] = ()) -> str:
+    async def send_template(
+        self, to: str, name: str, language: str, parameters: Sequence[str] = (), *, callback_data: str = ""
+    ) -> str:
         """Send the approved template ``name`` in ``language`` with body ``parameters``; its wamid.
 
         Raises:
             ValueError: a malformed name, language code or parameter; nothing was sent.
             ChannelError: as for :meth:`send` (an unknown template is code 132001, permanent).
         """
-        return await self._send_body(template_body(to, name, language, parameters))
+        return await self._send_body(template_body(to, name, language, parameters), callback_data)
 
     async def send_list(
         self,
@@ -161,6 +167,7 @@ class WhatsAppChannel:
         *,
         header: str = "",
         footer: str = "",
+        callback_data: str = "",
     ) -> str:
         """Send a list message; ``button`` opens it. Rows alone make one untitled section.
 
@@ -172,7 +179,8 @@ class WhatsAppChannel:
         sections = [s for s in rows if isinstance(s, ListSection)]
         if len(sections) != len(rows):
             sections = [ListSection("", tuple(r for r in rows if isinstance(r, ListRow)))]
-        return await self._send_body(list_body(to, text, button, sections, header=header, footer=footer))
+        body = list_body(to, text, button, sections, header=header, footer=footer)
+        return await self._send_body(body, callback_data)
 
     async def upload_media(self, data: bytes, mime_type: str, filename: str) -> str:
         """Upload a file to WhatsApp's media store; its media id (kept by Meta for 30 days).
@@ -193,8 +201,11 @@ class WhatsAppChannel:
             raise ChannelError("WhatsApp answered an upload without a media id")
         return media_id
 
-    async def _send_body(self, body: dict[str, Any]) -> str:
+    async def _send_body(self, body: dict[str, Any], callback_data: str = "") -> str:
         self._check_configured()
+        if callback_data:
+            check_length("callback data", callback_data, MAX_CALLBACK_DATA)
+            body = {**body, "biz_opaque_callback_data": callback_data}
         status, data = await self._request("POST", self.messages_url, json=body)
         if not 200 <= status < 300:
             raise graph_error(status, data)

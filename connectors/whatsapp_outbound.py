@@ -85,10 +85,20 @@ def addressed(to: str) -> dict[str, Any]:
 def message_body(message: OutgoingMessage, media_id: str = "") -> dict[str, Any]:
     """The Cloud API JSON body for a message (``media_id``: its uploaded document).
 
+    A message with a ``template`` is that template (its ``text`` is not sent); one with a
+    ``document`` is the document with ``text`` as caption; one with ``buttons`` a reply-button
+    message; any other a text message.
+
     Raises:
         ValueError: no recipient, empty text, or a limit broken (text length, button count,
-            title length, id length, repeated ids or titles, a document with buttons).
+            title length, id length, repeated ids or titles, a document with buttons, a
+            malformed template).
     """
+    if message.template is not None:
+        if message.buttons or message.document is not None:
+            raise ValueError("a template message cannot carry buttons or a document")
+        t = message.template
+        return template_body(message.to, t.name, t.language, t.parameters)
     base = addressed(message.to)
     if message.document is not None:
         if message.buttons:

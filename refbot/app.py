@@ -6,7 +6,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import multiprocessing.process
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
@@ -14,14 +16,20 @@ from dataclasses import dataclass, replace
 import aiohttp
 from aiohttp import web
 
-from refbot.config import Secret, Secrets, Settings
+from refbot.config import Secret, Settings
 from refbot.desk import Desk
+from refbot.errors import ConfigError
 from refbot.pipeline.language import LanguageDetector
 from refbot.ports import Channel, Source
+from refbot.services import desk_services
+from refbot.services.library import LibrarySystem, NoLibrarySystem
+from refbot.services.verify import setup_verify
 from refbot.store import Store
+from refbot.web.console import setup_console
 from refbot.web.errors import error_response
 from refbot.web.webhook import WebhookHandler
 from refbot.worker import Worker
+from refbot.worker_process import start_worker_process, stop_worker_process
 
 log = logging.getLogger(__name__)
 
@@ -37,9 +45,19 @@ class Services:
     desk: Desk
     worker: Worker
     session: aiohttp.ClientSession
+    worker_process: multiprocessing.process.BaseProcess | None = None
+
+    async def close(self) -> None:
+        """Stop the worker (wherever it runs) and close what was opened."""
+        if self.worker_process is not None:
+            await asyncio.to_thread(stop_worker_process, self.worker_process)
+        await self.worker.stop()
+        await self.store.close()
+        await self.session.close()
 
 
 SERVICES = web.AppKey("services", Services)
+WORKER_MODES = ("process", "inline", "none")
 SETTINGS = web.AppKey("settings", Settings)
 
 
@@ -57,18 +75,22 @@ def create_app(
     app[SETTINGS] = settings
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
-        services = await _start(settings, channel, sources, run_worker)
+        services = await build_services(settings, channel, sources)
         app[SERVICES] = services
+        if run_worker and settings.worker.mode == "inline":
+            await services.worker.start()
+        elif run_worker and settings.worker.mode == "process":
+            services.worker_process = start_worker_process(settings)
         yield
-        await services.worker.stop()
-        await services.store.close()
-        await services.session.close()
+        await services.close()
 
     app.cleanup_ctx.append(lifecycle)
     webhook = _LazyWebhook(app)
     app.router.add_get("/webhook", webhook.verify)
     app.router.add_post("/webhook", webhook.receive)
     app.router.add_get("/healthz", _health)
+    setup_console(app, settings)
+    setup_verify(app, lambda: app[SERVICES].store, settings)
     if settings.sandbox.enabled:
         from refbot.sandbox.mount import mount_sandbox
 
@@ -76,9 +98,12 @@ def create_app(
     return app
 
 
-async def _start(
-    settings: Settings, channel: Channel | None, sources: Sequence[Source] | None, run_worker: bool
+async def build_services(
+    settings: Settings, channel: Channel | None = None, sources: Sequence[Source] | None = None
 ) -> Services:
+    """Open the store and build the channel, sources, desk and (not yet started) worker."""
+    if settings.worker.mode not in WORKER_MODES:
+        raise ConfigError("worker.mode", f"must be one of {', '.join(WORKER_MODES)}, not {settings.worker.mode!r}")
     store = await Store.open(settings.path(settings.store.path))
     session = aiohttp.ClientSession()
     if channel is None:
@@ -88,17 +113,25 @@ async def _start(
         channel = WhatsAppChannel(settings.whatsapp, s.whatsapp_token, s.whatsapp_app_secret, session)
     if sources is None:
         sources = default_sources(settings)
-    desk = Desk(store, sources, settings, detect=LanguageDetector())
+    desk = Desk(store, sources, settings, detect=LanguageDetector(),
+                services=desk_services(settings, store, session, library_system(settings, session)))
     worker = Worker(store, desk, channel, settings)
-    if run_worker:
-        await worker.start()
     return Services(settings, store, channel, sources, desk, worker, session)
+
+
+def library_system(settings: Settings, session: aiohttp.ClientSession) -> LibrarySystem:
+    """Koha when configured; otherwise a library system that says circulation is unavailable."""
+    if not settings.koha.enabled:
+        return NoLibrarySystem()
+    from connectors.koha import KohaLibrary
+
+    s = settings.secrets
+    return KohaLibrary(settings.koha, s.koha_client_id, s.koha_client_secret, session)
 
 
 def default_sources(settings: Settings) -> list[Source]:
     """The catalog, and Crossref when enabled."""
     from connectors.crossref import CrossrefSource
-
     from refbot.catalog.search import CatalogIndex, CatalogSource
 
     found: list[Source] = [
@@ -160,10 +193,13 @@ def _with_sandbox(settings: Settings) -> Settings:
     # The sandbox signs and checks with secrets only it and the service share; when the
     # environment gives none, a fresh one per run is as good as any.
     s = settings.secrets
-    filled = Secrets(
+    filled = replace(
+        s,
         whatsapp_token=s.whatsapp_token or Secret(secrets.token_hex(16)),
         whatsapp_app_secret=s.whatsapp_app_secret or Secret(secrets.token_hex(16)),
         whatsapp_verify_token=s.whatsapp_verify_token or Secret(secrets.token_hex(8)),
+        koha_client_id=s.koha_client_id or Secret("sandbox"),
+        koha_client_secret=s.koha_client_secret or Secret(secrets.token_hex(16)),
     )
     base = settings.public_url
     return replace(
@@ -172,4 +208,5 @@ def _with_sandbox(settings: Settings) -> Settings:
         whatsapp=replace(settings.whatsapp, graph_api_base=f"{base}/sandbox/graph",
                          phone_number_id=settings.whatsapp.phone_number_id or "100000000000001"),
         crossref=replace(settings.crossref, base_url=f"{base}/sandbox/crossref"),
+        koha=replace(settings.koha, enabled=True, base_url=f"{base}/sandbox/koha"),
     )

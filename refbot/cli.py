@@ -39,6 +39,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="also serve the local WhatsApp and Crossref stand-ins and the chat page")
     serve.set_defaults(handler=_serve)
 
+    worker = commands.add_parser("worker", parents=[common], help="run only the worker (when worker.mode is none)")
+    worker.set_defaults(handler=_worker)
+
     config = commands.add_parser("config", parents=[common], help="check the configuration and list every setting")
     config.set_defaults(handler=_config)
 
@@ -87,6 +90,15 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     if settings.sandbox.enabled:
         print(f"refbot sandbox: open {settings.public_url}/sandbox/ to chat as a patron and a librarian", flush=True)
     web.run_app(create_app(settings), host=server.host, port=server.port, print=None)
+    return 0
+
+
+def _worker(args: argparse.Namespace, settings: Settings) -> int:
+    import asyncio
+
+    from refbot.worker_process import run_worker
+
+    asyncio.run(run_worker(settings))
     return 0
 
 

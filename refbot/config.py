@@ -162,6 +162,7 @@ class WorkerSettings:
     concurrency: int = setting(4, "how many questions the worker handles at once")
     max_attempts: int = setting(5, "how many times a message is retried after a crash before it is set aside")
     chore_interval: float = setting(60.0, "seconds between periodic chores (templates, window warnings, retention)")
+    mode: str = setting("process", "where the worker runs: process (a child of refbot serve), inline (in the web process) or none (run refbot worker yourself)")
 
 
 @dataclass(frozen=True)

@@ -216,6 +216,9 @@ class InboundMessage:
     button_id: str = ""
     sender_name: str = ""
     context_id: str = ""
+    media_id: str = ""
+    mime_type: str = ""
+    filename: str = ""
 
 
 @dataclass(frozen=True)

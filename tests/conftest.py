@@ -84,7 +84,7 @@ def make_settings(tmp_path: Path, catalog_dir: Path, *, port: int, graph: str, c
         whatsapp=replace(base.whatsapp, graph_api_base=graph, phone_number_id=PHONE_NUMBER_ID, max_attempts=6),
         librarians=(Librarian("Dewi", LIBRARIAN), Librarian("Budi", LIBRARIAN_2)),
         search=replace(base.search, deadline=4.0),
-        worker=replace(base.worker, poll_interval=0.05),
+        worker=replace(base.worker, poll_interval=0.05, mode="inline"),
         secrets=Secrets(Secret(TOKEN), Secret(APP_SECRET), Secret(VERIFY_TOKEN)),
     )
     return replace(settings, **over)

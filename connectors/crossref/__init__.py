@@ -6,6 +6,7 @@
     works.py     a work item → Candidate, with retractions, corrections, open access, best link
     journals.py  a journal record → Candidate of kind ``journal``
     failures.py  whatever habanero raised → one reason a librarian can read
+    references.py  a work item → a citation Reference (volume, issue, pages, editors)
 """
 
 from connectors.crossref.failures import Failure, RateLimit, describe_failure, parse_rate_limit, parse_retry_after
@@ -23,6 +24,7 @@ from connectors.crossref.query import (
     plan,
     wants_journals,
 )
+from connectors.crossref.references import work_to_reference
 from connectors.crossref.source import CrossrefSource, RetryPolicy
 from connectors.crossref.works import (
     Notice,
@@ -63,4 +65,5 @@ __all__ = [
     "strip_markup",
     "wants_journals",
     "work_to_candidate",
+    "work_to_reference",
 ]

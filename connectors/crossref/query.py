@@ -21,7 +21,7 @@ from refbot.models import InformationNeed, Kind
 SELECT = (
     "DOI,title,subtitle,author,published,published-print,published-online,issued,container-title,publisher,ISSN,ISBN,"
     "type,abstract,subject,is-referenced-by-count,license,link,resource,update-to,updated-by,relation,score,"
-    "volume,issue,page,article-number"
+    "volume,issue,page,article-number,editor,degree"
 )
 RECENT_SELECT = "DOI,title,published,issued"
 

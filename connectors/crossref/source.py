@@ -16,6 +16,7 @@ import logging
 import random
 import time
 from collections import Counter
+from collections.abc import Awaitable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -75,6 +76,7 @@ class CrossrefSource:
         cache: SourceCache | None = None,
         retry: RetryPolicy | None = None,
         rng: random.Random | None = None,
+        share_requests: bool = True,
     ) -> None:
         """Prepare a source; nothing is contacted until :meth:`search`.
 
@@ -83,6 +85,8 @@ class CrossrefSource:
             cache: where answers are remembered; None asks Crossref every time.
             retry: how transient failures are retried; the default tries three times.
             rng: randomness for backoff jitter, injectable so a test can pin it.
+            share_requests: questions asking the same thing at once share one request;
+                False sends one each (a baseline to measure against).
         """
         self._settings = settings
         # habanero appends "/works/" to the base itself; a trailing slash would double it.
@@ -92,7 +96,7 @@ class CrossrefSource:
         self._rng = rng or random.Random()
         self.gate = Gate(settings.max_concurrent)
         self.limiter = RateLimiter(settings.rate_limit)
-        self._flights = SingleFlight()
+        self._flights = SingleFlight() if share_requests else None
         self.stats: Counter[str] = Counter()
 
     async def search(self, need: InformationNeed, limit: int) -> list[Candidate]:
@@ -176,8 +180,11 @@ class CrossrefSource:
             self.stats["cache_hits"] += 1
             return cached.value
         budget = self._settings.timeout
+        def make() -> Awaitable[Any]:
+            return self._fetch_and_keep(call, deadline, not_found_ok)
+
         try:
-            fetch = self._flights.run(call.key, lambda: self._fetch_and_keep(call, deadline, not_found_ok))
+            fetch = self._flights.run(call.key, make) if self._flights is not None else make()
             return await asyncio.wait_for(fetch, max(deadline - time.monotonic(), 0.0))
         except (SourceError, TimeoutError) as e:
             error = e if isinstance(e, SourceError) else SourceTimeout(

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,10 +43,12 @@ from refbot.catalog.vocabulary import translations
 from refbot.models import InformationNeed, Term
 
 MAX_TERMS = 12
-FIELD_WEIGHTS = {"title": 3.0, "subjects": 2.0, "authors": 1.5, "summary": 1.0, "notes": 0.5}
+FIELD_WEIGHTS = {"title": 0.75, "subjects": 0.8, "authors": 1.0, "summary": 1.0, "notes": 1.0}
 PHRASE_FIELDS = ("title", "subjects", "summary")
 FEEDBACK_FIELDS = ("title", "subjects", "summary")
-PHRASE_BOOST = 2.0
+PHRASE_BOOST = 0.5
+MAX_PHRASES = 4
+SHORT_NEED = 6
 ISBN_BOOST = 20.0
 YEAR_BOOST = 2.0
 KIND_BOOST = 1.5
@@ -83,9 +85,9 @@ class QueryOptions:
     proximity_slop: int = 4
     proximity_boost: float = 0.5
     expansion_weight: float = 0.5
-    feedback_docs: int = 10
+    feedback_docs: int = 5
     feedback_terms: int = 10
-    feedback_weight: float = 0.3
+    feedback_weight: float = 0.2
 
 
 PLAIN = QueryOptions(
@@ -96,10 +98,11 @@ PLAIN = QueryOptions(
 
 @dataclass(frozen=True)
 class Weighted:
-    """One analysed word (an index term) and how much it counts."""
+    """One analysed word (an index term), how much it counts, and the patron's spellings of it."""
 
     word: str
     weight: float
+    spellings: tuple[str, ...] = ()
 
 
 def heaviest_terms(terms: tuple[Term, ...], limit: int = MAX_TERMS) -> list[Term]:
@@ -115,7 +118,7 @@ def heaviest_terms(terms: tuple[Term, ...], limit: int = MAX_TERMS) -> list[Term
 def build_query(
     need: InformationNeed, schema: Schema, options: QueryOptions = PLAIN, searcher: Any = None
 ) -> Query | None:
-    """The Whoosh query for a need; None when the need has nothing to search for.
+    """The Whoosh query for a need, without feedback; None when there is nothing to search for.
 
     Args:
         need: what the patron asked for.
@@ -123,63 +126,65 @@ def build_query(
         options: the techniques to use; by default none (see :data:`PLAIN`).
         searcher: an open Whoosh searcher, for document frequencies (term selection).
     """
-    content = _content_query(need, schema, options, searcher)
-    if content is None:
-        return None
-    preferences = _preferences(need)
-    return AndMaybe(content, Or(preferences)) if preferences else content
+    words = select_words(need, schema, options, searcher)
+    content = _content(need, words, schema, options, searcher)
+    return _prefer(content, need) if content is not None else None
 
 
 def plan_query(need: InformationNeed, searcher: Any, options: QueryOptions) -> Query | None:
     """The query to run for a need: :func:`build_query`, widened by feedback when it is on."""
-    query = build_query(need, searcher.schema, options, searcher)
-    if query is None or not options.feedback or options.feedback_terms <= 0:
-        return query
-    content = _content_query(need, searcher.schema, options, searcher)
-    words = _selected(need, searcher.schema, options, searcher)
-    assert content is not None  # build_query found something to search for
-    extra = feedback_words(searcher, content, words, options)
-    if not extra:
-        return query
-    clauses = [content, *(c for w in extra if (c := _word_clause(w, searcher.schema, options)))]
-    widened: Query = Or(clauses)
+    schema = searcher.schema
+    words = select_words(need, schema, options, searcher)
+    content = _content(need, words, schema, options, searcher)
+    if content is None:
+        return None
+    if options.feedback and options.feedback_terms > 0:
+        words = feedback_words(searcher, content, words, options)
+        content = _content(need, words, schema, options, searcher) or content
+    return _prefer(content, need)
+
+
+def _prefer(content: Query, need: InformationNeed) -> Query:
     preferences = _preferences(need)
-    return AndMaybe(widened, Or(preferences)) if preferences else widened
+    return AndMaybe(content, Or(preferences)) if preferences else content
 
 
-def _content_query(need: InformationNeed, schema: Schema, options: QueryOptions, searcher: Any) -> Query | None:
-    words = _selected(need, schema, options, searcher)
+def _content(
+    need: InformationNeed, words: Sequence[Weighted], schema: Schema, options: QueryOptions, searcher: Any
+) -> Query | None:
     clauses = [c for w in words if (c := _word_clause(w, schema, options))]
     clauses += [c for term in need.terms if (c := _isbn_clause(term))]
-    phrases = list(need.phrases)
-    if options.expansion:
-        extra = translations([t.text for t in need.terms] + phrases)
-        clauses += [c for w in _weigh_translations(extra, schema, words, options) if (c := _word_clause(w, schema, options))]
-        phrases += [p for p in extra if " " in p]
-    for phrase in dict.fromkeys(phrases):
-        clauses += _phrase_clauses(phrase, schema, options)
+    phrases = _telling_phrases(need.phrases, words, schema)[:MAX_PHRASES]
+    if options.phrases or options.proximity:
+        clauses += [c for phrase in phrases for c in _phrase_clauses(phrase, schema, options, searcher)]
+    if options.expansion and words:
+        extra = translations(need.raw, within={w.word for w in words})
+        added = _translated_words(extra, schema, words, options, searcher)
+        clauses += [c for w in added if (c := _word_clause(w, schema, options))]
     return Or(clauses) if clauses else None
 
 
-def _selected(need: InformationNeed, schema: Schema, options: QueryOptions, searcher: Any) -> list[Weighted]:
-    """The analysed words to search for, heaviest first."""
+def select_words(need: InformationNeed, schema: Schema, options: QueryOptions, searcher: Any = None) -> list[Weighted]:
+    """The analysed words to search for, most telling first."""
     text = schema["summary"].analyzer
     if not options.term_selection:
         chosen = [t for t in heaviest_terms(need.terms) if not _is_isbn(t)]
-        return [Weighted(w, t.weight) for t in chosen for w in dict.fromkeys(analyze(text, t.text))]
-    merged: Counter[str] = Counter()
+        return [Weighted(w, t.weight, (t.text,)) for t in chosen for w in dict.fromkeys(analyze(text, t.text))]
+    weights: Counter[str] = Counter()
+    spellings: dict[str, list[str]] = {}
     for term in need.terms:
-        if not _is_isbn(term):
-            for word in dict.fromkeys(analyze(text, term.text)):
-                merged[word] += term.weight
-    ranked = sorted(merged.items(), key=lambda kv: -kv[1] * _idf(searcher, kv[0]))
-    if searcher is not None:
-        ranked = [(w, v) for w, v in ranked if _idf(searcher, w) > 0]
-    return [Weighted(w, v) for w, v in ranked[: options.max_terms]]
+        if _is_isbn(term):
+            continue
+        for word in dict.fromkeys(analyze(text, term.text)):
+            weights[word] += term.weight
+            spellings.setdefault(word, []).append(term.text)
+    telling = {word: weight * _idf(searcher, word) for word, weight in weights.items()}
+    ranked = sorted((w for w in weights if telling[w] > 0), key=lambda w: -telling[w])
+    return [Weighted(w, weights[w], tuple(spellings[w])) for w in ranked[: options.max_terms]]
 
 
 def _idf(searcher: Any, word: str) -> float:
-    """log(N / df) over the text fields, 1.0 without a searcher; 0 when no record has the word."""
+    """log(1 + N / df) over the text fields; 1.0 without a searcher; 0 when no record has the word."""
     if searcher is None:
         return 1.0
     df = max(searcher.doc_frequency(f, word) for f in PHRASE_FIELDS)
@@ -190,9 +195,12 @@ def _word_clause(word: Weighted, schema: Schema, options: QueryOptions) -> Query
     per_field: list[Query] = []
     for field, weight in FIELD_WEIGHTS.items():
         boost = (weight if options.field_weights else 1.0) * word.weight
-        # Names are not stemmed: the authors field gets the word as its own analyzer makes it.
-        words = [word.word] if field != "authors" else []
-        per_field.extend(WhooshTerm(field, w, boost=boost) for w in words)
+        if field == "authors":
+            # Names are not stemmed: the field gets the patron's spelling as its analyzer makes it.
+            texts = dict.fromkeys(w for s in word.spellings for w in analyze(schema[field].analyzer, s))
+        else:
+            texts = dict.fromkeys([word.word])
+        per_field.extend(WhooshTerm(field, text, boost=boost) for text in texts)
     return Or(per_field) if per_field else None
 
 
@@ -206,76 +214,84 @@ def _is_isbn(term: Term) -> bool:
     return bool(isbn) and isbn == term.text.replace("-", "").upper()
 
 
-def _phrase_clauses(phrase: str, schema: Schema, options: QueryOptions) -> list[Query]:
+def _telling_phrases(phrases: Sequence[str], words: Sequence[Weighted], schema: Schema) -> list[str]:
+    """The phrases worth a boost: only in a short need, where words side by side were meant so.
+
+    In a long description most neighbouring words are neighbours by chance ("usual
+    relevance"), and boosting them drowns the words that matter.
+    """
+    if len(words) > SHORT_NEED:
+        return []
+    searched = {w.word for w in words}
+    analyzer = schema["summary"].analyzer
+    return [p for p in dict.fromkeys(phrases) if searched.issuperset(analyze(analyzer, p))]
+
+
+def _phrase_clauses(phrase: str, schema: Schema, options: QueryOptions, searcher: Any) -> list[Query]:
     clauses: list[Query] = []
     for field in PHRASE_FIELDS:
         words = analyze(schema[field].analyzer, phrase)
-        if len(words) < 2:
+        if len(words) < 2 or (searcher is not None and not all(searcher.doc_frequency(field, w) for w in words)):
             continue
-        weight = FIELD_WEIGHTS[field] if options.field_weights else 1.0
+        weight = PHRASE_BOOST * (FIELD_WEIGHTS[field] if options.field_weights else 1.0)
         if options.phrases:
-            clauses.append(Phrase(field, words, boost=PHRASE_BOOST * weight))
+            clauses.append(Phrase(field, words, boost=weight))
         if options.proximity:
-            near = Phrase(field, words, slop=options.proximity_slop, boost=PHRASE_BOOST * options.proximity_boost * weight)
-            clauses.append(near)
+            clauses.append(Phrase(field, words, slop=options.proximity_slop, boost=weight * options.proximity_boost))
     return clauses
 
 
-def _weigh_translations(
-    extra: Sequence[str], schema: Schema, own: Sequence[Weighted], options: QueryOptions
+def _translated_words(
+    extra: Sequence[str], schema: Schema, own: Sequence[Weighted], options: QueryOptions, searcher: Any
 ) -> list[Weighted]:
     known = {w.word for w in own}
-    top = max((w.weight for w in own), default=1.0)
-    words = dict.fromkeys(w for text in extra for w in analyze(schema["summary"].analyzer, text))
-    return [Weighted(w, top * options.expansion_weight) for w in words if w not in known]
+    top = max(w.weight for w in own)
+    analyzer = schema["summary"].analyzer
+    words = dict.fromkeys(w for text in extra for w in analyze(analyzer, text) if w not in known)
+    return [Weighted(w, top * options.expansion_weight, (w,)) for w in words if _idf(searcher, w) > 0]
 
 
 def feedback_words(searcher: Any, query: Query, words: Sequence[Weighted], options: QueryOptions) -> list[Weighted]:
-    """Words the best records of a first search share, weighted as RM3 would add them.
+    """The need's words re-weighted and widened by pseudo-relevance feedback (RM3).
 
-    Each record's words count by their share of its text, times the record's share of the
-    first search's score (relevance model RM1); words in nearly every record are left out.
-    The added words together weigh ``feedback_weight`` of the final query.
+    The first search's best ``feedback_docs`` records make a relevance model (RM1): each
+    word counts by its share of a record's text times the record's share of the scores.
+    Its ``feedback_terms`` most telling words (model weight × idf, found in at least two of
+    the records) are mixed with the need's own: ``feedback_weight`` of the final query comes
+    from the model, the rest from the patron. Returns ``words`` unchanged when the first
+    search finds too little to learn from.
     """
     hits = searcher.search(query, limit=options.feedback_docs)
     if len(hits) < 2:
-        return []
-    total_score = sum(hit.score for hit in hits) or 1.0
+        return list(words)
+    model, seen_in = _relevance_model(hits, searcher.schema["summary"].analyzer)
+    candidates = [w for w in model if seen_in[w] >= 2 and len(w) > 2 and not w.isdigit()]
+    candidates.sort(key=lambda w: -model[w] * _idf(searcher, w))
+    picked = candidates[: options.feedback_terms]
+    mass = sum(model[w] for w in picked)
+    own = sum(w.weight for w in words)
+    if not picked or mass <= 0 or own <= 0:
+        return list(words)
+    share = options.feedback_weight
+    mixed = {w.word: (1.0 - share) * w.weight for w in words}
+    for word in picked:
+        mixed[word] = mixed.get(word, 0.0) + share * own * model[word] / mass
+    spellings = {w.word: w.spellings for w in words}
+    return [Weighted(w, v, spellings.get(w, (w,))) for w, v in sorted(mixed.items(), key=lambda kv: -kv[1])]
+
+
+def _relevance_model(hits: Any, analyzer: Any) -> tuple[Counter[str], Counter[str]]:
+    """RM1 over the hits (word → weight), and in how many hits each word occurs."""
+    total = sum(hit.score for hit in hits) or 1.0
     model: Counter[str] = Counter()
-    analyzer = searcher.schema["summary"].analyzer
+    seen_in: Counter[str] = Counter()
     for hit in hits:
-        counts = Counter(_stored_words(hit, analyzer))
+        counts = Counter(w for field in FEEDBACK_FIELDS if hit.get(field) for w in analyze(analyzer, hit[field]))
         length = sum(counts.values()) or 1
         for word, count in counts.items():
-            model[word] += (count / length) * (hit.score / total_score)
-    known = {w.word for w in words}
-    picked = _common_enough(searcher, [w for w, _ in model.most_common() if w not in known and len(w) > 2], options)
-    mass = sum(model[w] for w in picked)
-    if not picked or mass <= 0:
-        return []
-    own = sum(w.weight for w in words) or 1.0
-    scale = own * options.feedback_weight / (1.0 - options.feedback_weight)
-    return [Weighted(w, scale * model[w] / mass) for w in picked]
-
-
-def _stored_words(hit: Any, analyzer: Any) -> Iterable[str]:
-    for field in FEEDBACK_FIELDS:
-        text = hit.get(field)
-        if text:
-            yield from analyze(analyzer, text)
-
-
-def _common_enough(searcher: Any, candidates: Sequence[str], options: QueryOptions) -> list[str]:
-    """The first ``feedback_terms`` candidates that are neither everywhere nor nowhere else."""
-    total = searcher.doc_count() or 1
-    picked: list[str] = []
-    for word in candidates[: options.feedback_terms * 4]:
-        df = max(searcher.doc_frequency(f, word) for f in FEEDBACK_FIELDS)
-        if 1 < df <= total * 0.1:
-            picked.append(word)
-        if len(picked) == options.feedback_terms:
-            break
-    return picked
+            model[word] += (count / length) * (hit.score / total)
+            seen_in[word] += 1
+    return model, seen_in
 
 
 def _preferences(need: InformationNeed) -> list[Query]:

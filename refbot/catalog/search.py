@@ -24,7 +24,7 @@ from whoosh.scoring import BM25F
 
 from refbot.catalog.generations import CURRENT
 from refbot.catalog.maintenance import NOT_BUILT
-from refbot.catalog.query import build_query
+from refbot.catalog.query import QueryOptions, plan_query
 from refbot.catalog.record import SOURCE_NAME, CatalogRecord
 from refbot.errors import CatalogError, SourceError, SourceTimeout
 from refbot.models import Candidate, InformationNeed
@@ -70,10 +70,15 @@ class _Generation:
 
 
 class CatalogIndex:
-    """The catalog index in ``index_dir``, following CURRENT as it changes."""
+    """The catalog index in ``index_dir``, following CURRENT as it changes.
 
-    def __init__(self, index_dir: Path | str) -> None:
+    ``options`` chooses the query techniques (:class:`refbot.catalog.query.QueryOptions`);
+    by default all of them are on.
+    """
+
+    def __init__(self, index_dir: Path | str, options: QueryOptions | None = None) -> None:
         self.index_dir = Path(index_dir)
+        self.options = options or QueryOptions()
         self._lock = threading.Lock()
         self._generation: _Generation | None = None
 
@@ -107,7 +112,7 @@ class CatalogIndex:
 
     def _search_once(self, need: InformationNeed, limit: int) -> list[Candidate]:
         with self._current().searcher() as searcher:
-            query = build_query(need, searcher.schema)
+            query = plan_query(need, searcher, self.options)
             if query is None:
                 return []
             hits = searcher.search(query, limit=limit)

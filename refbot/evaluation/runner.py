@@ -15,8 +15,7 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 from refbot.catalog.index import build_index
-
-# from refbot.catalog.query import QueryOptions
+from refbot.catalog.query import QueryOptions
 from refbot.catalog.record import SOURCE_NAME
 from refbot.catalog.search import CatalogIndex
 from refbot.config import MatchSettings
@@ -58,12 +57,12 @@ def run_refbot(
     depth: int,
     *,
     match: MatchSettings,
-    options: object,
+    options: QueryOptions,
     current_year: int,
     read: Callable[[str], InformationNeed] | None = None,
 ) -> dict[str, list[str]]:
     """Each query's top ``depth`` record ids after parse → catalog search → rank."""
-    index = CatalogIndex(index_dir)
+    index = CatalogIndex(index_dir, options=options)
     understand = read or (lambda text: parse_need(text, "en", current_year=current_year))
     run: dict[str, list[str]] = {}
     try:

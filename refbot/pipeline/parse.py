@@ -20,6 +20,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from importlib import resources
+
 import yaml
 
 from refbot.models import InformationNeed, Kind, Term

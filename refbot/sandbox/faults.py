@@ -3,8 +3,9 @@
 A stand-in mounts :func:`install`'s two routes next to its own:
 
 * ``POST /_control`` with ``{"delay": s, "status": 429, "retry_after": s, "body": "truncated" |
-  "not-json", "headers": {...}, "times": n}`` sets the fault for the next ``times`` requests
-  (all of them when ``times`` is null); an empty object ends it;
+  "not-json", "headers": {...}, "times": n, "match": "POST /groups"}`` sets the fault for the
+  next ``times`` requests (all of them when ``times`` is null) whose route starts with
+  ``match`` (every route when it is null); an empty object ends it;
 * ``GET /_stats`` counts requests per route (``{"requests": {...}, "last": {...}}``).
 
 The stand-in's handler asks :meth:`Faults.take` for the fault of each request and lets it
@@ -60,6 +61,7 @@ class Fault:
     body: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
     times: int | None = None
+    match: str | None = None
 
     @classmethod
     def parse(cls, data: Any) -> Fault | None:
@@ -90,6 +92,8 @@ class Fault:
             raise ValueError("status must be an HTTP error status, 400-599")
         if self.body not in (None, "truncated", "not-json"):
             raise ValueError('body must be "truncated", "not-json" or null')
+        if self.match is not None and not isinstance(self.match, str):
+            raise ValueError("match must be a string: the start of the routes the fault applies to")
         if not isinstance(self.headers, dict) or not all(
             isinstance(k, str) and isinstance(v, str) for k, v in self.headers.items()
         ):
@@ -143,7 +147,9 @@ class Faults:
         """Count a request, spend one use of the fault in force, and serve its delay."""
         self.requests[route] += 1
         self.last = {"path": route, "params": [[k, v] for k, v in request.query.items()]}
-        fault, self.fault = self.fault, self.fault.spent() if self.fault else None
+        if self.fault is None or not route.startswith(self.fault.match or ""):
+            return None
+        fault, self.fault = self.fault, self.fault.spent()
         if fault and fault.delay:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.released.wait(), fault.delay)

@@ -148,7 +148,9 @@ def create_graph_standin(
             "the Graph API stand-in needs a token and an app secret: "
             "set REFBOT_WHATSAPP_TOKEN and REFBOT_WHATSAPP_APP_SECRET (any values will do for the sandbox)"
         )
-    app = web.Application()
+    # Documents may be 100 MB; aiohttp refuses bodies over 1 MB unless told otherwise. (Mounted
+    # as a sub-app, the root application's limit applies instead.)
+    app = web.Application(client_max_size=graph_media.MAX_UPLOAD)
     business = BusinessNumber(phone_number_id, display_phone_number)
     app[GRAPH_STATE] = GraphState(token_value, secret_value, business, webhook_url, status_delay, session=session,
                                   templates=templates, statuses_first=statuses_first)
@@ -286,7 +288,11 @@ async def _post_status(state: GraphState, record: dict[str, Any], status: str, e
     record["status"] = status
     if errors:
         record["errors"] = [f"{e['code']}: {e['title']}" for e in errors]
-    payload = status_update(state.business, record["id"], status, _digits(record["to"]), errors=errors)
+    callback_data = record["payload"].get("biz_opaque_callback_data", "")
+    by_phone = "to" in record["payload"]
+    payload = status_update(state.business, record["id"], status, _digits(record["to"]) if by_phone else "",
+                            errors=errors, callback_data=callback_data if isinstance(callback_data, str) else "",
+                            user_id="" if by_phone else record["to"])
     body = encode(payload)
     headers = {"Content-Type": "application/json", SIGNATURE_HEADER: sign(body, state.app_secret)}
     assert state.session is not None  # set by _lifecycle before any request is served

@@ -18,6 +18,7 @@ import secrets
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+from urllib.parse import unquote
 
 from aiohttp import BodyPartReader, web
 
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
 
 LOOKASIDE = "lookaside"
 URL_TTL = 300.0
+MAX_UPLOAD = max(MEDIA_LIMITS.values()) + 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -62,7 +64,8 @@ async def upload(request: web.Request, state: GraphState) -> web.Response:
         if not isinstance(part, BodyPartReader):
             continue
         if part.name == "file":
-            file = (bytes(await part.read()), part.headers.get("Content-Type", ""), part.filename or "")
+            # aiohttp's client percent-encodes the file name in Content-Disposition.
+            file = (bytes(await part.read()), part.headers.get("Content-Type", ""), unquote(part.filename or ""))
         elif part.name:
             fields[part.name] = await part.text()
     if fields.get("messaging_product") != "whatsapp":

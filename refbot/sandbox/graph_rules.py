@@ -108,6 +108,10 @@ def check_message(body: Any) -> str:
         return "The parameter to is required and must be a phone number"
     if to is None and not (isinstance(user_id, str) and re.fullmatch(r"[A-Z]{2}\.[A-Za-z0-9.]+", user_id)):
         return "The parameter to is required and must be a phone number (or recipient a business-scoped user id)"
+    if "biz_opaque_callback_data" in body:
+        problem = _length("biz_opaque_callback_data", body["biz_opaque_callback_data"], 0, 512)
+        if problem:
+            return problem
     kind = body.get("type", "text")
     check = _CHECKS.get(kind) if isinstance(kind, str) else None
     if check is None:

@@ -341,6 +341,8 @@ def _filter(rows: list[dict[str, Any]], request: web.Request, exclude: set[str])
 
 
 def _matches(value: Any, wanted: str, match: str) -> bool:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value) == wanted.strip()  # ids (patron_id=1) are never partial matches
     have = "" if value is None else str(value).lower()
     want = wanted.lower()
     if match == "exact":

@@ -163,8 +163,14 @@ def status_update(
     *,
     timestamp: int | None = None,
     errors: Iterable[Mapping[str, Any]] = (),
+    callback_data: str = "",
+    user_id: str = "",
 ) -> dict:
-    """A webhook body saying what happened to a message the business sent."""
+    """A webhook body saying what happened to a message the business sent.
+
+    ``callback_data`` is the ``biz_opaque_callback_data`` the send carried, echoed back;
+    ``user_id`` the business-scoped user id of a recipient addressed by it (no phone then).
+    """
     entry: dict[str, Any] = {
         "id": wamid,
         "status": status,
@@ -174,6 +180,12 @@ def status_update(
     if status in ("sent", "delivered"):
         entry["conversation"] = {"id": _conversation_id(recipient), "origin": {"type": "service"}}
         entry["pricing"] = {"billable": False, "pricing_model": "PMP", "category": "service"}
+    if user_id:
+        entry["recipient_user_id"] = user_id
+        if not recipient:
+            del entry["recipient_id"]
+    if callback_data:
+        entry["biz_opaque_callback_data"] = callback_data
     error_list = [dict(e) for e in errors]
     if error_list:
         entry["errors"] = error_list

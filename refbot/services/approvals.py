@@ -86,6 +86,20 @@ async def for_inbox(store: Store, inbox_id: int) -> ServiceRequest | None:
     return _request(row) if row else None
 
 
+def pending(request: ServiceRequest | None, request_id: int, kind: str | None) -> ServiceRequest:
+    """The request when it is pending and of ``kind``.
+
+    Raises:
+        RequestConflict: it is gone, of another kind, or already decided.
+    """
+    if request is None or (kind is not None and request.kind != kind):
+        raise RequestConflict(f"no {kind or 'service'} request #{request_id}")
+    if request.status != "pending":
+        raise RequestConflict(f"request #{request_id} is already {request.status}",
+                              decided_by=request.decided_by, status=request.status)
+    return request
+
+
 async def approve(
     store: Store, db: aiosqlite.Connection, request_id: int, actor: str, *, kind: str,
     messages: Sequence[OutgoingMessage], answer: str = "",
@@ -139,12 +153,7 @@ async def enqueue_to_librarians(
 async def _decide(
     store: Store, db: aiosqlite.Connection, request_id: int, actor: str, kind: str | None, status: str, answer: str,
 ) -> ServiceRequest:
-    request = await load(db, request_id)
-    if request is None or (kind is not None and request.kind != kind):
-        raise RequestConflict(f"no {kind or 'service'} request #{request_id}")
-    if request.status != "pending":
-        raise RequestConflict(f"request #{request_id} is already {request.status}",
-                              decided_by=request.decided_by, status=request.status)
+    request = pending(await load(db, request_id), request_id, kind)
     cur = await db.execute(
         "UPDATE service_requests SET status = ?, decided_by = ?, answer = ?, updated_at = ?"
         " WHERE id = ? AND status = 'pending'",

@@ -19,7 +19,6 @@ import json
 import logging
 import re
 import time
-import zoneinfo
 from collections.abc import Callable
 from dataclasses import asdict
 
@@ -29,6 +28,7 @@ from refbot.render import mask_phone
 from refbot.services import approvals, suggestions
 from refbot.services.approvals import RequestConflict
 from refbot.services.codes import Code, Command, parse_code
+from refbot.services.dates import library_zone, long_date
 from refbot.services.library import Account, LibraryPatron, LibrarySystem, LibraryUnavailable, Loan, Renewal
 from refbot.services.linking import CardLinking
 from refbot.services.patrons import patron_language, remember_language, resolve
@@ -194,11 +194,7 @@ class CirculationService:
 
     def date(self, moment: datetime.datetime | None, language: str) -> str:
         """A date as a patron reads it, in the library's time zone: 5 Desember 2026."""
-        if moment is None:
-            return "-"
-        local = moment.astimezone(_zone(self.settings.desk.timezone))
-        months = t(language, "months").split()
-        return f"{local.day} {months[local.month - 1]} {local.year}"
+        return long_date(moment, language, library_zone(self.settings))
 
     # -- when the library system is down -------------------------------------------------------
 
@@ -288,10 +284,3 @@ def _renewal(data: dict[str, object]) -> Renewal:
 
 def _optional_int(value: object) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-def _zone(name: str) -> datetime.tzinfo:
-    try:
-        return zoneinfo.ZoneInfo(name)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return datetime.timezone(datetime.timedelta(hours=7))

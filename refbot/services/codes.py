@@ -45,7 +45,7 @@ class Code:
     language: str | None = None
 
 
-# keyword → (command, language it betrays or None, takes an argument after '#')
+# keyword → (command, the language the keyword is in, or None when both use it)
 KEYWORDS: dict[str, tuple[Command, str | None]] = {
     "RENEW": (Command.RENEW, None),
     "PERPANJANG": (Command.RENEW, "id"),

@@ -10,6 +10,7 @@ phone, mobile or SMS number). Otherwise the link waits, and either confirms it:
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 import secrets
 
@@ -82,10 +83,9 @@ class CardLinking:
         async with self.store.tx() as db:
             await self._set_linked(db, phone, "code")
             if link["request_id"] is not None:
-                try:
+                # A librarian may have decided meanwhile; the code proves the card all the same.
+                with contextlib.suppress(RequestConflict):
                     await approvals.close(self.store, db, link["request_id"], phone, kind="link")
-                except RequestConflict:
-                    pass  # a librarian decided meanwhile; the code still proves the card
             message = OutgoingMessage(to=phone, text=t(language, "linked", name=link["name"], card=link["cardnumber"]))
             await self.store.enqueue(db, f"svc-reply:{row.id}:0", message)
             await self.store.finish_inbox(row.id, db)

@@ -7,8 +7,6 @@ import json
 import socket
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -18,42 +16,19 @@ from aiohttp.test_utils import TestServer
 
 from connectors.crossref import (
     CrossrefSource,
-    RetryPolicy,
     build_query,
+    candidates_from,
+    journal_to_candidate,
+    notices,
     parse_retry_after,
     strip_markup,
     work_to_candidate,
 )
 from refbot.config import CrossrefSettings
 from refbot.errors import SourceError, SourceTimeout
-from refbot.models import Candidate, InformationNeed, Kind, Term
+from refbot.models import Candidate, InformationNeed, Kind
 from refbot.sandbox.crossref import create_crossref_standin
-
-RECORDED = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "crossref" / "habanero"
-FAST_RETRY = RetryPolicy(attempts=3, base_delay=0.05, max_delay=0.2)
-
-
-def need(*words: str, **fields: Any) -> InformationNeed:
-    return InformationNeed(raw=" ".join(words), terms=tuple(Term(w) for w in words), **fields)
-
-
-@dataclass
-class Standin:
-    """The Crossref stand-in running on loopback, and a client to steer it."""
-
-    url: str
-    http: aiohttp.ClientSession
-
-    def source(self, timeout: float = 3.0, retry: RetryPolicy = FAST_RETRY) -> CrossrefSource:
-        return CrossrefSource(CrossrefSettings(base_url=self.url, timeout=timeout), retry=retry)
-
-    async def fault(self, **fault: Any) -> None:
-        async with self.http.post(f"{self.url}/_control", json=fault) as resp:
-            assert resp.status == 200, await resp.text()
-
-    async def stats(self) -> dict[str, Any]:
-        async with self.http.get(f"{self.url}/_stats") as resp:
-            return dict(await resp.json())
+from tests.connectors.crossref_support import FAST_RETRY, RECORDED, Standin, need
 
 
 @pytest.fixture
@@ -362,3 +337,31 @@ def test_every_recorded_crossref_answer_converts() -> None:
     assert sum(c.open_access for _, c in works) > 100
     assert sum(bool(c.authors) for _, c in works) > 400
     assert all(c.title for kind, _, c in candidates if kind.startswith("journal"))
+
+
+def test_every_recorded_journal_answer_becomes_a_journal_candidate() -> None:
+    journals = [item for kind, item in recorded_items() if kind.startswith("journal")]
+
+    candidates = [journal_to_candidate(item, rank) for rank, item in enumerate(journals, 1)]
+
+    assert len(candidates) >= 4
+    for item, c in zip(journals, candidates, strict=True):
+        assert c.kind is Kind.JOURNAL and c.title == item["title"] and c.issn == tuple(item["ISSN"])
+        assert c.source_id == f"issn:{item['ISSN'][0]}" and c.url.endswith(item["ISSN"][0])
+        assert f"{item['counts']['total-dois']} DOIs" in c.abstract
+        assert c.year is not None and 1900 <= c.year <= 2030
+
+
+def test_every_recorded_work_list_parses_whole() -> None:
+    if not (RECORDED / "manifest.json").exists():
+        pytest.skip(f"{RECORDED} is not present")
+    manifest = json.loads((RECORDED / "manifest.json").read_text("utf-8"))
+    lists = [e for e in manifest if e["message_type"] == "work-list"]
+
+    for entry in lists:
+        body = json.loads((RECORDED / entry["file"]).read_text("utf-8"))
+        found = candidates_from(body, 1000)
+        assert len(found) == len([i for i in body["message"]["items"] if i.get("title") or i.get("DOI")])
+        for item in body["message"]["items"]:
+            assert all(n.kind in ("retraction", "correction", "concern") for n in notices(item))
+    assert len(lists) >= 40

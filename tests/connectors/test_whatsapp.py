@@ -19,7 +19,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from connectors.whatsapp import WhatsAppChannel, message_body, parse_updates
+from connectors.whatsapp import WhatsAppChannel, media_id_of, message_body, parse_updates
 from refbot.config import Secret, WhatsAppSettings
 from refbot.errors import ChannelError
 from refbot.models import Button, IgnoredUpdate, InboundMessage, OutgoingMessage, StatusUpdate
@@ -182,9 +182,80 @@ def test_image_without_caption_has_no_text() -> None:
     assert (message.type, message.text) == ("image", "")
 
 
-def test_reaction_refers_to_the_message_reacted_to() -> None:
+def test_reaction_carries_its_emoji_and_the_message_reacted_to() -> None:
     message = only(parse_updates(load("message__reaction.json")))
-    assert (message.type, message.text, message.context_id) == ("reaction", "", "wamid.yzxyzx=")
+    assert (message.type, message.text, message.context_id) == ("reaction", "😮", "wamid.yzxyzx=")
+    for name in ("message__unreaction_empty.json", "message__unreaction_no_emoji.json"):
+        taken_back = only(parse_updates(load(name)))
+        assert (taken_back.type, taken_back.text, taken_back.context_id) == ("reaction", "", "wamid.yzxyzx=")
+
+
+MEDIA_PAYLOADS = [
+    ("message__image.json", "image"),
+    ("message__media_with_url.json", "image"),
+    ("message__video.json", "video"),
+    ("message__document.json", "document"),
+    ("message__audio.json", "audio"),
+    ("message__voice.json", "audio"),
+    ("message__static_sticker.json", "sticker"),
+    ("message__animated_sticker.json", "sticker"),
+]
+
+
+@pytest.mark.parametrize(("name", "kind"), MEDIA_PAYLOADS)
+def test_media_messages_keep_their_media_id(name: str, kind: str) -> None:
+    raw = load(name)["entry"][0]["changes"][0]["value"]["messages"][0][kind]
+    message = only(parse_updates(load(name)))
+    assert message.type == kind
+    assert media_id_of(message) == raw["id"]
+    assert message.text == raw.get("caption", "")
+
+
+def test_a_text_message_has_no_media_id() -> None:
+    assert media_id_of(only(parse_updates(load("message__text.json")))) == ""
+    # A librarian's button whose id happens to start like the media convention is not media.
+    tap = only(parse_updates(button_reply(BUSINESS, "628111", "media:1", "x", context_id="wamid.A")))
+    assert media_id_of(tap) == ""
+
+
+@pytest.mark.parametrize("name", ["message__current_location.json", "message__chosen_location.json",
+                                  "message__contacts.json"])
+def test_locations_and_contacts_are_messages_without_content(name: str) -> None:
+    message = only(parse_updates(load(name)))
+    assert message.type in ("location", "contacts") and message.sender == "972987654321"
+    assert (message.text, message.button_id) == ("", "")  # a shared contact is a third person's data
+
+
+def test_a_reply_quotes_the_message_it_answers() -> None:
+    message = only(parse_updates(load("message__reply.json")))
+    assert (message.type, message.text, message.context_id) == ("text", "replied text", "wamid.xyzxyz==")
+
+
+def test_an_edit_carries_the_new_caption_and_the_original_message() -> None:
+    message = only(parse_updates(load("edited_message__image.json")))
+    assert message.type == "edit" and message.text == "Updated image caption"
+    assert message.context_id == "wamid.HBgLMTQxMjU1NTA4MjkVAgASGBQzQUNCNjk5RDUwNUZGMUZEM0VBRAA="
+
+
+def test_a_revoke_refers_to_the_deleted_message() -> None:
+    message = only(parse_updates(load("deleted_message__revoke.json")))
+    assert (message.type, message.context_id) == ("revoke", "<ORIGINAL_WHATSAPP_MESSAGE_ID>")
+
+
+def test_a_status_to_a_user_id_names_the_user_id() -> None:
+    payload = status_update(BUSINESS, "wamid.C", "delivered", "", timestamp=5)
+    status = payload["entry"][0]["changes"][0]["value"]["statuses"][0]
+    del status["recipient_id"]
+    status["recipient_user_id"] = "ID.1234567890"
+    assert only(parse_updates(payload)).recipient == "ID.1234567890"
+
+
+def test_lone_surrogates_become_replacement_characters() -> None:
+    # json.loads accepts "\ud800"; SQLite's UTF-8 cannot hold it, so it must not reach the store.
+    payload = json.loads(encode(text_message(BUSINESS, "628", "x")).decode().replace('"x"', '"a\\ud800b"'))
+    message = only(parse_updates(payload))
+    message.text.encode("utf-8")
+    assert message.text.startswith("a") and message.text.endswith("b") and "\ufffd" in message.text
 
 
 def test_failed_status_carries_code_and_title() -> None:
@@ -214,6 +285,14 @@ def test_sender_falls_back_to_the_business_scoped_user_id() -> None:
     del value["contacts"][0]["wa_id"]
     message = only(parse_updates(payload))
     assert (message.sender, message.sender_name) == ("ID.42", "Sari")
+
+
+def test_username_only_patrons_are_keyed_on_their_user_id() -> None:
+    payload = text_message(BUSINESS, "", "halo", name="Sari", user_id="ID.987654321")
+    message = only(parse_updates(payload))
+    assert (message.sender, message.sender_name) == ("ID.987654321", "Sari")
+    both = only(parse_updates(text_message(BUSINESS, "628123", "halo", user_id="ID.987654321")))
+    assert both.sender == "628123"  # the phone number, when Meta shares it, as patrons were keyed so far
 
 
 def test_builders_round_trip_through_the_parser() -> None:

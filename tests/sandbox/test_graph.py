@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -235,3 +236,123 @@ async def test_it_mounts_as_a_sub_app() -> None:
 def test_it_refuses_to_run_without_secrets() -> None:
     with pytest.raises(ValueError, match="REFBOT_WHATSAPP_TOKEN"):
         create_graph_standin(Secret(""), APP_SECRET, PHONE_NUMBER_ID)
+
+
+# --- statuses before the answer, media, templates, documents ------------------------------
+
+
+async def test_statuses_first_posts_the_status_webhooks_before_answering(rig: Rig) -> None:
+    await rig.control({"statuses_first": True, "times": 1})
+    wamid = await rig.channel.send(OutgoingMessage(to="6281200000001", text="halo"))
+    # Both webhooks were answered by the receiver before send() returned.
+    assert [(s.wamid, s.status) for s in rig.statuses()] == [(wamid, "sent"), (wamid, "delivered")]
+    await rig.channel.send(OutgoingMessage(to="6281200000001", text="lagi"))
+    assert len(rig.statuses()) == 2  # the next send is back to statuses afterwards
+
+
+async def test_a_failed_status_can_also_come_first(rig: Rig) -> None:
+    await rig.control({"statuses_first": True, "as_status": True, "code": 131047})
+    wamid = await rig.channel.send(OutgoingMessage(to="6281200000001", text="halo"))
+    [failed] = rig.statuses()
+    assert (failed.wamid, failed.status, failed.errors) == (wamid, "failed", ("131047: Re-engagement message",))
+
+
+async def upload(rig: Rig, data: bytes, mime_type: str, path: str = f"/v21.0/{PHONE_NUMBER_ID}/media",
+                 product: str = "whatsapp") -> tuple[int, Any]:
+    form = aiohttp.FormData()
+    form.add_field("messaging_product", product)
+    form.add_field("type", mime_type)
+    form.add_field("file", io.BytesIO(data), filename="f", content_type=mime_type)
+    async with rig.session.post(rig.server.make_url(path), data=form, headers=AUTH) as r:
+        return r.status, await r.json()
+
+
+async def test_an_upload_answers_a_media_id_that_a_document_can_use(rig: Rig) -> None:
+    status, answer = await upload(rig, b"%PDF-1.4 surat", "application/pdf")
+    assert status == 200 and answer["id"].isdigit()
+    body = {"messaging_product": "whatsapp", "to": "628", "type": "document",
+            "document": {"id": answer["id"], "filename": "surat.pdf", "caption": "Surat"}}
+    assert (await rig.post(body))[0] == 200
+    status, refused = await rig.post({**body, "document": {"id": "999", "filename": "x.pdf"}})
+    assert status == 400 and refused["error"]["code"] == 131053
+
+
+@pytest.mark.parametrize(
+    ("data", "mime_type", "product", "code", "details"),
+    [
+        (b"PK\x03\x04", "application/zip", "whatsapp", 131053, "Received file of type 'application/zip'"),
+        (b"\xff\xd8\xff" * 2_000_000, "image/jpeg", "whatsapp", 131053, "too big"),
+        (b"%PDF", "application/pdf", "sms", 100, "messaging_product"),
+    ],
+)
+async def test_uploads_the_real_api_refuses(rig: Rig, data: bytes, mime_type: str, product: str, code: int,
+                                            details: str) -> None:
+    status, answer = await upload(rig, data, mime_type, product=product)
+    assert status == 400 and answer["error"]["code"] == code and details in answer["error"]["error_data"]["details"]
+
+
+async def test_an_upload_needs_the_token_and_the_right_number(rig: Rig) -> None:
+    status, answer = await upload(rig, b"%PDF", "application/pdf", path="/v21.0/999/media")
+    assert status == 400 and "'999' does not exist" in answer["error"]["error_data"]["details"]
+    async with rig.session.post(rig.server.make_url(f"/v21.0/{PHONE_NUMBER_ID}/media"), data=b"x") as r:
+        assert r.status == 401
+
+
+async def test_a_media_lookup_names_a_fresh_link_to_the_bytes(rig: Rig) -> None:
+    async with rig.session.post(rig.server.make_url("/_media"), data=b"\xff\xd8\xff foto",
+                                headers={"Content-Type": "image/jpeg"}) as r:
+        media_id = (await r.json())["id"]
+    async with rig.session.get(rig.server.make_url(f"/v21.0/{media_id}"), headers=AUTH) as r:
+        info = await r.json()
+    assert set(info) == {"messaging_product", "url", "mime_type", "sha256", "file_size", "id"}
+    async with rig.session.get(info["url"], headers=AUTH) as r:
+        assert r.status == 200 and await r.read() == b"\xff\xd8\xff foto"
+        assert r.content_type == "image/jpeg"
+    async with rig.session.get(rig.server.make_url(f"/v21.0/{media_id}"),
+                               params={"phone_number_id": "999"}, headers=AUTH) as r:
+        assert r.status == 400
+
+
+async def test_a_message_to_a_user_id_is_accepted_by_recipient(rig: Rig) -> None:
+    body = {"messaging_product": "whatsapp", "recipient": "ID.1234567890", "type": "text", "text": {"body": "halo"}}
+    status, answer = await rig.post(body)
+    assert status == 200 and answer["contacts"] == [{"input": "ID.1234567890", "user_id": "ID.1234567890"}]
+    status, _ = await rig.post({**body, "recipient": "not a user id"})
+    assert status == 400
+
+
+async def test_known_templates_are_checked_by_name_language_and_parameter_count() -> None:
+    graph = create_graph_standin(TOKEN, APP_SECRET, PHONE_NUMBER_ID, templates={("jawaban", "id"): 1})
+    async with TestServer(graph) as server, aiohttp.ClientSession() as session:
+        async def post(template: dict[str, Any]) -> tuple[int, Any]:
+            body = {"messaging_product": "whatsapp", "to": "628", "type": "template", "template": template}
+            async with session.post(server.make_url(SEND_PATH), json=body, headers=AUTH) as r:
+                return r.status, await r.json()
+
+        one = [{"type": "body", "parameters": [{"type": "text", "text": "siap"}]}]
+        assert (await post({"name": "jawaban", "language": {"code": "id"}, "components": one}))[0] == 200
+        status, answer = await post({"name": "jawaban", "language": {"code": "en"}, "components": one})
+        assert (status, answer["error"]["code"]) == (404, 132001)
+        status, answer = await post({"name": "jawaban", "language": {"code": "id"}})
+        assert (status, answer["error"]["code"]) == (400, 132000)
+        bad = [{"type": "body", "parameters": [{"type": "text", "text": "dua\nbaris"}]}]
+        status, answer = await post({"name": "jawaban", "language": {"code": "id"}, "components": bad})
+        assert status == 400 and "new-line" in answer["error"]["error_data"]["details"]
+
+
+async def test_a_media_fault_leaves_sends_alone(rig: Rig) -> None:
+    await rig.control({"status": 500, "on": "media"})
+    assert (await rig.post(text_body()))[0] == 200
+    status, _ = await upload(rig, b"%PDF", "application/pdf")
+    assert status == 500
+    assert (await rig.control({"status": 500, "on": "elsewhere"}))[0] == 400
+
+
+async def test_status_webhooks_echo_the_callback_data_and_the_user_id(rig: Rig) -> None:
+    await rig.channel.send(OutgoingMessage(to="ID.1234567890", text="halo"), callback_data="draft:7:v1:patron:0")
+    await rig.receiver.wait_for(2)
+    for _, body in rig.receiver.bodies:
+        [status] = json.loads(body)["entry"][0]["changes"][0]["value"]["statuses"]
+        assert status["biz_opaque_callback_data"] == "draft:7:v1:patron:0"
+        assert status["recipient_user_id"] == "ID.1234567890" and "recipient_id" not in status
+    assert [s.recipient for s in rig.statuses()] == ["ID.1234567890"] * 2

@@ -19,7 +19,7 @@ from pathlib import Path
 from aiohttp import web
 
 from refbot.config import Settings
-from refbot.web.console import accounts, formatting
+from refbot.web.console import accounts
 from refbot.web.console.guard import interface_language, security_headers, signed_in
 from refbot.web.console.language import load_texts
 from refbot.web.console.routes_admin import accounts_page, add_account, audit_page, remove_account
@@ -59,7 +59,6 @@ def setup_console(app: web.Application, settings: Settings) -> None:
 
 def create_console_app(state: Console) -> web.Application:
     """The console's own application, to mount under ``/console``."""
-    state.templates.globals["window_left"] = formatting.window_left
     console_app = web.Application(middlewares=[security_headers, interface_language, signed_in])
     console_app[CONSOLE] = state
     r = console_app.router

@@ -49,19 +49,22 @@ class ColumnChart:
 def column_chart(
     values: Sequence[tuple[str, float]], *, width: float = 720, height: float = 200, max_labels: int = 16
 ) -> ColumnChart:
-    """Columns for labelled values, with a rounded scale and at most ``max_labels`` labels."""
-    top = nice_ceiling(max((v for _l, v in values), default=0))
+    """Columns for labelled values, on a scale of round steps, with at most ``max_labels`` labels."""
+    largest = max((v for _l, v in values), default=0)
+    tick = nice_step(largest)
+    ticks = max(1, math.ceil(largest / tick))
+    top = tick * ticks
     inner_w = width - PAD_LEFT - PAD_RIGHT
     inner_h = height - PAD_TOP - PAD_BOTTOM
     baseline = PAD_TOP + inner_h
-    step = inner_w / max(len(values), 1)
-    gap = min(step * 0.2, 6.0)
+    pitch = inner_w / max(len(values), 1)
+    gap = min(pitch * 0.2, 6.0)
     every = max(1, math.ceil(len(values) / max_labels))
     columns = tuple(
         Column(
-            x=PAD_LEFT + i * step + gap / 2,
+            x=PAD_LEFT + i * pitch + gap / 2,
             y=baseline - inner_h * value / top,
-            width=max(step - gap, 1.0),
+            width=max(pitch - gap, 1.0),
             height=inner_h * value / top,
             label=label,
             value=value,
@@ -69,7 +72,7 @@ def column_chart(
         )
         for i, (label, value) in enumerate(values)
     )
-    gridlines = tuple(Gridline(baseline - inner_h * k / 4, top * k / 4) for k in range(5))
+    gridlines = tuple(Gridline(baseline - inner_h * k / ticks, tick * k) for k in range(ticks + 1))
     return ColumnChart(width, height, baseline, columns, gridlines, sum(v for _l, v in values))
 
 
@@ -84,7 +87,7 @@ class Bar:
     second_length: float = 0.0
 
 
-def bar_rows(rows: Sequence[tuple[str, float]], *, length: float = 360, second: Sequence[float] = ()) -> tuple[Bar, ...]:
+def bar_rows(rows: Sequence[tuple[str, float]], *, length: float = 200, second: Sequence[float] = ()) -> tuple[Bar, ...]:
     """Bars scaled to the largest value; ``second`` draws a paler bar behind each (e.g. proposed vs kept)."""
     seconds = list(second) or [0.0] * len(rows)
     top = max([v for _l, v in rows] + seconds + [1])
@@ -116,12 +119,11 @@ def share_bar(parts: Sequence[tuple[str, int]], *, width: float = 720) -> tuple[
     return tuple(segments)
 
 
-def nice_ceiling(value: float) -> float:
-    """The smallest 1, 2, 2.5 or 5 × 10ⁿ at or above ``value`` (at least 1), for a readable scale."""
-    if value <= 1:
-        return 1.0
-    magnitude = 10 ** math.floor(math.log10(value))
-    for step in (1, 2, 2.5, 5, 10):
-        if value <= step * magnitude:
-            return float(step * magnitude)
-    return float(10 * magnitude)
+def nice_step(largest: float, max_steps: int = 5) -> float:
+    """The gridline step for a scale up to ``largest``: 1, 2 or 5 × 10ⁿ, at most ``max_steps`` of them."""
+    magnitude = 1.0
+    while True:
+        for step in (magnitude, 2 * magnitude, 5 * magnitude):
+            if math.ceil(largest / step) <= max_steps:
+                return step
+        magnitude *= 10

@@ -60,6 +60,11 @@ def candidate_link(c: Candidate) -> str:
     return doi_url(c.doi) or safe_url(c.url)
 
 
+def shelf_location(c: Candidate) -> str:
+    """Where an available copy stands, or empty."""
+    return next((h.location for h in c.holdings if h.available and h.location), "")
+
+
 def window_left(last_inbound_at: float | None, now: float) -> float | None:
     """Seconds the patron's 24-hour window stays open; None when the patron never wrote."""
     if last_inbound_at is None:

@@ -17,7 +17,7 @@ from aiohttp import web
 from refbot.web.console import accounts
 from refbot.web.console.language import LANGUAGE_COOKIE, choose
 from refbot.web.console.sessions import SESSION_COOKIE
-from refbot.web.console.state import PREFIX, console, render, services
+from refbot.web.console.state import ACCOUNT, LANGUAGE, PREFIX, SESSION, console, render, services
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +40,10 @@ async def security_headers(request: web.Request, handler: Handler) -> web.Stream
     except web.HTTPException as e:
         if e.status < 400:
             raise
-        response = _error_page(request, e.status, e.reason, e.text if e.text != f"{e.status}: {e.reason}" else "")
+        response = _error_page(request, e.status, e.reason, e.text or "")
+    except Exception:
+        log.exception("console: unhandled error on %s %s", request.method, request.path)
+        response = _error_page(request, 500, "Internal Server Error", "")
     response.headers["Content-Security-Policy"] = CSP
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["X-Frame-Options"] = "DENY"
@@ -54,10 +57,10 @@ async def security_headers(request: web.Request, handler: Handler) -> web.Stream
 async def interface_language(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Pick the page's language; ``?lang=xx`` also remembers the choice in a cookie."""
     state = console(request)
-    request["language"] = choose(request, state.settings.language.default)
+    request[LANGUAGE] = choose(request, state.settings.language.default)
     response = await handler(request)
-    if request.query.get("lang") == request["language"]:
-        response.set_cookie(LANGUAGE_COOKIE, request["language"], path=PREFIX, max_age=365 * 86400,
+    if request.query.get("lang") == request[LANGUAGE]:
+        response.set_cookie(LANGUAGE_COOKIE, request[LANGUAGE], path=PREFIX, max_age=365 * 86400,
                             samesite="Lax", httponly=True, secure=state.secure_cookies)
     return response
 
@@ -81,7 +84,7 @@ async def signed_in(request: web.Request, handler: Handler) -> web.StreamRespons
         if request.method in SAFE_METHODS:
             return _to_login(request)
         raise web.HTTPForbidden(text="sign in first")
-    request["session"], request["account"] = session, account
+    request[SESSION], request[ACCOUNT] = session, account
     if request.method not in SAFE_METHODS:
         form = await request.post()
         token = str(form.get("csrf") or request.headers.get("X-CSRF-Token", ""))
@@ -106,8 +109,8 @@ def _to_login(request: web.Request) -> web.Response:
 
 
 def _error_page(request: web.Request, status: int, reason: str, detail: str) -> web.Response:
-    if "language" not in request:
-        request["language"] = "id"
+    if LANGUAGE not in request:
+        request[LANGUAGE] = "id"
     key = {401: "error_401", 403: "error_403", 404: "error_404", 429: "error_429", 503: "error_503"}.get(status)
     if detail == "csrf":
         key = "error_csrf"

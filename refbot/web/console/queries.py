@@ -241,7 +241,11 @@ def display_actor(actor: str, names: dict[str, str]) -> str:
 def patron_label(name: str | None, phone: str) -> str:
     """A patron as librarians see them: the WhatsApp name and a masked number."""
     masked = mask_phone(phone)
-    return f"{name} ({masked})" if name else masked
+    # WhatsApp sends a profile name; some patrons' is their number, which must stay masked.
+    shown = (name or "").strip()
+    if not shown or shown.lstrip("+").replace(" ", "").isdigit():
+        return masked
+    return f"{shown} ({masked})"
 
 
 def _detail(raw: str) -> str:

@@ -8,21 +8,24 @@ applied to a version the librarian has not seen.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import urllib.parse
 from collections.abc import Awaitable, Callable, Sequence
 
 from aiohttp import web
 from multidict import MultiDictProxy
 
-from refbot import approvals, render as patron_render
+from refbot import approvals
+from refbot import render as patron_render
 from refbot.errors import DraftConflict
 from refbot.models import Draft, Ranked, Score
 from refbot.web.console import queries
 from refbot.web.console.accounts import Account
 from refbot.web.console.lookup import Lookup, candidate_from_form, look_up
-from refbot.web.console.state import PREFIX, console, current_account, redirect, render, services, texts
+from refbot.web.console.state import LANGUAGE, PREFIX, console, current_account, redirect, render, services, texts
 
-Form = MultiDictProxy[str | bytes | web.FileField]
+Form = MultiDictProxy[str | bytes | bytearray | web.FileField]
 Action = Callable[[web.Request, Draft, Form, Account], Awaitable[str]]
 
 NOTE_LIMIT = 1000
@@ -63,7 +66,7 @@ async def show(request: web.Request, draft: Draft, *, status: int = 200, lookup:
     svc = services(request)
     meta = await queries.draft_meta(svc.store, svc.settings, draft.id)
     request_row = await svc.store.get_request(draft.request_id)
-    summary = patron_render.summarise(request_row.need, request.get("language", "id")) if request_row else ""
+    summary = patron_render.summarise(request_row.need, request.get(LANGUAGE, "id")) if request_row else ""
     turns = await queries.conversation(svc.store, draft.patron, limit=8)
     return render(
         request, "draft.html", status=status, draft=draft, meta=meta, summary=summary, turns=turns,
@@ -166,8 +169,13 @@ async def _edit(
     order: Sequence[int] | None = None, add: Sequence[Ranked] = (), note: str | None = None,
 ) -> str:
     store = services(request).store
+    version = _version(form)
+    # The same form sent twice (a double click, a reload) names the same edit and is made once.
+    intent = json.dumps([request.match_info["action"], version, list(remove), list(order or []),
+                         [f"{r.candidate.source}:{r.candidate.source_id}" for r in add], note], ensure_ascii=False)
+    idem = f"{account.actor}:{hashlib.sha256(intent.encode()).hexdigest()[:20]}"
     await approvals.edit(store, draft.id, account.actor, remove=remove, order=order, add=add, note=note,
-                         expected_version=_version(form))
+                         expected_version=version, idem=idem)
     await queries.take(store, draft.id, account)  # whoever edits a draft is working on it
     return _page(draft.id, saved=True)
 

@@ -11,7 +11,7 @@ from aiohttp import web
 
 from refbot.web.console import accounts
 from refbot.web.console.sessions import LOGIN_COOKIE, SESSION_COOKIE
-from refbot.web.console.state import PREFIX, console, current_account, redirect, render, services
+from refbot.web.console.state import LOGIN_CSRF, PREFIX, console, current_account, redirect, render, services
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +75,7 @@ def _form(request: web.Request, *, status: int, next_path: str, username: str = 
     state = console(request)
     assert state.signer is not None
     nonce = request.cookies.get(LOGIN_COOKIE) or secrets.token_urlsafe(16)
-    request["login_csrf"] = state.signer.csrf_token(nonce)
+    request[LOGIN_CSRF] = state.signer.csrf_token(nonce)
     response = render(request, "login.html", status=status, next=next_path, username=username,
                       error_key=error_key, minutes=minutes)
     response.set_cookie(LOGIN_COOKIE, nonce, path=PREFIX, max_age=3600, httponly=True, samesite="Lax",

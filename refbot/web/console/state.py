@@ -44,6 +44,19 @@ class Console:
 CONSOLE = web.AppKey("console", Console)
 
 
+def _request_key(name: str, kind: type) -> Any:
+    # aiohttp 3.14 wants typed keys for per-request values (and warns about strings);
+    # older releases have no RequestKey and take the plain name.
+    maker = getattr(web, "RequestKey", None)
+    return maker(name, kind) if maker is not None else name
+
+
+LANGUAGE = _request_key("console_language", str)
+ACCOUNT = _request_key("console_account", Account)
+SESSION = _request_key("console_session", Session)
+LOGIN_CSRF = _request_key("console_login_csrf", str)
+
+
 def console(request: web.Request) -> Console:
     """The console state of the app serving ``request``."""
     return request.config_dict[CONSOLE]
@@ -57,26 +70,27 @@ def services(request: web.Request) -> Services:
 
 def current_account(request: web.Request) -> Account:
     """The signed-in account (the guard has checked there is one)."""
-    account: Account = request["account"]
+    account: Account = request[ACCOUNT]
     return account
 
 
 def texts(request: web.Request) -> Texts:
     """The interface texts in the language this page is shown in."""
-    return console(request).texts[request.get("language", "id")]
+    return console(request).texts[request.get(LANGUAGE, "id")]
 
 
 def render(request: web.Request, template: str, *, status: int = 200, **context: Any) -> web.Response:
     """Render a page with the values every template may use."""
     state = console(request)
-    session: Session | None = request.get("session")
+    session = request.get(SESSION)
     signer = state.signer
     values = {
         "_": texts(request),
-        "lang": request.get("language", "id"),
-        "account": request.get("account"),
-        "csrf": signer.csrf_token(session.nonce) if signer and session else request.get("login_csrf", ""),
+        "lang": request.get(LANGUAGE, "id"),
+        "account": request.get(ACCOUNT),
+        "csrf": signer.csrf_token(session.nonce) if signer and session else request.get(LOGIN_CSRF, ""),
         "path": request.path,
+        "method": request.method,
         "query": request.query_string,
         "now": state.clock(),
         "base": PREFIX,
@@ -104,4 +118,6 @@ def build_templates() -> jinja2.Environment:
     env.filters["safe_url"] = formatting.safe_url
     env.globals["candidate_link"] = formatting.candidate_link
     env.globals["duration"] = formatting.duration
+    env.globals["shelf_location"] = formatting.shelf_location
+    env.globals["window_left"] = formatting.window_left
     return env

@@ -1,0 +1,147 @@
+"""Saving an approved list to Zotero, as a collection named after the patron's request.
+
+Every saved list sits in one parent collection (:data:`PARENT_NAME`), titled ``#<draft>
+<question>``. A save can be repeated safely — after a crash, a 500 whose write may or may not
+have landed, a 429 — because each step looks before it writes: the collection is found by the
+key stored for the draft (or by its name) before one is created, and items already in it (by
+the ``refbot:`` line in their ``extra``) are not created again. Retracted items are never saved,
+as they are never sent.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from pyzotero import zotero
+
+from connectors.zotero.client import ZoteroClient, everything
+from connectors.zotero.items import TYPE_BY_KIND, candidate_to_item, marker, markers_in
+from refbot.errors import SourceError
+from refbot.models import Candidate, Draft
+from refbot.store import Store
+
+log = logging.getLogger(__name__)
+
+PARENT_NAME = "refbot: daftar yang disetujui"
+MAX_WRITE = 50
+
+
+@dataclass(frozen=True)
+class ItemsOutcome:
+    """What one pass of adding items did."""
+
+    created: int
+    already: int
+    failed: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SaveResult:
+    """Where an approved list went in Zotero."""
+
+    collection: str
+    name: str
+    created: int
+    already: int
+    failed: tuple[str, ...] = ()
+
+
+class ZoteroSaver:
+    """Saves approved drafts into one Zotero library."""
+
+    def __init__(self, client: ZoteroClient, store: Store) -> None:
+        """Write through ``client``; remember in ``store`` which collection each draft went to."""
+        self._client = client
+        self._store = store
+        self.library = client.library
+
+    async def save(self, draft: Draft) -> SaveResult:
+        """Save a draft's items (retracted ones left out) as a collection; safe to call again.
+
+        Raises:
+            SourceError: Zotero refused or could not be reached, after retries.
+        """
+        candidates = [r.candidate for r in draft.items if not r.candidate.retracted]
+        name = collection_name(draft)
+        known = await self._known_collection(draft.id)
+        key = await self._client.run(lambda zot: find_or_create_collection(zot, name, known), "save collection")
+        await self._record(draft.id, key, 0)
+        outcome = await self._client.run(lambda zot: add_missing_items(zot, key, candidates), "save items")
+        await self._record(draft.id, key, outcome.created + outcome.already)
+        if outcome.failed:
+            log.warning("zotero refused %d items of draft %d: %s", len(outcome.failed), draft.id, outcome.failed)
+        return SaveResult(key, name, outcome.created, outcome.already, outcome.failed)
+
+    async def _known_collection(self, draft_id: int) -> str:
+        row = await self._store.fetchone(
+            "SELECT collection FROM zotero_saved WHERE draft_id = ? AND library = ?", (draft_id, self.library)
+        )
+        return str(row["collection"]) if row else ""
+
+    async def _record(self, draft_id: int, collection: str, items: int) -> None:
+        async with self._store.tx() as db:
+            await db.execute(
+                "INSERT INTO zotero_saved (draft_id, library, collection, items, saved_at) VALUES (?, ?, ?, ?, ?)"
+                " ON CONFLICT (draft_id, library) DO UPDATE SET collection = excluded.collection,"
+                " items = excluded.items, saved_at = excluded.saved_at",
+                (draft_id, self.library, collection, items, self._store.clock()),
+            )
+
+
+def collection_name(draft: Draft) -> str:
+    """"#12 literasi informasi untuk skripsi…": the draft number and the patron's words."""
+    question = " ".join(draft.question.split())
+    short = question if len(question) <= 80 else question[:79].rstrip() + "…"
+    return f"#{draft.id} {short}".strip()
+
+
+def find_or_create_collection(zot: zotero.Zotero, name: str, known: str = "") -> str:
+    """The key of the list's collection, created (under :data:`PARENT_NAME`) only if missing."""
+    if known:
+        try:
+            found = zot.collection(known)
+        except Exception as e:  # gone (deleted by a librarian), or not readable: look by name
+            if "ResourceNotFound" not in type(e).__name__:
+                raise
+        else:
+            return str(found["data"]["key"])
+    parent = _find_or_create(zot, PARENT_NAME, "")
+    return _find_or_create(zot, name, parent)
+
+
+def add_missing_items(zot: zotero.Zotero, collection: str, candidates: Sequence[Candidate]) -> ItemsOutcome:
+    """Create the items the collection does not hold yet (runs in a worker thread)."""
+    present: set[str] = set()
+    for item in everything(zot, zot.collection_items_top(collection, limit=100)):
+        present |= markers_in(item.get("data", {}))
+    todo = [c for c in candidates if marker(c) not in present]
+    templates: dict[str, Any] = {}
+    payload = []
+    for c in todo:
+        item_type = TYPE_BY_KIND.get(c.kind, "document")
+        if item_type not in templates:
+            templates[item_type] = zot.item_template(item_type)
+        payload.append(candidate_to_item(c, templates[item_type], collection))
+    created, failed = 0, []
+    for start in range(0, len(payload), MAX_WRITE):
+        result = zot.create_items(payload[start : start + MAX_WRITE])
+        created += len(result.get("success", {}))
+        failed += [str(f.get("message", f)) for f in result.get("failed", {}).values()]
+    return ItemsOutcome(created, len(candidates) - len(todo), tuple(failed))
+
+
+def _find_or_create(zot: zotero.Zotero, name: str, parent: str) -> str:
+    listing = zot.collections_sub(parent, limit=100) if parent else zot.collections_top(limit=100)
+    for collection in everything(zot, listing):
+        if collection.get("data", {}).get("name") == name:
+            return str(collection["data"]["key"])
+    result = zot.create_collections([{"name": name, "parentCollection": parent}])
+    created = result.get("success", {}).get("0")
+    if not created:
+        failed: dict[str, Any] = next(iter(result.get("failed", {}).values()), {})
+        reason = failed.get("message", "no reason given")
+        raise SourceError("zotero", f"Zotero would not create the collection '{name}': {reason}")
+    return str(created)

@@ -1,0 +1,149 @@
+"""What a citation is made from: a Reference, read from a Candidate, and the names in it.
+
+A Candidate carries what ranking and rendering need; a Reference adds what a citation needs
+(volume, issue, pages, editors, edition, degree) when the source knows it. Names arrive as
+sources write them — "Rahmawati, Dewi" from Crossref, "Sulistyo-Basuki" or "Hasugian, Jonner"
+from MARC, "World Health Organization" — and are parsed once, here.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from refbot.models import Candidate, Kind
+
+_LIFE_DATES = re.compile(r",\s*\d{4}(?:\s*-\s*(?:\d{4})?)?\.?$")
+_SHOUTED_INITIALS = re.compile(r"[A-Z]{2,3}")
+PARTICLES = frozenset({"de", "van", "von", "der", "den", "da", "di", "du", "la", "le", "bin", "binti"})
+
+
+@dataclass(frozen=True)
+class Name:
+    """A person as family and given names, or a name written as it is (a group, a mononym).
+
+    Indonesian single names (Sukarni, Koentjaraningrat) and organisations are ``literal``: APA
+    writes them in full, and so do RIS and BibTeX.
+    """
+
+    family: str = ""
+    given: str = ""
+    literal: str = ""
+
+    @property
+    def initials(self) -> str:
+        """The given names as APA initials: "Stewart M." → "S. M.", "Jean-Paul" → "J.-P."."""
+        return " ".join(i for i in (_initial(part) for part in self.given.split()) if i)
+
+    @property
+    def inverted(self) -> str:
+        """"Family, G. I." (or the literal name), as APA lists authors."""
+        if self.literal:
+            return self.literal
+        return f"{self.family}, {self.initials}" if self.initials else self.family
+
+    @property
+    def direct(self) -> str:
+        """"G. I. Family", as APA names editors."""
+        if self.literal:
+            return self.literal
+        return f"{self.initials} {self.family}" if self.initials else self.family
+
+    @property
+    def full(self) -> str:
+        """"Family, Given" (or the literal), as RIS and BibTeX want it."""
+        if self.literal:
+            return self.literal
+        return f"{self.family}, {self.given}" if self.given else self.family
+
+
+def parse_name(text: str) -> Name:
+    """A name as a source wrote it: "Family, Given" splits; anything without a comma stays whole."""
+    text = " ".join(text.split()).strip(" ,;")
+    text = _LIFE_DATES.sub("", text).strip(" ,;")
+    family, comma, given = text.partition(",")
+    if comma and family.strip() and given.strip():
+        return Name(family=family.strip(), given=given.strip())
+    return Name(literal=text)
+
+
+def _initial(part: str) -> str:
+    if part.lower() in PARTICLES:
+        return ""
+    if "-" in part.strip("-"):
+        pieces = [p for p in part.split("-") if p]
+        return "-".join(p[0].upper() + "." for p in pieces)
+    if _SHOUTED_INITIALS.fullmatch(part):  # "AJ", as medical journals deposit given names
+        return " ".join(letter + "." for letter in part)
+    letters = [ch for ch in part if ch.isalpha()]
+    return letters[0].upper() + "." if letters else ""
+
+
+@dataclass(frozen=True)
+class Reference:
+    """Everything a citation or an export may say about one work.
+
+    Attributes:
+        degree: for theses, what APA puts in brackets: "Doctoral dissertation",
+            "Master's thesis", or "" when not known.
+        published: a thesis available from a repository or with a DOI; a print thesis in a
+            library's own collection is unpublished in APA's sense.
+    """
+
+    kind: Kind
+    title: str
+    authors: tuple[Name, ...] = ()
+    year: int | None = None
+    container: str = ""
+    volume: str = ""
+    issue: str = ""
+    pages: str = ""
+    article_number: str = ""
+    editors: tuple[Name, ...] = ()
+    edition: str = ""
+    publisher: str = ""
+    institution: str = ""
+    degree: str = ""
+    published: bool = True
+    doi: str = ""
+    url: str = ""
+    isbn: tuple[str, ...] = ()
+    issn: tuple[str, ...] = ()
+    call_number: str = ""
+    abstract: str = ""
+    subjects: tuple[str, ...] = ()
+    language: str = ""
+
+
+def reference_from_candidate(c: Candidate) -> Reference:
+    """The Reference for a candidate from any source (catalog record, Crossref work, Zotero item)."""
+    doi = normalise_doi(c.doi)
+    thesis = c.kind is Kind.THESIS
+    return Reference(
+        kind=c.kind,
+        title=c.title,
+        authors=tuple(parse_name(a) for a in c.authors if a.strip()),
+        year=c.year,
+        container=c.container,
+        # Filled once refbot.models' Candidate carries them; empty until then.
+        volume=str(getattr(c, "volume", "") or ""),
+        issue=str(getattr(c, "issue", "") or ""),
+        pages=str(getattr(c, "pages", "") or ""),
+        publisher="" if thesis else c.publisher,
+        institution=c.publisher if thesis else "",
+        published=not thesis or bool(doi or c.url),
+        doi=doi,
+        url="" if doi else c.url,
+        isbn=c.isbn,
+        issn=c.issn,
+        call_number=c.call_number,
+        abstract=c.abstract,
+        subjects=c.subjects,
+        language=c.language,
+    )
+
+
+def normalise_doi(doi: str) -> str:
+    """A bare DOI ("10.1037/rev0000126") from any of the ways it is written."""
+    doi = doi.strip()
+    return re.sub(r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*)", "", doi, flags=re.IGNORECASE)

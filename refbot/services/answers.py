@@ -1,0 +1,49 @@
+"""A librarian's own answer to any service request: ``JAWAB#12 <text>`` (or ``ANSWER#12 …``)."""
+
+from __future__ import annotations
+
+import re
+
+from refbot.config import Settings
+from refbot.models import InboundMessage, OutgoingMessage
+from refbot.services import approvals
+from refbot.services.approvals import RequestConflict
+from refbot.services.codes import Command, parse_code
+from refbot.services.replies import conflict_text, reply
+from refbot.services.texts import t
+from refbot.store import InboxRow, Store
+
+_ARGUMENT = re.compile(r"^\s*(\d+)\s+(.+)$", re.DOTALL)
+
+
+class AnswerService:
+    """Librarians answering a snap, a waiting code or any other request in their own words."""
+
+    name = "answers"
+
+    def __init__(self, store: Store, settings: Settings) -> None:
+        self.store = store
+        self.settings = settings
+
+    def wants(self, message: InboundMessage, *, from_librarian: bool) -> bool:
+        """``JAWAB#<id> …`` from librarians only; from a patron it is just words."""
+        code = parse_code(message.text) if from_librarian and message.type == "text" else None
+        return code is not None and code.command is Command.ANSWER
+
+    async def handle(self, row: InboxRow) -> None:
+        """Send the librarian's words to the patron and close the request (idempotent)."""
+        language = self.settings.language.default
+        code = parse_code(row.message.text)
+        found = _ARGUMENT.match(code.argument) if code else None
+        if found is None:
+            await reply(self.store, row, t(language, "answer_usage"))
+            return
+        request_id, text = int(found[1]), found[2].strip()
+        async with self.store.tx() as db:
+            try:
+                await approvals.answer(self.store, db, request_id, row.message.sender, text)
+                ack = t(language, "answer_sent_ack", id=request_id)
+            except RequestConflict as e:
+                ack = conflict_text(self.settings, e, request_id)
+            await self.store.enqueue(db, f"svc-reply:{row.id}:0", OutgoingMessage(to=row.message.sender, text=ack))
+            await self.store.finish_inbox(row.id, db)
