@@ -12,19 +12,25 @@ import multiprocessing.process
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 import aiohttp
 from aiohttp import web
 
+if TYPE_CHECKING:
+    from connectors.zotero import ZoteroParts
+
 from refbot.config import Secret, Settings
 from refbot.desk import Desk
 from refbot.errors import ConfigError
+from refbot.exports import ExportService
 from refbot.pipeline.language import LanguageDetector
 from refbot.ports import Channel, Source
 from refbot.services import desk_services
 from refbot.services.library import LibrarySystem, NoLibrarySystem
 from refbot.services.verify import setup_verify
 from refbot.store import Store
+from refbot.store.cache import SourceCache
 from refbot.web.console import setup_console
 from refbot.web.errors import error_response
 from refbot.web.webhook import WebhookHandler
@@ -52,6 +58,10 @@ class Services:
         if self.worker_process is not None:
             await asyncio.to_thread(stop_worker_process, self.worker_process)
         await self.worker.stop()
+        for source in self.sources:
+            close = getattr(source, "close", None)
+            if callable(close):
+                close()
         await self.store.close()
         await self.session.close()
 
@@ -111,12 +121,22 @@ async def build_services(
 
         s = settings.secrets
         channel = WhatsAppChannel(settings.whatsapp, s.whatsapp_token, s.whatsapp_app_secret, session)
+    zotero = _zotero(settings, store)
     if sources is None:
-        sources = default_sources(settings)
-    desk = Desk(store, sources, settings, detect=LanguageDetector(),
-                services=desk_services(settings, store, session, library_system(settings, session)))
-    worker = Worker(store, desk, channel, settings)
+        sources = default_sources(settings, store) + ([zotero.source] if zotero else [])
+    exports = ExportService(store, settings.path(settings.store.path).parent / "exports", settings.language.default)
+    services = [exports, *desk_services(settings, store, session, library_system(settings, session))]
+    desk = Desk(store, sources, settings, detect=LanguageDetector(), services=services)
+    worker = Worker(store, desk, channel, settings, zotero=zotero)
     return Services(settings, store, channel, sources, desk, worker, session)
+
+
+def _zotero(settings: Settings, store: Store) -> ZoteroParts | None:
+    if not settings.zotero.enabled:
+        return None
+    from connectors.zotero import zotero_parts
+
+    return zotero_parts(settings.zotero, settings.secrets.zotero_api_key, store)
 
 
 def library_system(settings: Settings, session: aiohttp.ClientSession) -> LibrarySystem:
@@ -129,8 +149,8 @@ def library_system(settings: Settings, session: aiohttp.ClientSession) -> Librar
     return KohaLibrary(settings.koha, s.koha_client_id, s.koha_client_secret, session)
 
 
-def default_sources(settings: Settings) -> list[Source]:
-    """The catalog, and Crossref when enabled."""
+def default_sources(settings: Settings, store: Store) -> list[Source]:
+    """The catalog, and Crossref (with its answers cached in the store) when enabled."""
     from connectors.crossref import CrossrefSource
     from refbot.catalog.search import CatalogIndex, CatalogSource
 
@@ -138,7 +158,7 @@ def default_sources(settings: Settings) -> list[Source]:
         CatalogSource(CatalogIndex(settings.path(settings.catalog.index_dir)), timeout=settings.catalog.timeout)
     ]
     if settings.crossref.enabled:
-        found.append(CrossrefSource(settings.crossref))
+        found.append(CrossrefSource(settings.crossref, cache=SourceCache(store, "crossref")))
     return found
 
 
@@ -209,4 +229,6 @@ def _with_sandbox(settings: Settings) -> Settings:
                          phone_number_id=settings.whatsapp.phone_number_id or "100000000000001"),
         crossref=replace(settings.crossref, base_url=f"{base}/sandbox/crossref"),
         koha=replace(settings.koha, enabled=True, base_url=f"{base}/sandbox/koha"),
+        zotero=replace(settings.zotero, enabled=True, api_base=f"{base}/sandbox/zotero",
+                       library_id=settings.zotero.library_id or "2501"),
     )

@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from refbot.config import Settings
+from refbot.errors import SourceError
 from refbot.models import OutgoingMessage
 from refbot.sender import WINDOW, Sender
 from refbot.store import Store
 from refbot.store.privacy import purge_older_than
 from refbot.texts import t
+
+if TYPE_CHECKING:
+    from connectors.zotero import ZoteroParts
 
 log = logging.getLogger(__name__)
 
@@ -22,14 +28,30 @@ class Chores:
     store: Store
     sender: Sender
     settings: Settings
+    zotero: ZoteroParts | None = None
+    started: float = field(default_factory=time.time)
+    _next_sync: float = 0.0
 
     async def run_once(self) -> None:
         """Do each chore once."""
+        if self.zotero is not None:
+            await self.zotero_chores(self.zotero)
         templates = await self.sender.queue_templates()
         warnings = await self.warn_closing_windows()
         purged = await purge_older_than(self.store, self.store.clock() - self.settings.privacy.retention_days * 86400)
         if templates or warnings or purged:
             log.info("chores: %d templates queued, %d window warnings, %d rows purged", templates, warnings, purged)
+
+    async def zotero_chores(self, zotero: ZoteroParts) -> None:
+        """Copy the library's Zotero collections when due; save approved lists not yet saved."""
+        if self.store.clock() >= self._next_sync:
+            self._next_sync = self.store.clock() + self.settings.zotero.sync_interval
+            try:
+                await zotero.sync.run_once()
+            except SourceError as e:  # the previous copy stays searchable
+                log.warning("zotero sync failed: %s", e.reason)
+        if self.settings.zotero.save_approved:
+            await zotero.saver.save_pending(since=self.started)
 
     async def warn_closing_windows(self) -> int:
         """Tell librarians, once per draft, that a waiting patron's window is about to shut."""

@@ -46,10 +46,11 @@ def build_parser() -> argparse.ArgumentParser:
     config.set_defaults(handler=_config)
 
     from refbot.catalog.cli import add_index_commands
-
-    add_index_commands(commands, common)
+    from refbot.evaluation.cli import add_eval_command
     from refbot.web.console.cli import add_librarian_command
 
+    add_index_commands(commands, common)
+    add_eval_command(commands, common)
     add_librarian_command(commands, common)
     return parser
 

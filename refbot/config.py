@@ -142,12 +142,19 @@ class SearchSettings:
 @dataclass(frozen=True)
 class MatchSettings:
     source_weight: float = setting(0.5, "weight of the sources' own (fused) relevance")
-    title_weight: float = setting(0.35, "weight of fuzzy similarity between the need and the title/subjects")
+    title_weight: float = setting(0.1, "weight of fuzzy similarity between the need and the title/subjects/abstract")
     year_weight: float = setting(0.1, "weight of agreement with the wanted years")
     kind_weight: float = setting(0.1, "weight of agreement with the wanted material kinds")
+    language_weight: float = setting(0.1, "weight of agreement with the wanted languages")
     available_weight: float = setting(0.05, "weight of a copy being on the shelf")
+    open_access_weight: float = setting(0.05, "weight of free access when the patron asked for open access")
+    journal_weight: float = setting(0.03, "weight of being a journal article with an ISSN")
+    citation_weight: float = setting(0.05, "weight of how often a work is cited (log scale)")
+    citations_for_full_credit: int = setting(100, "citations at which a work gets the full citation weight")
+    retracted_penalty: float = setting(10.0, "subtracted from a retracted work's score; it is never recommended")
     rrf_k: int = setting(60, "k of reciprocal-rank fusion across sources")
     duplicate_threshold: float = setting(92.0, "title similarity (0-100) above which two items with matching authors are one work")
+    mix_each: int = setting(2, "when books and articles were both found, at least this many of each in a draft")
 
 
 @dataclass(frozen=True)

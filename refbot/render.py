@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from refbot.citations import apa_citation
 from refbot.models import Button, Candidate, Draft, InformationNeed, Kind, OutgoingMessage, Ranked
 from refbot.texts import t
 
@@ -24,13 +25,8 @@ def patron_list(draft: Draft, language: str) -> list[OutgoingMessage]:
 
 
 def patron_item(c: Candidate, language: str) -> str:
-    """One item: title, authors, year, then where to get it."""
-    year = str(c.year) if c.year else t(language, "unknown_year")
-    head = f"*{c.title}*"
-    if c.authors:
-        head += f" — {_authors(c.authors)}"
-    head += f" ({year})"
-    return head + "\n   " + " · ".join(_where(c, language))
+    """One item: its APA 7 reference, then where to get it."""
+    return apa_citation(c, "whatsapp") + "\n   " + " · ".join(_where(c, language))
 
 
 def _where(c: Candidate, language: str) -> list[str]:
@@ -46,19 +42,11 @@ def _where(c: Candidate, language: str) -> list[str]:
             location = next((h.location for h in c.holdings if h.available and h.location), "")
             if location:
                 parts.append(t(language, "location", location=location))
-    if c.container:
-        parts.append(f"_{c.container}_")
     if c.open_access:
         parts.append(t(language, "open_access"))
-    link = c.doi_url or c.url
-    if link:
-        parts.append(link)
+    if c.url and not c.doi:  # a DOI is already the reference's link
+        parts.append(c.url)
     return parts
-
-
-def _authors(authors: tuple[str, ...]) -> str:
-    shown = ", ".join(authors[:3])
-    return shown + (" et al." if len(authors) > 3 else "")
 
 
 def pack(blocks: list[str], limit: int = TEXT_LIMIT) -> list[str]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from typing import TYPE_CHECKING
 
 from refbot.chores import Chores
 from refbot.config import Settings
@@ -18,13 +19,18 @@ from refbot.ports import Channel
 from refbot.sender import Sender
 from refbot.store import InboxRow, Store
 
+if TYPE_CHECKING:
+    from connectors.zotero import ZoteroParts
+
 log = logging.getLogger(__name__)
 
 
 class Worker:
     """Runs the intake and sender loops until stopped."""
 
-    def __init__(self, store: Store, desk: Desk, channel: Channel, settings: Settings) -> None:
+    def __init__(
+        self, store: Store, desk: Desk, channel: Channel, settings: Settings, *, zotero: ZoteroParts | None = None
+    ) -> None:
         self.store = store
         self.desk = desk
         self.channel = channel
@@ -35,7 +41,7 @@ class Worker:
         self._running: set[asyncio.Task[None]] = set()
         self._senders: dict[str, _Turn] = {}
         self.sender = Sender(store, channel, settings)
-        self.chores = Chores(store, self.sender, settings)
+        self.chores = Chores(store, self.sender, settings, zotero=zotero)
 
     async def start(self) -> None:
         """Put back rows a previous process left half-done, then start both loops."""

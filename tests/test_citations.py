@@ -333,3 +333,13 @@ def test_export_leaves_retracted_items_out_and_names_the_file() -> None:
     assert len(parse_ris(text)) == 1 and "CN  - 020 SUL p" in text and "Dicabut" not in text
     with pytest.raises(ValueError):
         export([keep], "endnote")
+
+
+def test_a_journal_is_named_with_its_publisher_and_link_not_dated() -> None:
+    c = Candidate(source="crossref", source_id="issn:1803-2427", kind=Kind.JOURNAL, title="Journal of Landscape Ecology",
+                  publisher="De Gruyter Poland Sp. z o.o.", year=2026,
+                  url="https://portal.issn.org/resource/ISSN/1803-2427")
+
+    assert apa_citation(c, "whatsapp") == (
+        "_Journal of Landscape Ecology_. De Gruyter Poland. https://portal.issn.org/resource/ISSN/1803-2427"
+    )

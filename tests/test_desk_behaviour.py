@@ -157,3 +157,34 @@ async def test_retention_purges_old_bodies_and_keeps_counts(desk: Desk) -> None:
     assert request["patron"].startswith("erased:") and request["text"] == ""
     assert json.loads(request["need"])["raw"] == ""
     assert len(await drafts(desk)) == 1
+
+
+async def test_outside_the_window_a_template_goes_out_and_the_list_follows_the_reply(
+    tmp_path: Path, catalog_dir: Path
+) -> None:
+
+    from refbot.config import WhatsAppSettings
+
+    whatsapp = WhatsAppSettings(window_template="refbot_pesan_menunggu")
+    async with running_desk(tmp_path, catalog_dir, whatsapp=whatsapp) as desk:
+        services = desk.services
+        await desk.patron_says("etika kepustakawanan")
+        [draft_id] = await eventually(lambda: drafts(desk), what="a draft")
+        async with services.store.tx() as db:  # the patron last wrote 25 hours ago
+            await db.execute("UPDATE patrons SET last_inbound_at = ? WHERE phone = ?", (time.time() - 25 * 3600, PATRON))
+        await desk.press(f"approve:{draft_id}")
+
+        async def list_held() -> bool:
+            rows = await services.store.outbox_rows(PATRON)
+            return any(r["state"] == "held" and ":patron:" in r["idem_key"] for r in rows)
+
+        await eventually(list_held, what="the list held for the shut window")
+        await services.worker.chores.run_once()
+
+        async def template_sent() -> bool:
+            return any(m["type"] == "template" for m in await desk.sent_to(PATRON))
+
+        await eventually(template_sent, what="the window template")
+        assert not any(t.startswith("Berikut") for t in await texts_to(desk, PATRON))
+        await desk.patron_says("ya, silakan kirim")
+        await wait_for_text(desk, PATRON, "Berikut referensi")

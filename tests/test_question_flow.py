@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import re
+from pathlib import Path
 from typing import Any
 
 from tests.conftest import LIBRARIAN, LIBRARIAN_2, PATRON, Desk, eventually
@@ -48,7 +51,7 @@ async def test_question_to_approved_list(desk: Desk) -> None:
         return lists[0] if lists else None
 
     sent = await eventually(patron_list, what="the patron's list")
-    assert re.search(r"^1\. \*.+\*", sent, re.MULTILINE), sent
+    assert re.search(r"^1\. .+\((\d{4}|n\.d\.)\)\. ", sent, re.MULTILINE), sent  # an APA 7 reference
     assert "No. panggil" in sent  # books say where they stand on the shelf
     assert re.search(r"eksemplar (tersedia|\()|sedang dipinjam", sent)
     assert "skor" not in sent  # scoring is for librarians only
@@ -133,3 +136,26 @@ async def _status(desk: Desk, draft_id: int, status: str) -> bool:
 
 async def _any_text(desk: Desk, phone: str, fragment: str) -> bool:
     return any(fragment in t for t in await texts_to(desk, phone))
+
+
+async def test_patron_gets_the_approved_list_as_a_ris_file(desk: Desk) -> None:
+    await desk.patron_says("RIS")
+    await eventually(lambda: _any_text(desk, PATRON, "Belum ada daftar referensi"), what="how exports work")
+    await desk.patron_says("literasi informasi")
+    [buttons] = await draft_buttons(desk)
+    await desk.press(f"approve:{draft_id_of(buttons)}")
+    await eventually(lambda: _status(desk, draft_id_of(buttons), "sent"), what="the list sent")
+    await desk.patron_says("kirim RIS")
+
+    async def document() -> dict[str, Any] | None:
+        return next((m for m in await desk.sent_to(PATRON) if m["type"] == "document"), None)
+
+    sent = await eventually(document, what="the RIS file")
+    assert "format RIS" in sent["text"]
+    rows = await desk.services.store.outbox_rows(PATRON)
+    [row] = [r for r in rows if "document" in r["message"] and '"path"' in r["message"]]
+    ris = await asyncio.to_thread(Path(json.loads(row["message"])["document"]["path"]).read_text, encoding="utf-8")
+    draft = await desk.services.store.get_draft(draft_id_of(buttons))
+    assert draft is not None
+    assert ris.count("TY  - ") == len([r for r in draft.items if not r.candidate.retracted])
+    assert f"TI  - {draft.items[0].candidate.title}" in ris

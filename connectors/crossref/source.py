@@ -35,6 +35,7 @@ from refbot.store.cache import SourceCache
 log = logging.getLogger(__name__)
 
 NOT_FOUND: dict[str, Any] = {"status": "not-found"}
+PRUNE_EVERY = 3600.0
 
 
 @dataclass(frozen=True)
@@ -98,6 +99,7 @@ class CrossrefSource:
         self.limiter = RateLimiter(settings.rate_limit)
         self._flights = SingleFlight() if share_requests else None
         self.stats: Counter[str] = Counter()
+        self._next_prune = 0.0
 
     async def search(self, need: InformationNeed, limit: int) -> list[Candidate]:
         """Search Crossref for a need: its journals when it asks about journals, else works.
@@ -180,6 +182,7 @@ class CrossrefSource:
             self.stats["cache_hits"] += 1
             return cached.value
         budget = self._settings.timeout
+
         def make() -> Awaitable[Any]:
             return self._fetch_and_keep(call, deadline, not_found_ok)
 
@@ -196,9 +199,19 @@ class CrossrefSource:
             raise error from e
 
     async def _fetch_and_keep(self, call: Call, deadline: float, not_found_ok: bool) -> Any:
+        if self._cache is not None:
+            # Another question's request may have landed since this one looked.
+            landed = await self._cache.get(call.key)
+            if landed is not None and landed.younger_than(self._settings.cache_ttl):
+                self.stats["cache_hits"] += 1
+                return landed.value
         body = await self._fetch_with_retries(call, deadline, not_found_ok)
         if self._cache is not None:
             await self._cache.put(call.key, body)
+            if time.monotonic() >= self._next_prune:
+                # Answers too old to stand in even for a down Crossref are only weight.
+                self._next_prune = time.monotonic() + PRUNE_EVERY
+                await self._cache.prune(older_than=self._settings.stale_ttl)
         return body
 
     async def _fetch_with_retries(self, call: Call, deadline: float, not_found_ok: bool) -> Any:

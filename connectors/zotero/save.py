@@ -75,6 +75,29 @@ class ZoteroSaver:
             log.warning("zotero refused %d items of draft %d: %s", len(outcome.failed), draft.id, outcome.failed)
         return SaveResult(key, name, outcome.created, outcome.already, outcome.failed)
 
+    async def save_pending(self, since: float = 0.0, limit: int = 10) -> list[SaveResult]:
+        """Save approved drafts (decided at or after ``since``) whose save never finished.
+
+        Called on a schedule, this makes "save each approved list" survive a crash or a Zotero
+        outage at the moment of approval; a failure is logged and tried again next time.
+        """
+        rows = await self._store.fetchall(
+            "SELECT d.id FROM drafts d LEFT JOIN zotero_saved z ON z.draft_id = d.id AND z.library = ?"
+            " WHERE d.status IN ('approved', 'sent') AND CAST(d.updated_at AS REAL) >= ? AND z.draft_id IS NULL"
+            " ORDER BY d.id LIMIT ?",
+            (self.library, since, limit),
+        )
+        saved = []
+        for row in rows:
+            draft = await self._store.get_draft(row["id"])
+            if draft is None:
+                continue
+            try:
+                saved.append(await self.save(draft))
+            except SourceError as e:
+                log.warning("zotero: draft %d not saved yet: %s", draft.id, e.reason)
+        return saved
+
     async def _known_collection(self, draft_id: int) -> str:
         row = await self._store.fetchone(
             "SELECT collection FROM zotero_saved WHERE draft_id = ? AND library = ?", (draft_id, self.library)

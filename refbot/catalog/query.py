@@ -157,19 +157,19 @@ def _content(
     phrases = _telling_phrases(need.phrases, words, schema)[:MAX_PHRASES]
     if options.phrases or options.proximity:
         clauses += [c for phrase in phrases for c in _phrase_clauses(phrase, schema, options, searcher)]
-    if options.expansion and words:
-        extra = translations(need.raw, within={w.word for w in words})
-        added = _translated_words(extra, schema, words, options, searcher)
+    if options.expansion:
+        # Against all the need's words, not just those the index holds: "temu kembali
+        # informasi" must reach "information retrieval" in a catalog of English titles.
+        own = merged_words(need, schema)
+        extra = translations(need.raw, within={w.word for w in own})
+        added = _translated_words(extra, schema, [*words, *own], options, searcher)
         clauses += [c for w in added if (c := _word_clause(w, schema, options))]
     return Or(clauses) if clauses else None
 
 
-def select_words(need: InformationNeed, schema: Schema, options: QueryOptions, searcher: Any = None) -> list[Weighted]:
-    """The analysed words to search for, most telling first."""
+def merged_words(need: InformationNeed, schema: Schema) -> list[Weighted]:
+    """The need's terms analysed like the index text; terms meeting in one stem add up."""
     text = schema["summary"].analyzer
-    if not options.term_selection:
-        chosen = [t for t in heaviest_terms(need.terms) if not _is_isbn(t)]
-        return [Weighted(w, t.weight, (t.text,)) for t in chosen for w in dict.fromkeys(analyze(text, t.text))]
     weights: Counter[str] = Counter()
     spellings: dict[str, list[str]] = {}
     for term in need.terms:
@@ -178,9 +178,18 @@ def select_words(need: InformationNeed, schema: Schema, options: QueryOptions, s
         for word in dict.fromkeys(analyze(text, term.text)):
             weights[word] += term.weight
             spellings.setdefault(word, []).append(term.text)
-    telling = {word: weight * _idf(searcher, word) for word, weight in weights.items()}
-    ranked = sorted((w for w in weights if telling[w] > 0), key=lambda w: -telling[w])
-    return [Weighted(w, weights[w], tuple(spellings[w])) for w in ranked[: options.max_terms]]
+    return [Weighted(w, weights[w], tuple(spellings[w])) for w in weights]
+
+
+def select_words(need: InformationNeed, schema: Schema, options: QueryOptions, searcher: Any = None) -> list[Weighted]:
+    """The analysed words to search for, most telling first."""
+    if not options.term_selection:
+        text = schema["summary"].analyzer
+        chosen = [t for t in heaviest_terms(need.terms) if not _is_isbn(t)]
+        return [Weighted(w, t.weight, (t.text,)) for t in chosen for w in dict.fromkeys(analyze(text, t.text))]
+    telling = {w.word: w.weight * _idf(searcher, w.word) for w in merged_words(need, schema)}
+    ranked = sorted((w for w in merged_words(need, schema) if telling[w.word] > 0), key=lambda w: -telling[w.word])
+    return ranked[: options.max_terms]
 
 
 def _idf(searcher: Any, word: str) -> float:
@@ -244,8 +253,9 @@ def _phrase_clauses(phrase: str, schema: Schema, options: QueryOptions, searcher
 def _translated_words(
     extra: Sequence[str], schema: Schema, own: Sequence[Weighted], options: QueryOptions, searcher: Any
 ) -> list[Weighted]:
+    """The translations' words not already searched for, at ``expansion_weight`` of the heaviest own word."""
     known = {w.word for w in own}
-    top = max(w.weight for w in own)
+    top = max((w.weight for w in own), default=1.0)
     analyzer = schema["summary"].analyzer
     words = dict.fromkeys(w for text in extra for w in analyze(analyzer, text) if w not in known)
     return [Weighted(w, top * options.expansion_weight, (w,)) for w in words if _idf(searcher, w) > 0]

@@ -19,6 +19,9 @@ What APA asks and what is done here:
   (pp. x–y); the publisher without business designations (Inc., Ltd., PT), left out when it
   is the author; for theses the institution;
 * the DOI as ``https://doi.org/…``, else the URL, with no full stop after it.
+
+A journal as a whole (an answer to "is this journal legit?") has no APA reference type; it is
+given as its italic title, its publisher and its link.
 """
 
 from __future__ import annotations
@@ -48,6 +51,9 @@ def apa(ref: Reference, markup: Markup = "plain") -> str:
         return f"{start}{text}{end}" if text else ""
 
     title = _title(ref, italic)
+    if ref.kind is Kind.JOURNAL:
+        # A journal as a whole has no APA reference type; it is named with its publisher and link.
+        return " ".join(p for p in (title, _end(_publisher(ref)), _link(ref)) if p)
     # With no author, the title moves to the author's place.
     author = _end(author_list(ref.authors)) if ref.authors else ""
     head = [f"{author or title} ({_year(ref)}).", title if author else ""]

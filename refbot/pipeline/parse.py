@@ -26,8 +26,8 @@ import yaml
 from refbot.models import InformationNeed, Kind, Term
 from refbot.pipeline.years import find_years
 
-CONTENT, NOISE, MARKER, HEAD, LEAD, KIND, LANG, OPEN, BREAK = (
-    "content", "noise", "marker", "head", "lead", "kind", "language", "open", "break",
+CONTENT, NOISE, MARKER, AMBIGUOUS, HEAD, LEAD, KIND, LANG, OPEN, BREAK = (
+    "content", "noise", "marker", "ambiguous", "head", "lead", "kind", "language", "open", "break",
 )  # fmt: skip
 
 _TOKEN = re.compile(r"[\w]+(?:['’\-][\w]+)*|[^\w\s'’-]")
@@ -83,6 +83,7 @@ def load_lexicon() -> Lexicon:
     # Later groups win a phrase listed twice: a kind word beats plain request phrasing.
     _put(table, _both(data["courtesy"]) + _both(data["request"]), Entry(NOISE))
     _put(table, _both(data["topic_markers"]), Entry(MARKER))
+    _put(table, _both(data["ambiguous"]), Entry(AMBIGUOUS))
     _put(table, _both(data["generic"]["lead"]), Entry(LEAD))
     _put(table, _both(data["generic"]["head"]), Entry(HEAD))
     for kind, phrases in data["kinds"].items():
@@ -174,21 +175,25 @@ def label(words: list[str], lex: Lexicon) -> list[Span]:
 def understand(words: list[str], lex: Lexicon) -> list[Span]:
     """Labelled spans with every neighbour-dependent label settled."""
     spans = label(words, lex)
-    return [_judge(spans, i, lex) for i in range(len(spans))]
+    for i in range(len(spans)):
+        spans[i] = _judge(spans, i, lex)  # left to right: each sees its settled predecessor
+    return spans
 
 
 def _judge(spans: list[Span], i: int, lex: Lexicon) -> Span:
     """A span whose meaning depends on its neighbours, settled: a wish, noise, or content."""
     span = spans[i]
-    if span.label not in (KIND, LANG, OPEN, HEAD, LEAD):
+    if span.label not in (AMBIGUOUS, KIND, LANG, OPEN, HEAD, LEAD):
         return span
     before = spans[i - 1] if i > 0 else None
     after = spans[i + 1] if i + 1 < len(spans) else None
     after_content = before is not None and before.label == CONTENT
     after_preposition = before is not None and " ".join(before.words) in lex.prepositions
-    before_content = after is not None and after.label == CONTENT
+    before_content = after is not None and after.label in (CONTENT, AMBIGUOUS, HEAD, LEAD)
     before_marker = after is not None and after.label == MARKER
     topic = Span(CONTENT, span.words)
+    if span.label == AMBIGUOUS:
+        return topic if after_content else Span(NOISE, span.words)
     if span.label == KIND:
         return topic if after_content or after_preposition else span
     if span.label in (LANG, OPEN):
@@ -196,7 +201,7 @@ def _judge(spans: list[Span], i: int, lex: Lexicon) -> Span:
             return span
         return topic if after_content or after_preposition or before_content else span
     if span.label == HEAD:
-        return topic if after_content and not before_marker else Span(NOISE, span.words)
+        return topic if after_content else Span(NOISE, span.words)
     return Span(NOISE, span.words) if before_marker and not after_content else topic
 
 

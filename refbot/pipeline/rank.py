@@ -1,22 +1,47 @@
 """Ranking: fuse the sources, score each candidate by named parts, drop duplicates, mix kinds.
 
 Like a cataloger weighing a match, each candidate's score is a sum of named parts times
-configured weights (``match:`` in config.yaml); the parts are kept so the librarian sees why.
+configured weights (``match:`` in config.yaml); the parts are kept so the librarian sees why:
+
+==============  ================================================================================
+relevance       the sources' own order, fused across sources by reciprocal rank (RRF); a work
+                two sources both found adds up
+similarity      how many of the need's main words the title, subjects or abstract hold
+                (fuzzily, so "katalogisasi" meets "katalog" and "libraries" "library")
+years           +1 inside the wished-for years, -1 outside (only when the patron said so)
+kind            +1 for a wished-for material kind, -1 otherwise (only when asked)
+language        +1 in a wished-for language, -1 otherwise (only when asked and known)
+on shelf        a copy can be borrowed now
+open access     free to read, when the patron asked for that
+journal         a journal article with an ISSN: it appeared in a registered serial
+citations       how often the work is cited, on a log scale
+retracted       a large penalty: a retracted work is never recommended, only shown to the
+                librarian at the end of the draft with a warning
+==============  ================================================================================
+
+Parts that do not apply are left out rather than shown as zero.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
+import math
 import re
 import unicodedata
 from collections.abc import Mapping, Sequence
 
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
+from whoosh.lang.porter import stem as porter_stem
 
 from refbot.config import MatchSettings
 from refbot.models import Candidate, InformationNeed, Kind, Ranked, Score
 
 BOOKISH = frozenset({Kind.BOOK, Kind.EBOOK, Kind.THESIS})
+SIMILARITY_TERMS = 8
+"""How many of the need's heaviest terms similarity looks for."""
+_WORD_MATCH = 80.0  # rapidfuzz ratio from which two words count as the same word
+_SHOWN_RETRACTED = 2
 
 
 def rank(
@@ -27,14 +52,13 @@ def rank(
 ) -> tuple[Ranked, ...]:
     """Fuse every source's results into one ordered, de-duplicated list of at most ``limit``.
 
-    Retracted works are kept at the end with a penalty so the librarian sees the warning;
-    rendering for the patron leaves them out.
+    Retracted works are kept at the end (at most two) with a penalty so the librarian sees
+    the warning; rendering for the patron leaves them out.
     """
-    fused = _fuse(results, settings.rrf_k)
-    unique = _dedupe(fused, settings.duplicate_threshold)
-    scored = [Ranked(c, score_candidate(need, c, rrf, settings)) for c, rrf in unique]
-    scored.sort(key=lambda r: -r.score.total)
-    return _mix(scored, limit)
+    unique = fuse(results, settings.rrf_k, settings.duplicate_threshold)
+    scored = [Ranked(c, score_candidate(need, c, fused, settings)) for c, fused in unique]
+    scored.sort(key=lambda r: -r.score.total)  # stable: ties keep the fused order
+    return mix(scored, limit, settings.mix_each)
 
 
 def score_candidate(need: InformationNeed, c: Candidate, fused: float, s: MatchSettings) -> Score:
@@ -48,46 +72,108 @@ def score_candidate(need: InformationNeed, c: Candidate, fused: float, s: MatchS
     if need.kinds:
         parts.append(("kind", s.kind_weight * (1.0 if _kind_fits(need, c.kind) else -1.0)))
     if need.languages and c.language:
-        parts.append(("language", s.kind_weight * (1.0 if c.language in need.languages else -1.0)))
+        parts.append(("language", s.language_weight * (1.0 if c.language in need.languages else -1.0)))
     if c.holdings:
         parts.append(("on shelf", s.available_weight * (1.0 if c.available else 0.0)))
     if need.open_access and c.open_access:
-        parts.append(("open access", s.available_weight))
+        parts.append(("open access", s.open_access_weight))
+    parts.extend(_credibility(c, s))
     if c.retracted:
-        parts.append(("retracted", -10.0))
+        parts.append(("retracted", -s.retracted_penalty))
     return Score(round(sum(v for _, v in parts), 4), tuple((n, round(v, 4)) for n, v in parts))
 
 
-def similarity(need: InformationNeed, c: Candidate) -> float:
-    """How closely the need's words match the title and subjects, 0 to 1."""
-    query = need.query_text
-    if not query:
+def _credibility(c: Candidate, s: MatchSettings) -> list[tuple[str, float]]:
+    parts: list[tuple[str, float]] = []
+    if c.kind is Kind.ARTICLE and c.issn:
+        parts.append(("journal", s.journal_weight))
+    if c.citations:
+        parts.append(("citations", s.citation_weight * citation_credit(c.citations, s.citations_for_full_credit)))
+    return parts
+
+
+def citation_credit(citations: int, full: int) -> float:
+    """0 to 1 on a log scale: 0 citations → 0, ``full`` or more → 1."""
+    if citations <= 0 or full <= 0:
         return 0.0
-    target = " ".join([c.title, *c.subjects])
-    return fuzz.token_set_ratio(_fold(query), _fold(target)) / 100.0
+    return min(1.0, math.log1p(citations) / math.log1p(full))
 
 
-def _fuse(results: Mapping[str, Sequence[Candidate]], k: int) -> list[tuple[Candidate, float]]:
-    # Reciprocal-rank fusion: the source's order counts, not its incomparable raw scores.
-    # Scaled so that first place in one source is worth 1.0.
-    fused = []
-    for items in results.values():
-        for position, c in enumerate(items, start=1):
-            fused.append((c, (k + 1) / (k + position)))
-    fused.sort(key=lambda pair: -pair[1])
-    return fused
+def similarity(need: InformationNeed, c: Candidate) -> float:
+    """The share (by weight) of the need's main terms the title, subjects or abstract hold, 0 to 1.
+
+    Words are compared stemmed (Porter) and with rapidfuzz, so inflections ("libraries",
+    "library") and small misspellings still meet; a near match counts by how near it is.
+    """
+    terms = need.terms[:SIMILARITY_TERMS]
+    total = sum(t.weight for t in terms)
+    if total <= 0:
+        return 0.0
+    words = _stems(" ".join([c.title, *c.subjects, c.abstract]))
+    if not words:
+        return 0.0
+    found = 0.0
+    for term in terms:
+        word = _fold(term.text)
+        best = max(
+            (process.extractOne(form, words, scorer=fuzz.ratio, score_cutoff=_WORD_MATCH) for form in {word, _stem(word)}),
+            key=lambda match: match[1] if match else 0.0,
+        )
+        if best is not None:
+            found += term.weight * best[1] / 100.0
+    return found / total
+
+
+def fuse(
+    results: Mapping[str, Sequence[Candidate]], k: int, threshold: float = 92.0
+) -> list[tuple[Candidate, float]]:
+    """Every source's candidates as one list with a fused relevance, duplicates merged, best first.
+
+    Reciprocal-rank fusion: a source's order counts, not its incomparable raw scores; first
+    place in one source is worth 1.0, and a work several sources found adds their shares.
+    """
+    ranked = [(c, (k + 1) / (k + position)) for items in results.values() for position, c in enumerate(items, 1)]
+    ranked.sort(key=lambda pair: -pair[1])
+    return _dedupe(ranked, threshold)
 
 
 def _dedupe(fused: list[tuple[Candidate, float]], threshold: float) -> list[tuple[Candidate, float]]:
     kept: list[tuple[Candidate, float]] = []
+    by_id: dict[str, int] = {}  # DOI or ISBN → position in kept
+    titles: list[str] = []
     for c, rrf in fused:
-        for i, (other, other_rrf) in enumerate(kept):
-            if same_work(c, other, threshold):
-                kept[i] = (merge(other, c), other_rrf + rrf)
-                break
-        else:
+        i = _known(c, kept, by_id, titles, threshold)
+        if i is None:
+            i = len(kept)
             kept.append((c, rrf))
+            titles.append(_fold(c.title))
+        else:
+            other, other_rrf = kept[i]
+            kept[i] = (merge(other, c), other_rrf + rrf)
+        for key in _keys(kept[i][0]):
+            by_id.setdefault(key, i)
     return kept
+
+
+def _known(
+    c: Candidate, kept: list[tuple[Candidate, float]], by_id: dict[str, int], titles: list[str], threshold: float
+) -> int | None:
+    """Where in ``kept`` the same work already is, if it is."""
+    for key in _keys(c):
+        if key in by_id and same_work(c, kept[by_id[key]][0], threshold):
+            return by_id[key]
+    alike = process.extract(_fold(c.title), titles, scorer=fuzz.ratio, score_cutoff=threshold, limit=None)
+    for _, _, i in sorted(alike, key=lambda match: match[2]):
+        other = kept[i][0]
+        if other.source == c.source and other.source_id != c.source_id:
+            continue  # one source's two records stay apart unless they share a DOI or ISBN
+        if same_work(c, other, threshold):
+            return i
+    return None
+
+
+def _keys(c: Candidate) -> list[str]:
+    return ([f"doi:{c.doi.lower()}"] if c.doi else []) + [f"isbn:{i}" for i in c.isbn]
 
 
 def same_work(a: Candidate, b: Candidate, threshold: float = 92.0) -> bool:
@@ -122,34 +208,38 @@ def merge(keep: Candidate, other: Candidate) -> Candidate:
     return dataclasses.replace(keep, **fill) if fill else keep
 
 
-def _mix(scored: list[Ranked], limit: int) -> tuple[Ranked, ...]:
-    """The top ``limit``, making room for books and articles alike when both were found."""
+def mix(scored: list[Ranked], limit: int, each: int = 2) -> tuple[Ranked, ...]:
+    """The top ``limit``, making room for ``each`` books and articles alike when both were found.
+
+    Retracted works never take a place; up to two follow the list so the librarian sees why
+    they were left out.
+    """
     usable = [r for r in scored if not r.candidate.retracted]
     warned = [r for r in scored if r.candidate.retracted]
     top = usable[:limit]
-    books = [r for r in usable if r.candidate.kind in BOOKISH]
-    others = [r for r in usable if r.candidate.kind not in BOOKISH]
-    want_each = min(2, limit // 4)
-    for group in (books, others):
-        missing = [r for r in group[:want_each] if r not in top]
-        for r in missing:
+    want_each = min(each, limit // 4)
+    for group in (True, False):
+        members = [r for r in usable if _bookish(r) is group]
+        for r in members[:want_each]:
+            if r in top:
+                continue
             if len(top) < limit:
                 top.append(r)
                 continue
-            replaceable = [t for t in reversed(top) if _group(t) != _group(r) and _count(top, t) > want_each]
+            replaceable = [t for t in reversed(top) if _bookish(t) is not group and _count(top, t) > want_each]
             if replaceable:
                 top.remove(replaceable[0])
                 top.append(r)
     top.sort(key=lambda r: -r.score.total)
-    return tuple(top + warned[:2])
+    return tuple(top + warned[:_SHOWN_RETRACTED])
 
 
-def _group(r: Ranked) -> bool:
+def _bookish(r: Ranked) -> bool:
     return r.candidate.kind in BOOKISH
 
 
 def _count(items: list[Ranked], like: Ranked) -> int:
-    return sum(1 for r in items if _group(r) == _group(like))
+    return sum(1 for r in items if _bookish(r) is _bookish(like))
 
 
 def _year_fit(need: InformationNeed, year: int | None) -> float:
@@ -170,6 +260,19 @@ def _surnames(c: Candidate) -> set[str]:
     return {_fold(a.split(",")[0]).split(" ")[-1] for a in c.authors if a.strip()}
 
 
+@functools.lru_cache(maxsize=4096)
+def _stems(text: str) -> frozenset[str]:
+    """The distinct words of a text, folded, as written and stemmed (for inflected forms)."""
+    words = _fold(text).split()
+    return frozenset(words) | frozenset(_stem(word) for word in words)
+
+
+@functools.lru_cache(maxsize=65536)
+def _stem(word: str) -> str:
+    return str(porter_stem(word))
+
+
+@functools.lru_cache(maxsize=8192)
 def _fold(text: str) -> str:
     text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     return re.sub(r"[^a-z0-9 ]+", " ", text.lower()).strip()

@@ -52,11 +52,11 @@ _RULES: tuple[Rule, ...] = (
     (re.compile(rf"\b(?:setelah|sesudah|after|di atas|diatas|lebih baru dari|newer than|later than)\s+"
                 rf"(?:tahun\s+)?{_Y}\b"),
      lambda m, now: (int(m[1]) + 1, None)),
-    (re.compile(rf"\b(?:sejak|mulai|mulai dari|minimal|min\.?|paling lama|tidak lebih lama dari|since|"
-                rf"not older than|no older than|from)\s+(?:tahun\s+)?{_Y}\b"),
-     lambda m, now: (int(m[1]), None)),
     (re.compile(rf"\b(?:tahun\s+)?{_Y}\s+(?:ke\s?atas|keatas|dan sesudahnya|dan setelahnya|onwards?|"
                 rf"and later|or later|and after|and newer|or newer)"),
+     lambda m, now: (int(m[1]), None)),
+    (re.compile(rf"\b(?:sejak|mulai|mulai dari|minimal|min\.?|paling lama|tidak lebih lama dari|since|"
+                rf"not older than|no older than|from)\s+(?:tahun\s+)?{_Y}\b"),
      lambda m, now: (int(m[1]), None)),
     (re.compile(rf"\b(?:sebelum|before|prior to|earlier than|older than)\s+(?:tahun\s+)?{_Y}\b"),
      lambda m, now: (None, int(m[1]) - 1)),

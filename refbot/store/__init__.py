@@ -35,6 +35,7 @@ from refbot.models import (
 
 # WhatsApp's error for a free-form message outside the 24-hour customer-service window.
 WINDOW_SHUT = "131047"
+_STATUS_RANK = {"sent": 1, "delivered": 2, "read": 3, "failed": 4}
 
 
 @dataclass(frozen=True)
@@ -335,6 +336,14 @@ class Store:
                 " wamid = ?, error = '', updated_at = ? WHERE id = ?",
                 (wamid, self.clock(), row.id),
             )
+            async with db.execute(
+                "SELECT status, errors FROM early_statuses WHERE wamid = ? ORDER BY at", (wamid,)
+            ) as cur:
+                early = list(await cur.fetchall())
+            for status in early:
+                await self._apply_status(db, wamid, status["status"], status["errors"])
+            if early:
+                await db.execute("DELETE FROM early_statuses WHERE wamid = ?", (wamid,))
             if row.draft_id is not None and ":patron:" in row.idem_key:
                 # The draft is sent once every part of the patron's list has gone out.
                 await db.execute(
@@ -393,27 +402,41 @@ class Store:
         return int(row["n"]) if row else 0
 
     async def record_status(self, update: StatusUpdate) -> bool:
-        """Apply a delivery status to the outbox row it is about; False if none matches."""
-        order = {"sent": 1, "delivered": 2, "read": 3, "failed": 4}
-        rank = order.get(update.status)
-        if rank is None:
+        """Apply a delivery status to the outbox row it is about.
+
+        A status can overtake the answer to the send it is about; then no row carries its
+        wamid yet, and it is kept until :meth:`mark_sent` records that wamid. Returns whether
+        a row was updated now.
+        """
+        if _STATUS_RANK.get(update.status) is None:
             return False
+        errors = "; ".join(update.errors)
         async with self.tx() as db:
-            if update.status == "failed" and any(e.startswith(WINDOW_SHUT) for e in update.errors):
-                # Sent outside the person's 24-hour window: park it until they write again.
-                cur = await db.execute(
-                    "UPDATE outbox SET state = 'held', error = ?, updated_at = ? WHERE wamid = ?",
-                    ("; ".join(update.errors), self.clock(), update.wamid),
+            found = await db.execute("SELECT 1 FROM outbox WHERE wamid = ?", (update.wamid,))
+            if await found.fetchone() is None:
+                await db.execute(
+                    "INSERT INTO early_statuses (wamid, status, errors, at) VALUES (?, ?, ?, ?)",
+                    (update.wamid, update.status, errors, self.clock()),
                 )
-                return cur.rowcount > 0
-            # Statuses arrive out of order: never move a row backwards (read, then delivered).
+                return False
+            return await self._apply_status(db, update.wamid, update.status, errors)
+
+    async def _apply_status(self, db: aiosqlite.Connection, wamid: str, status: str, errors: str) -> bool:
+        if status == "failed" and errors.startswith(WINDOW_SHUT):
+            # Sent outside the person's 24-hour window: park it until they write again.
             cur = await db.execute(
-                "UPDATE outbox SET state = ?, error = CASE WHEN ? != '' THEN ? ELSE error END, updated_at = ?"
-                " WHERE wamid = ? AND (CASE state WHEN 'sent' THEN 1 WHEN 'delivered' THEN 2"
-                " WHEN 'read' THEN 3 WHEN 'failed' THEN 4 ELSE 0 END) < ?",
-                (update.status, "; ".join(update.errors), "; ".join(update.errors), self.clock(), update.wamid, rank),
+                "UPDATE outbox SET state = 'held', error = ?, updated_at = ? WHERE wamid = ?",
+                (errors, self.clock(), wamid),
             )
             return cur.rowcount > 0
+        # Statuses arrive out of order: never move a row backwards (read, then delivered).
+        cur = await db.execute(
+            "UPDATE outbox SET state = ?, error = CASE WHEN ? != '' THEN ? ELSE error END, updated_at = ?"
+            " WHERE wamid = ? AND (CASE state WHEN 'sent' THEN 1 WHEN 'delivered' THEN 2"
+            " WHEN 'read' THEN 3 WHEN 'failed' THEN 4 ELSE 0 END) < ?",
+            (status, errors, errors, self.clock(), wamid, _STATUS_RANK[status]),
+        )
+        return cur.rowcount > 0
 
     async def outbox_rows(self, recipient: str | None = None) -> list[aiosqlite.Row]:
         """Outbox rows, oldest first, optionally for one recipient."""

@@ -48,7 +48,7 @@ class WebhookHandler:
             return error_response(401, "bad_signature", "X-Hub-Signature-256 does not match the body")
         try:
             payload = json.loads(body)
-        except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as e:
             log.warning("webhook refused: body is not JSON (%s)", e)
             return error_response(400, "malformed_body", "the body is not valid JSON")
         stored = 0

@@ -19,8 +19,8 @@ import pytest
 from aiohttp.test_utils import TestServer
 
 from connectors.crossref import CrossrefSource, RetryPolicy
-from connectors.zotero import ZoteroClient, ZoteroSource, ZoteroSync
 from connectors.zotero import RetryPolicy as ZoteroRetry
+from connectors.zotero import ZoteroClient, ZoteroSource, ZoteroSync
 from refbot.config import Librarian, ZoteroSettings, load_settings
 from refbot.desk import Desk as RefDesk
 from refbot.models import Draft, InboundMessage

@@ -384,3 +384,24 @@ def test_the_demo_fixture_is_plausible_and_invents_no_real_doi() -> None:
 def test_a_fixture_and_a_replay_directory_together_are_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="not both"):
         create_crossref_standin(fixture=DEMO, replay_dir=tmp_path)
+
+
+async def test_every_answer_states_crossrefs_rate_limit_and_a_fault_can_change_it(demo: Client) -> None:
+    plain = await demo.get("/works", {"query": "minat baca"})
+    await demo.control(status=429, retry_after=1, headers={"X-Rate-Limit-Limit": "5"}, times=1)
+    limited = await demo.get("/works", {"query": "minat baca"})
+    missing = await demo.get("/works/10.5555/no-such-work")
+
+    assert (plain.headers["X-Rate-Limit-Limit"], plain.headers["X-Rate-Limit-Interval"]) == ("50", "1s")
+    assert (limited.status, limited.headers["X-Rate-Limit-Limit"], limited.headers["Retry-After"]) == (429, "5", "1")
+    assert missing.headers["X-Rate-Limit-Limit"] == "50"
+
+
+async def test_a_fault_can_be_aimed_at_one_route(demo: Client) -> None:
+    await demo.control(status=500, match="/journals", times=1)
+
+    works = await demo.get("/works", {"query": "minat baca"})
+    journal = await demo.get("/journals/2301-5578")
+    again = await demo.get("/journals/2301-5578")
+
+    assert (works.status, journal.status, again.status) == (200, 500, 200)

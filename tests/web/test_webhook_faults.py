@@ -17,7 +17,7 @@ import pytest
 
 from connectors.whatsapp import parse_updates
 from refbot.app import SERVICES, create_app
-from refbot.models import IgnoredUpdate
+from refbot.models import IgnoredUpdate, InboundMessage
 from refbot.sandbox.crossref import create_crossref_standin
 from refbot.sandbox.graph import GRAPH_STATE, GraphState, create_graph_standin
 from refbot.sandbox.payloads import BusinessNumber, button_reply, text_message
@@ -124,10 +124,6 @@ async def test_a_webhook_delivered_five_times_and_five_at_once_gives_one_of_ever
         assert_each_row_sent_once(rows, graph)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "lead's store: Store.record_status matches outbox rows by wamid, which mark_sent writes only after "
-    "channel.send returns; a status webhook that overtakes the send's answer matches no row and is lost "
-    "(the row stays 'sent' instead of 'delivered')"))
 async def test_statuses_that_arrive_before_the_send_returns_are_kept(tmp_path: Path, catalog_dir: Path) -> None:
     async with running(tmp_path, catalog_dir, graph={"statuses_first": True}) as (desk, graph):
         await desk.patron_says("literasi informasi mahasiswa")
@@ -136,9 +132,6 @@ async def test_statuses_that_arrive_before_the_send_returns_are_kept(tmp_path: P
         assert [r["state"] for r in rows] == ["delivered"] * len(rows)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "lead's store: as above, and worse: a 'failed' status (here 131026 undeliverable) that overtakes the send's "
-    "answer is dropped, so the outbox shows the message as sent and no librarian learns it never arrived"))
 async def test_a_failure_reported_before_the_send_returns_is_recorded(tmp_path: Path, catalog_dir: Path) -> None:
     async with running(tmp_path, catalog_dir) as (desk, graph):
         async with desk.http.post(f"{desk.graph_url}/_control",
@@ -202,7 +195,7 @@ async def test_every_recorded_payload_is_stored_or_ignored_with_a_log_line(
         payload = json.loads(path.read_text(encoding="utf-8"))
         updates = parse_updates(payload)
         expected_ignored += sum(isinstance(u, IgnoredUpdate) for u in updates)
-        inbound |= {u.wamid for u in updates if not isinstance(u, IgnoredUpdate) and hasattr(u, "sender")}
+        inbound |= {u.wamid for u in updates if isinstance(u, InboundMessage)}
         assert (await desk.post_webhook(payload)).status == 200, path.name
     ignored_lines = [r for r in caplog.records if r.getMessage().startswith("webhook update ignored")]
     assert len(ignored_lines) >= expected_ignored

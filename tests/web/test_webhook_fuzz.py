@@ -136,10 +136,6 @@ async def test_signed_bodies_of_random_shapes_never_get_a_5xx(desk: Desk) -> Non
     assert not failed, [dict(r) for r in failed]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "lead's webhook: refbot/web/webhook.py:50-51 catches UnicodeDecodeError and JSONDecodeError only; "
-    "json.loads raises RecursionError on deep nesting, the app middleware turns it into a 500, and Meta "
-    "would redeliver it for days. Catching RecursionError (→ 400 malformed_body) fixes it"))
 async def test_a_deeply_nested_signed_body_is_not_a_5xx(desk: Desk) -> None:
     # json.loads raises RecursionError (not JSONDecodeError) past ~1,000 levels.
     status = await post_signed(desk, b"[" * 100_000 + b"]" * 100_000)
