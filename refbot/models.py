@@ -85,6 +85,9 @@ class Candidate:
     authors: tuple[str, ...] = ()
     year: int | None = None
     container: str = ""
+    volume: str = ""
+    issue: str = ""
+    pages: str = ""
     publisher: str = ""
     isbn: tuple[str, ...] = ()
     issn: tuple[str, ...] = ()
@@ -96,6 +99,7 @@ class Candidate:
     subjects: tuple[str, ...] = ()
     language: str = ""
     retracted: bool = False
+    notices: tuple[str, ...] = ()
     open_access: bool = False
     citations: int | None = None
     source_score: float = 0.0

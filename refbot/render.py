@@ -101,6 +101,9 @@ def _librarian_item(i: int, r: Ranked, language: str) -> str:
     lines.append("   " + t(language, "draft_score", source=c.source, total=f"{r.score.total:.2f}", parts=parts))
     if c.retracted:
         lines.append("   " + t(language, "draft_retracted"))
+    lines += [f"   ⚠️ {notice}" for notice in c.notices if not c.retracted or "retract" not in notice.lower()]
+    if c.citations:
+        lines.append("   " + t(language, "draft_citations", n=c.citations))
     return "\n".join(lines)
 
 
