@@ -48,8 +48,9 @@ unit: install
 index: install
 	$(BIN)/refbot index build $(DEMO_CATALOG)
 
+## make bench: every benchmark, one after another (each prints its own figures)
 bench: install
-	$(BIN)/python bench/question_to_draft.py
+	for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -19,6 +19,7 @@ refbot's stage: all 100 candidates sorted by their sources' own scores, top 8.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import random
@@ -154,7 +155,7 @@ def main() -> int:
     for round_number in range(args.rounds + 1):
         for need, results in cases:
             for name, stage in (("refbot", refbot), ("baseline", baseline)):
-                ms, cpu_ms = timed(lambda stage=stage: stage(need, results))  # type: ignore[misc]
+                ms, cpu_ms = timed(functools.partial(stage, need, results))
                 if round_number:  # the first pass warms caches and is not counted
                     wall[name].append(ms)
                     cpu[name].append(cpu_ms)

@@ -11,8 +11,8 @@ choke on would come back again and again; a part we cannot read becomes an
   quick-reply button's text, a media caption, a reaction's emoji, an edit's new text.
   ``button_id`` holds the id of a tapped reply button, list row or quick-reply payload.
   Media (image, video, document, audio, sticker) fill ``media_id``, ``mime_type`` and
-  ``filename`` when :class:`InboundMessage` has those fields; until it does, ``button_id``
-  holds ``media:<media id>`` (read either way with :func:`media_id_of`).
+  ``filename`` (a document's name as the patron's phone gave it: not yet safe to use as a
+  path; see :func:`connectors.whatsapp_media.safe_filename`).
   ``context_id`` is the message it answers, or for reactions, revokes and edits the message
   they refer to. ``system`` messages (number or user-id changes) are ignored.
   Location and contacts keep no content: they are not supported, and a shared contact is a
@@ -26,25 +26,17 @@ choke on would come back again and again; a part we cannot read becomes an
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 from refbot.models import IgnoredUpdate, InboundMessage, StatusUpdate, Update
 
 MEDIA_TYPES = frozenset({"image", "video", "document", "audio", "sticker"})
-MEDIA_PREFIX = "media:"
 _DETAIL_LIMIT = 200
-_MEDIA_FIELDS = {"media_id", "mime_type", "filename"} <= {f.name for f in dataclasses.fields(InboundMessage)}
 
 
 def media_id_of(message: InboundMessage) -> str:
     """The media id of an image, video, document, audio or sticker message; else ``""``."""
-    own = getattr(message, "media_id", "")
-    if own:
-        return str(own)
-    if message.type in MEDIA_TYPES and message.button_id.startswith(MEDIA_PREFIX):
-        return message.button_id.removeprefix(MEDIA_PREFIX)
-    return ""
+    return message.media_id if message.type in MEDIA_TYPES else ""
 
 
 def parse_updates(payload: Any) -> list[Update]:
@@ -114,12 +106,7 @@ def _parse_message(message: Any, contacts: list[dict[str, Any]]) -> Update:
     if not (wamid and sender and type_):
         return IgnoredUpdate("malformed", "message without id, sender or type")
     text, button_id = _content(type_, message)
-    media: dict[str, str] = {}
-    if type_ in MEDIA_TYPES and _MEDIA_FIELDS:
-        body = _obj(message.get(type_))
-        media = {"media_id": _text(body.get("id")), "mime_type": _text(body.get("mime_type")),
-                 "filename": _text(body.get("filename"))}
-        button_id = ""
+    media = _obj(message.get(type_)) if type_ in MEDIA_TYPES else {}
     return InboundMessage(
         wamid=wamid,
         sender=sender,
@@ -129,7 +116,9 @@ def _parse_message(message: Any, contacts: list[dict[str, Any]]) -> Update:
         button_id=button_id,
         sender_name=_contact_name(contacts, sender),
         context_id=_context_id(type_, message),
-        **media,
+        media_id=_text(media.get("id")),
+        mime_type=_text(media.get("mime_type")),
+        filename=_text(media.get("filename")),
     )
 
 
@@ -160,8 +149,7 @@ def _content(type_: str, message: dict[str, Any]) -> tuple[str, str]:
     if type_ == "button":
         return _text(body.get("text")), _text(body.get("payload"))
     if type_ in MEDIA_TYPES:
-        media_id = _text(body.get("id"))
-        return _text(body.get("caption")), f"{MEDIA_PREFIX}{media_id}" if media_id else ""
+        return _text(body.get("caption")), ""
     if type_ == "reaction":
         return _text(body.get("emoji")), ""
     if type_ == "edit":

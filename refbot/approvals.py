@@ -38,7 +38,7 @@ async def approve(
     draft = await _pending(store, draft_id, actor, expected_version)
     patron_language = _patron_language(draft, language)
     async with store.tx() as db:
-        await _set_status(db, draft, DraftStatus.APPROVED, actor)
+        await _set_status(db, draft, DraftStatus.APPROVED, actor, store.clock())
         for n, message in enumerate(render.patron_list(draft, patron_language)):
             await store.enqueue(db, f"draft:{draft.id}:v{draft.version}:patron:{n}", message, draft.id)
         await store.add_event(db, actor, "approve", f"draft:{draft.id}", {"version": draft.version})
@@ -53,7 +53,7 @@ async def reject(
     draft = await _pending(store, draft_id, actor, expected_version)
     text = reply.strip() or t(_patron_language(draft, language), "rejected")
     async with store.tx() as db:
-        await _set_status(db, draft, DraftStatus.REJECTED, actor)
+        await _set_status(db, draft, DraftStatus.REJECTED, actor, store.clock())
         message = OutgoingMessage(to=draft.patron, text=text[: render.TEXT_LIMIT])
         await store.enqueue(db, f"draft:{draft.id}:v{draft.version}:patron:rejected", message, draft.id)
         await store.add_event(db, actor, "reject", f"draft:{draft.id}", {"version": draft.version})
@@ -126,13 +126,13 @@ async def _pending(store: Store, draft_id: int, actor: str, expected_version: in
     return draft
 
 
-async def _set_status(db: aiosqlite.Connection, draft: Draft, status: DraftStatus, actor: str) -> None:
+async def _set_status(db: aiosqlite.Connection, draft: Draft, status: DraftStatus, actor: str, now: float) -> None:
     # The version and status in the WHERE clause make two librarians' clicks race safely:
     # the second one changes nothing and is told so.
     cur = await db.execute(
-        "UPDATE drafts SET status = ?, decided_by = ?, updated_at = strftime('%s','now')"
+        "UPDATE drafts SET status = ?, decided_by = ?, updated_at = ?"
         " WHERE id = ? AND version = ? AND status = 'pending'",
-        (status.value, actor, draft.id, draft.version),
+        (status.value, actor, now, draft.id, draft.version),
     )
     if cur.rowcount == 0:
         raise DraftConflict(f"draft {draft.id} was decided by someone else a moment ago")

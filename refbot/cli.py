@@ -9,7 +9,7 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
-from refbot.config import Settings, describe, load_settings
+from refbot.config import SECRET_ENV, Settings, describe, load_settings
 from refbot.errors import ConfigError
 
 Handler = Callable[[argparse.Namespace, Settings], int]
@@ -107,7 +107,7 @@ def _config(args: argparse.Namespace, settings: Settings) -> int:
     print("configuration is valid\n")
     for key, default, meaning in describe():
         print(f"{key:34} {default:28} {meaning}")
-    print("\nsecrets (environment only): REFBOT_WHATSAPP_TOKEN, REFBOT_WHATSAPP_APP_SECRET, REFBOT_WHATSAPP_VERIFY_TOKEN")
+    print(f"\nsecrets (environment only): {', '.join(SECRET_ENV.values())}")
     return 0
 
 

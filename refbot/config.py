@@ -142,7 +142,7 @@ class SearchSettings:
 @dataclass(frozen=True)
 class MatchSettings:
     source_weight: float = setting(0.5, "weight of the sources' own (fused) relevance")
-    title_weight: float = setting(0.1, "weight of fuzzy similarity between the need and the title/subjects/abstract")
+    title_weight: float = setting(0.05, "weight of fuzzy similarity between the need and the title/subjects/abstract")
     year_weight: float = setting(0.1, "weight of agreement with the wanted years")
     kind_weight: float = setting(0.1, "weight of agreement with the wanted material kinds")
     language_weight: float = setting(0.1, "weight of agreement with the wanted languages")

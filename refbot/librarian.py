@@ -72,7 +72,10 @@ class LibrarianActions:
         if action == "reject":
             await approvals.reject(self.store, draft_id, actor, language=self.language)
             return t(self.language, "rejected_ack", id=draft_id)
-        return t(self.language, "edit_help", id=draft_id, console="")
+        console = ""
+        if self.settings.secrets.console_secret or self.settings.sandbox.enabled:
+            console = t(self.language, "edit_console", url=f"{self.settings.public_url}/console/drafts/{draft_id}")
+        return t(self.language, "edit_help", id=draft_id, console=console)
 
     async def _command(self, draft_id: int, verb: str, rest: str, actor: str, inbox_id: int) -> str:
         numbers = [int(n) for n in re.findall(r"\d+", rest)]
@@ -96,7 +99,9 @@ class LibrarianActions:
         row = await self.store.fetchone("SELECT decided_by FROM drafts WHERE id = ?", (draft_id,))
         names = {lib.phone: lib.name for lib in self.settings.librarians}
         decided_by = row["decided_by"] if row else ""
-        who = names.get(decided_by) or render.mask_phone(decided_by) or "?"
+        # A console librarian decides as "console:<username>"; a WhatsApp one by phone number.
+        who = names.get(decided_by) or decided_by.removeprefix("console:") if decided_by.startswith("console:") \
+            else names.get(decided_by) or render.mask_phone(decided_by) or "?"
         log.info("librarian action on draft %s refused: %s", draft_id, reason)
         status = t(self.language, f"status_{draft.status.value}")
         return t(self.language, "conflict", id=draft_id, status=status, who=who)

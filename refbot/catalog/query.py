@@ -1,24 +1,35 @@
 """From an :class:`InformationNeed` to a Whoosh query over the catalog.
 
-Every technique below can be switched off in :class:`QueryOptions`, so ``refbot eval`` can
-measure what each one is worth:
+Every technique below can be switched in :class:`QueryOptions`, so ``refbot eval`` can
+measure what each one is worth (``docs/ranking.md`` has the figures). Each also watches its
+cost: Whoosh scores every posting of every term in Python, so a search costs roughly the
+postings it visits, and a common word is the most expensive word there is.
 
-- **Term selection.** The need's terms are analysed like the index text and terms that meet
-  in one stem add up ("retrieval", "retrieving"); a long question keeps only its
-  ``max_terms`` most telling terms — weight × idf, so the rare words that decide a ranking
-  stay and the common ones whose long posting lists cost the most time go first. Without
-  it: the heaviest terms by the need's weight alone.
-- **Field weights.** A term is looked for in title, subjects, authors, summary and notes and
-  the field scores add up, a title match counting more than a summary one. (Whoosh's
-  DisjunctionMax would be the textbook choice, but in whoosh-reloaded 2.7.5 it gives
-  documents matching only a weak field the score of the strongest one.)
-- **Phrases.** An optional extra score when the words of a phrase stand together.
-- **Proximity.** A smaller extra score when they stand near each other (a few words apart).
-- **Expansion.** Indonesian and English names of the same library subject reach each other
-  ("perpustakaan" ↔ "library", "temu kembali informasi" ↔ "information retrieval"), at a
-  lower weight than the patron's own words.
-- **Feedback.** Pseudo-relevance feedback (RM3): the best few records of a first search
-  suggest the words their authors use for the subject, which are added at a lower weight.
+- **Term selection** (on). The need's terms are analysed like the index text and terms that
+  meet in one stem add up ("retrieval", "retrieving": the patron's repetition is the
+  strongest sign of what matters). A long question keeps its ``max_terms`` most telling
+  words by weight × idf; a word in more than half of a large catalog's records is left
+  out. Off: the heaviest terms by the need's weight alone.
+- **Field weights** (on). A word is looked for in title, subjects, authors, summary and
+  notes and the field scores add up. The schema already boosts title (×2) and subjects
+  (×1.5) at index time, which makes one title word score about 1.4× a summary word; the
+  query-time weights bring a single match back to about even, the way BEIR and most
+  BM25F set-ups weigh fields. Off: every query-time weight 1.0. (Whoosh's DisjunctionMax
+  would be the textbook combination, but in whoosh-reloaded 2.7.5 it gives documents
+  matching only a weak field the score of the strongest one.)
+- **Phrases** (on). In a short need (at most :data:`SHORT_NEED` words) words the patron
+  wrote side by side ("literasi informasi") earn extra score where they stand together in
+  a title or subject heading. In a long description most neighbours are neighbours by
+  chance, and boosting them drowns the words that matter.
+- **Proximity** (off). A smaller extra score when those words stand within a few words.
+  Measured neutral and it costs a span query per field, so it is off by default.
+- **Expansion** (on). A subject the catalog does not hold in the patron's words reaches its
+  other name, Indonesian ↔ English or British ↔ American spelling ("temu kembali
+  informasi" → "information retrieval", "cataloguing" → "cataloging"), at half weight,
+  specific words only (:mod:`refbot.catalog.vocabulary`).
+- **Feedback** (on). Pseudo-relevance feedback, RM3: a cheap first search (the six most
+  telling words, text fields only) finds a few good records; specific words they share
+  are mixed into the query at a fifth of its weight.
 
 Years, kinds and languages are an optional extra score for records that agree; they boost
 and never filter, so a question about "the last 5 years" still shows the classic from 1998
@@ -43,9 +54,20 @@ from refbot.catalog.vocabulary import translations
 from refbot.models import InformationNeed, Term
 
 MAX_TERMS = 12
+"""At most this many words of the need are searched (``QueryOptions.max_terms``)."""
+COMMON_SHARE = 0.5
+"""A word in more than this share of the records is left out of the query (term selection)."""
+COMMON_MIN_RECORDS = 1000
+"""...but only in a catalog this large; in a small one every word may still tell records apart."""
+SPECIFIC_SHARE = 0.02
+"""Feedback and expansion add only words found in at most this share of the records."""
 FIELD_WEIGHTS = {"title": 0.75, "subjects": 0.8, "authors": 1.0, "summary": 1.0, "notes": 1.0}
-PHRASE_FIELDS = ("title", "subjects", "summary")
-FEEDBACK_FIELDS = ("title", "subjects", "summary")
+"""Query-time weights that even out the schema's index-time boosts (see the module docstring)."""
+TEXT_FIELDS = ("title", "subjects", "summary")
+PHRASE_FIELDS = ("title", "subjects")
+FEEDBACK_FIELDS = TEXT_FIELDS
+MAX_TRANSLATIONS = 4
+FEEDBACK_PROBE_WORDS = 6
 PHRASE_BOOST = 0.5
 MAX_PHRASES = 4
 SHORT_NEED = 6
@@ -64,13 +86,14 @@ class QueryOptions:
         field_weights: weigh a match by the field it is in (off: every field alike).
         phrases: extra score when a phrase's words stand together.
         proximity: extra score when they stand within ``proximity_slop`` words.
-        expansion: add the other language's name for a library subject.
-        feedback: pseudo-relevance feedback from the first search's best records.
+        expansion: add the other name of a subject the catalog lacks in the patron's words.
+        feedback: pseudo-relevance feedback (RM3) from a first search's best records.
         max_terms: at most this many of the need's terms are searched.
         proximity_slop: how far apart (in words) near words may stand.
         proximity_boost: weight of a near match, relative to a phrase match.
         expansion_weight: weight of a translated term, relative to the patron's own.
         feedback_docs: how many of the first search's records feedback reads.
+            (The first search uses the :data:`FEEDBACK_PROBE_WORDS` most telling words.)
         feedback_terms: how many words feedback adds at most.
         feedback_weight: the share of the final query feedback words make up (RM3's λ).
     """
@@ -78,10 +101,10 @@ class QueryOptions:
     term_selection: bool = True
     field_weights: bool = True
     phrases: bool = True
-    proximity: bool = True
+    proximity: bool = False
     expansion: bool = True
     feedback: bool = True
-    max_terms: int = 16
+    max_terms: int = 12
     proximity_slop: int = 4
     proximity_boost: float = 0.5
     expansion_weight: float = 0.5
@@ -98,7 +121,10 @@ PLAIN = QueryOptions(
 
 @dataclass(frozen=True)
 class Weighted:
-    """One analysed word (an index term), how much it counts, and the patron's spellings of it."""
+    """One analysed word (an index term), how much it counts, and the patron's spellings of it.
+
+    A word the patron did not write (a translation, a feedback word) has no spellings.
+    """
 
     word: str
     weight: float
@@ -138,8 +164,11 @@ def plan_query(need: InformationNeed, searcher: Any, options: QueryOptions) -> Q
     content = _content(need, words, schema, options, searcher)
     if content is None:
         return None
-    if options.feedback and options.feedback_terms > 0:
-        words = feedback_words(searcher, content, words, options)
+    if options.feedback and options.feedback_terms > 0 and words:
+        # The first search needs only to find a few good records: the most telling words,
+        # over the text fields, are enough and cost a fraction of the full query.
+        probe = Or([c for w in words[:FEEDBACK_PROBE_WORDS] if (c := _word_clause(Weighted(w.word, w.weight), schema, options))])
+        words = feedback_words(searcher, probe, words, options)
         content = _content(need, words, schema, options, searcher) or content
     return _prefer(content, need)
 
@@ -158,10 +187,8 @@ def _content(
     if options.phrases or options.proximity:
         clauses += [c for phrase in phrases for c in _phrase_clauses(phrase, schema, options, searcher)]
     if options.expansion:
-        # Against all the need's words, not just those the index holds: "temu kembali
-        # informasi" must reach "information retrieval" in a catalog of English titles.
         own = merged_words(need, schema)
-        extra = translations(need.raw, within={w.word for w in own})
+        extra = _needed_translations(need, own, searcher)
         added = _translated_words(extra, schema, [*words, *own], options, searcher)
         clauses += [c for w in added if (c := _word_clause(w, schema, options))]
     return Or(clauses) if clauses else None
@@ -170,13 +197,13 @@ def _content(
 def merged_words(need: InformationNeed, schema: Schema) -> list[Weighted]:
     """The need's terms analysed like the index text; terms meeting in one stem add up."""
     text = schema["summary"].analyzer
-    weights: Counter[str] = Counter()
+    weights: dict[str, float] = {}
     spellings: dict[str, list[str]] = {}
     for term in need.terms:
         if _is_isbn(term):
             continue
         for word in dict.fromkeys(analyze(text, term.text)):
-            weights[word] += term.weight
+            weights[word] = weights.get(word, 0.0) + term.weight
             spellings.setdefault(word, []).append(term.text)
     return [Weighted(w, weights[w], tuple(spellings[w])) for w in weights]
 
@@ -187,22 +214,42 @@ def select_words(need: InformationNeed, schema: Schema, options: QueryOptions, s
         text = schema["summary"].analyzer
         chosen = [t for t in heaviest_terms(need.terms) if not _is_isbn(t)]
         return [Weighted(w, t.weight, (t.text,)) for t in chosen for w in dict.fromkeys(analyze(text, t.text))]
-    telling = {w.word: w.weight * _idf(searcher, w.word) for w in merged_words(need, schema)}
-    ranked = sorted((w for w in merged_words(need, schema) if telling[w.word] > 0), key=lambda w: -telling[w.word])
-    return ranked[: options.max_terms]
+    words = merged_words(need, schema)
+    telling = {w.word: w.weight * _idf(searcher, w.word) for w in words}
+    ranked = sorted((w for w in words if telling[w.word] > 0), key=lambda w: -telling[w.word])
+    # A word in most records says little about any of them and costs the most to score.
+    specific = [w for w in ranked if not _everywhere(searcher, w.word)]
+    return (specific or ranked[:1])[: options.max_terms]
+
+
+def _everywhere(searcher: Any, word: str) -> bool:
+    """Whether more than :data:`COMMON_SHARE` of the records hold the word."""
+    if searcher is None:
+        return False
+    total = searcher.doc_count()
+    return total >= COMMON_MIN_RECORDS and _df(searcher, word) > COMMON_SHARE * total
+
+
+def _df(searcher: Any, word: str) -> int:
+    """In how many records (at most, over the text fields) the word stands; 0 without a searcher."""
+    if searcher is None:
+        return 0
+    return int(max(searcher.doc_frequency(f, word) for f in TEXT_FIELDS))
 
 
 def _idf(searcher: Any, word: str) -> float:
     """log(1 + N / df) over the text fields; 1.0 without a searcher; 0 when no record has the word."""
     if searcher is None:
         return 1.0
-    df = max(searcher.doc_frequency(f, word) for f in PHRASE_FIELDS)
+    df = _df(searcher, word)
     return math.log(1 + searcher.doc_count() / df) if df else 0.0
 
 
 def _word_clause(word: Weighted, schema: Schema, options: QueryOptions) -> Query | None:
+    """The word in every field, or — for a word the patron did not write — in the text fields only."""
     per_field: list[Query] = []
-    for field, weight in FIELD_WEIGHTS.items():
+    for field in FIELD_WEIGHTS if word.spellings else TEXT_FIELDS:
+        weight = FIELD_WEIGHTS[field]
         boost = (weight if options.field_weights else 1.0) * word.weight
         if field == "authors":
             # Names are not stemmed: the field gets the patron's spelling as its analyzer makes it.
@@ -250,15 +297,39 @@ def _phrase_clauses(phrase: str, schema: Schema, options: QueryOptions, searcher
     return clauses
 
 
+def _needed_translations(need: InformationNeed, own: Sequence[Weighted], searcher: Any) -> list[str]:
+    """Other names for the subjects the catalog does not hold by the patron's words.
+
+    "temu kembali informasi" must reach "information retrieval" in a catalog of English
+    titles, and "cataloguing" reach "cataloging"; but a subject the catalog already holds
+    in the patron's words is not widened (every added word costs search time).
+    """
+    found = translations(need.raw, within={w.word for w in own})
+    return [target for words, target in found if any(not _df(searcher, w) for w in words)]
+
+
 def _translated_words(
     extra: Sequence[str], schema: Schema, own: Sequence[Weighted], options: QueryOptions, searcher: Any
 ) -> list[Weighted]:
-    """The translations' words not already searched for, at ``expansion_weight`` of the heaviest own word."""
+    """The translations' words not already searched for, at ``expansion_weight`` of the heaviest own word.
+
+    Only specific words are added (in at most :data:`SPECIFIC_SHARE` of the records), and
+    at most :data:`MAX_TRANSLATIONS`: a common word ("library") would cost much and tell little.
+    """
     known = {w.word for w in own}
     top = max((w.weight for w in own), default=1.0)
     analyzer = schema["summary"].analyzer
     words = dict.fromkeys(w for text in extra for w in analyze(analyzer, text) if w not in known)
-    return [Weighted(w, top * options.expansion_weight, (w,)) for w in words if _idf(searcher, w) > 0]
+    kept = [w for w in words if _specific(searcher, w)][:MAX_TRANSLATIONS]
+    return [Weighted(w, top * options.expansion_weight) for w in kept]
+
+
+def _specific(searcher: Any, word: str) -> bool:
+    """Whether some record holds the word, and at most :data:`SPECIFIC_SHARE` of them."""
+    if searcher is None:
+        return True
+    df = _df(searcher, word)
+    return 0 < df <= max(2.0, SPECIFIC_SHARE * searcher.doc_count())
 
 
 def feedback_words(searcher: Any, query: Query, words: Sequence[Weighted], options: QueryOptions) -> list[Weighted]:
@@ -272,10 +343,10 @@ def feedback_words(searcher: Any, query: Query, words: Sequence[Weighted], optio
     search finds too little to learn from.
     """
     hits = searcher.search(query, limit=options.feedback_docs)
-    if len(hits) < 2:
+    if hits.scored_length() < 2:  # len(hits) would count every match, which costs a search
         return list(words)
     model, seen_in = _relevance_model(hits, searcher.schema["summary"].analyzer)
-    candidates = [w for w in model if seen_in[w] >= 2 and len(w) > 2 and not w.isdigit()]
+    candidates = [w for w in model if seen_in[w] >= 2 and len(w) > 2 and not w.isdigit() and _specific(searcher, w)]
     candidates.sort(key=lambda w: -model[w] * _idf(searcher, w))
     picked = candidates[: options.feedback_terms]
     mass = sum(model[w] for w in picked)
@@ -287,7 +358,7 @@ def feedback_words(searcher: Any, query: Query, words: Sequence[Weighted], optio
     for word in picked:
         mixed[word] = mixed.get(word, 0.0) + share * own * model[word] / mass
     spellings = {w.word: w.spellings for w in words}
-    return [Weighted(w, v, spellings.get(w, (w,))) for w, v in sorted(mixed.items(), key=lambda kv: -kv[1])]
+    return [Weighted(w, v, spellings.get(w, ())) for w, v in sorted(mixed.items(), key=lambda kv: -kv[1])]
 
 
 def _relevance_model(hits: Any, analyzer: Any) -> tuple[Counter[str], Counter[str]]:

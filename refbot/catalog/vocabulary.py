@@ -98,8 +98,10 @@ def _table() -> dict[tuple[str, ...], tuple[str, ...]]:
     return {key: tuple(dict.fromkeys(targets)) for key, targets in table.items()}
 
 
-def translations(text: str, within: Set[str] = frozenset()) -> list[str]:
+def translations(text: str, within: Set[str] = frozenset()) -> list[tuple[tuple[str, ...], str]]:
     """The other names of every subject named in ``text``, longest names first.
+
+    Returns (the subject's analysed words as found, one other name) pairs.
 
     Args:
         text: the patron's words.
@@ -110,14 +112,14 @@ def translations(text: str, within: Set[str] = frozenset()) -> list[str]:
     translated again on its own.
     """
     table = _table()
-    found: list[str] = []
+    found: list[tuple[tuple[str, ...], str]] = []
     for part in re.split(r"[.,;:!?()\[\]/\n]", text):
         words = analyze(_analyzer(), part)
         covered = [False] * len(words)
         for n in range(min(_LONGEST, len(words)), 0, -1):
             for i in range(len(words) - n + 1):
                 targets = table.get(tuple(words[i : i + n]))
-                if targets and not all(covered[i : i + n]) and (not within or within.issuperset(words[i : i + n])):
-                    found.extend(targets)
+                if targets and not all(covered[i : i + n]) and (not within or set(words[i : i + n]) <= within):
+                    found.extend((tuple(words[i : i + n]), target) for target in targets)
                     covered[i : i + n] = [True] * n
     return list(dict.fromkeys(found))

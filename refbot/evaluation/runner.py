@@ -58,19 +58,19 @@ class Setup:
 
 TECHNIQUES: dict[str, str] = {
     "understanding": "reading the need: request phrasing out, repeated words weigh more",
-    "term_selection": "terms merged by stem, the most telling kept (weight × idf)",
+    "term_selection": "terms merged by stem, the most telling kept (weight × idf), common words out",
     "field_weights": "fields balanced so a title, subject or summary match counts alike",
     "phrases": "extra score for a short need's words standing together",
     "proximity": "extra score for them standing within a few words",
-    "expansion": "Indonesian ↔ English library vocabulary",
-    "feedback": "pseudo-relevance feedback (RM3) from the first search's best records",
+    "expansion": "Indonesian ↔ English library vocabulary for subjects the catalog lacks in the patron's words",
+    "feedback": "pseudo-relevance feedback (RM3) from a first search's best records",
     "similarity": "ranking: fuzzy similarity of the need to title, subjects and abstract",
 }
-"""Every technique ``refbot eval`` can switch off, and what it is."""
+"""Every technique ``refbot eval`` can switch on or off, and what it is."""
 
 
-def without(setup: Setup, technique: str) -> Setup:
-    """``setup`` with one technique switched off.
+def is_on(setup: Setup, technique: str) -> bool:
+    """Whether a technique is on in ``setup``.
 
     Raises:
         KeyError: the technique is not one of :data:`TECHNIQUES`.
@@ -78,10 +78,26 @@ def without(setup: Setup, technique: str) -> Setup:
     if technique not in TECHNIQUES:
         raise KeyError(technique)
     if technique == "understanding":
-        return dataclasses.replace(setup, understanding=False)
+        return setup.understanding
     if technique == "similarity":
-        return dataclasses.replace(setup, match=dataclasses.replace(setup.match, title_weight=0.0))
-    return dataclasses.replace(setup, options=dataclasses.replace(setup.options, **{technique: False}))
+        return setup.match.title_weight > 0
+    return bool(getattr(setup.options, technique))
+
+
+def switched(setup: Setup, technique: str, on: bool) -> Setup:
+    """``setup`` with one technique switched on or off.
+
+    Raises:
+        KeyError: the technique is not one of :data:`TECHNIQUES`.
+    """
+    if is_on(setup, technique) == on:
+        return setup
+    if technique == "understanding":
+        return dataclasses.replace(setup, understanding=on)
+    if technique == "similarity":
+        weight = MatchSettings().title_weight if on else 0.0
+        return dataclasses.replace(setup, match=dataclasses.replace(setup.match, title_weight=weight))
+    return dataclasses.replace(setup, options=dataclasses.replace(setup.options, **{technique: on}))
 
 
 @dataclass(frozen=True)
@@ -94,6 +110,7 @@ class Outcome:
     queries: int
     seconds: float
     ablations: dict[str, dict[str, float]] = field(default_factory=dict)
+    setup: Setup = field(default_factory=Setup)
 
 
 def evaluate_folder(
@@ -110,7 +127,7 @@ def evaluate_folder(
         folder: a BEIR-layout collection.
         setup: how refbot runs.
         split: which qrels file to judge by (``qrels/<split>.tsv``).
-        ablate: techniques to also measure switched off, one at a time.
+        ablate: techniques to also measure switched the other way (off when on), one at a time.
         language: the default language the parser assumes.
     """
     started = time.monotonic()
@@ -121,7 +138,10 @@ def evaluate_folder(
         build_baseline(collection.documents, work / "baseline")
         baseline = evaluate(run_baseline(work / "baseline", collection.queries, DEPTH), collection.qrels)
         refbot = _measure(index_dir, collection, setup, language)
-        ablations = {name: _measure(index_dir, collection, without(setup, name), language) for name in ablate}
+        ablations = {
+            name: _measure(index_dir, collection, switched(setup, name, not is_on(setup, name)), language)
+            for name in ablate
+        }
     return Outcome(
         refbot=refbot,
         baseline=baseline,
@@ -129,6 +149,7 @@ def evaluate_folder(
         queries=len(collection.queries),
         seconds=time.monotonic() - started,
         ablations=ablations,
+        setup=setup,
     )
 
 

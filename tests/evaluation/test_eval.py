@@ -10,7 +10,7 @@ import pytest
 from refbot.cli import main
 from refbot.evaluation.collection import CollectionError, load_collection
 from refbot.evaluation.metrics import METRICS
-from refbot.evaluation.runner import TECHNIQUES, Setup, evaluate_folder, without
+from refbot.evaluation.runner import TECHNIQUES, Setup, evaluate_folder, is_on, switched
 from tests.evaluation.conftest import DOCUMENTS
 
 SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
@@ -47,14 +47,24 @@ def test_refbot_reads_the_need_and_beats_the_baseline(tiny_collection: Path) -> 
     assert (outcome.documents, outcome.queries) == (len(DOCUMENTS), 4)
 
 
-def test_switching_a_technique_off_is_measured(tiny_collection: Path) -> None:
+def test_switching_a_technique_is_measured(tiny_collection: Path) -> None:
     outcome = evaluate_folder(tiny_collection, Setup(), ablate=["expansion", "understanding"])
     assert set(outcome.ablations) == {"expansion", "understanding"}
     assert outcome.ablations["expansion"]["recall@100"] < outcome.refbot["recall@100"]  # q4 needs it
+
+
+@pytest.mark.parametrize("technique", sorted(TECHNIQUES))
+def test_every_technique_switches_both_ways(technique: str) -> None:
+    default = Setup()
+    flipped = switched(default, technique, not is_on(default, technique))
+    assert flipped != default and is_on(flipped, technique) is not is_on(default, technique)
+    assert switched(flipped, technique, is_on(default, technique)) == default
+    assert switched(default, technique, is_on(default, technique)) is default
+
+
+def test_an_unknown_technique_is_refused() -> None:
     with pytest.raises(KeyError):
-        without(Setup(), "magic")
-    for technique in TECHNIQUES:
-        assert without(Setup(), technique) != Setup()
+        switched(Setup(), "magic", True)
 
 
 def test_eval_json_prints_one_object(tiny_collection: Path, config: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -65,9 +75,10 @@ def test_eval_json_prints_one_object(tiny_collection: Path, config: Path, capsys
 
 
 def test_eval_prints_a_table_with_ratios(tiny_collection: Path, config: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["eval", str(tiny_collection), "--config", str(config), "--without", "feedback", "--techniques"]) == 0
+    argv = ["eval", str(tiny_collection), "--config", str(config), "--without", "feedback", "--with", "proximity"]
+    assert main([*argv, "--techniques"]) == 0
     out = capsys.readouterr().out
-    for label in ("nDCG@10", "MAP@100", "Recall@100", "P@10", "ratio", "without feedback", "expansion"):
+    for label in ("nDCG@10", "MAP@100", "Recall@100", "P@10", "ratio", "feedback on", "proximity off", "expansion off"):
         assert label in out
 
 
