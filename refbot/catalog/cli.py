@@ -16,8 +16,11 @@ import argparse
 import datetime
 import importlib
 import inspect
+import io
 import json
 import logging
+import os
+import shutil
 import sys
 import time
 from typing import TYPE_CHECKING, Any, TextIO
@@ -38,6 +41,8 @@ _DESCRIPTION = "The catalog index: built from MARC/MARCXML/CSV exports, searched
 _EXAMPLES_PER_REASON = 3
 _TTY_INTERVAL = 0.1
 _LOG_INTERVAL = 5.0
+_MAX_WIDTH = 100
+_BAR_CELLS = 20
 
 
 def add_index_commands(subparsers: argparse._SubParsersAction[Any], common_parent: argparse.ArgumentParser) -> None:
@@ -226,6 +231,7 @@ class ProgressPrinter:
         self.tty = stream.isatty()
         self._last = 0.0
         self._shown = False
+        self._width = _MAX_WIDTH
 
     def __call__(self, progress: BuildProgress) -> None:
         now = time.monotonic()
@@ -233,7 +239,8 @@ class ProgressPrinter:
             return
         self._last = now
         if self.tty:
-            self.stream.write("\r" + _progress_text(progress).ljust(78)[:78])
+            self._width = _columns(self.stream) - 1
+            self.stream.write("\r" + _progress_bar(progress, self._width))
             self._shown = True
         else:
             self.stream.write(f"index build: {_progress_text(progress)}\n")
@@ -242,8 +249,27 @@ class ProgressPrinter:
     def finish(self) -> None:
         """End the progress line so the summary starts on a fresh one."""
         if self.tty and self._shown:
-            self.stream.write("\r" + " " * 78 + "\r")
+            self.stream.write("\r" + " " * self._width + "\r")
             self.stream.flush()
+
+
+def _columns(stream: TextIO) -> int:
+    """The terminal's width (at most :data:`_MAX_WIDTH`), asked of the stream being written to."""
+    try:
+        columns = os.get_terminal_size(stream.fileno()).columns
+    except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
+        columns = 0
+    if columns <= 0:  # not a terminal we can ask, or one that does not know its size
+        columns = shutil.get_terminal_size((_MAX_WIDTH + 1, 24)).columns
+    return max(40, min(_MAX_WIDTH + 1, columns))
+
+
+def _progress_bar(progress: BuildProgress, width: int) -> str:
+    """``[#####-----]  42% ·`` and the progress text, fitted to ``width`` columns."""
+    share = progress.bytes_done / progress.bytes_total if progress.bytes_total else 0.0
+    filled = round(share * _BAR_CELLS)
+    bar = f"[{'#' * filled}{'-' * (_BAR_CELLS - filled)}] {share:4.0%} · "
+    return (bar + _progress_text(progress)).ljust(width)[:width]
 
 
 def _progress_text(progress: BuildProgress) -> str:

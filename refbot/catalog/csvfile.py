@@ -19,8 +19,17 @@ copies         how many copies the library holds (default: 1 when a location or 
                number is given, else none)
 available      how many of them are on the shelf now (default: all)
 location       where the copies are shelved
+barcodes       the copies' barcodes (item codes), separated by ";"; each is one copy, so
+               copies defaults to how many there are
 url            a link to the full text or the record
 =============  ==========================================================================
+
+Other columns are ignored. SLiMS's own CSV (Bibliography › Data Export, with "Put columns
+names in the first row" ticked) is read as it comes: its ``publish_year``,
+``publisher_name``, ``isbn_issn``, ``language_name``, ``topics`` and ``item_code`` columns
+stand for year, publisher, isbn, language, subjects and barcodes, and its lists written as
+``<one><two>`` are split like ``one; two``. SLiMS leaves out the record's id, so rows get
+"<file>#<row>" ids: rebuild rather than update from such a file.
 
 The delimiter is whichever of ``,`` ``;`` tab or ``|`` the header line uses. Text is UTF-8
 (a byte-order mark is allowed); undecodable bytes are replaced rather than rejected.
@@ -42,9 +51,15 @@ from refbot.models import Holding, Kind
 
 COLUMNS = (
     "id", "title", "authors", "year", "publisher", "isbn", "issn", "subjects", "summary",
-    "call_number", "language", "kind", "copies", "available", "location", "url",
+    "call_number", "language", "kind", "copies", "available", "location", "barcodes", "url",
 )  # fmt: skip
+SLIMS_COLUMNS = {
+    "publish_year": "year", "publisher_name": "publisher", "isbn_issn": "isbn",
+    "language_name": "language", "topics": "subjects", "item_code": "barcodes",
+}  # fmt: skip
+"""SLiMS's Data Export column names and the documented columns they stand for."""
 _DELIMITERS = ",;\t|"
+_ANGLED = re.compile(r"<[^<>]*>(?:<[^<>]*>)*")
 _YEAR = re.compile(r"(?<!\d)(1[4-9]\d\d|20\d\d)(?!\d)")
 _KINDS = {kind.value: kind for kind in Kind} | {
     "buku": Kind.BOOK,
@@ -147,13 +162,15 @@ def row_to_record(values: dict[str, str], fallback_id: str) -> CatalogRecord:
 
 def _holdings(values: dict[str, str]) -> tuple[Holding, ...]:
     location, call_number = values.get("location", ""), values.get("call_number", "")
-    default = "1" if location or call_number else "0"
+    barcodes = _split(values.get("barcodes", ""), ";")
+    default = str(len(barcodes)) if barcodes else "1" if location or call_number else "0"
     copies = _count(values, "copies", default)
     available = min(copies, _count(values, "available", str(copies)))
     return tuple(
         Holding(
             location=location,
             call_number=call_number,
+            barcode=barcodes[i] if i < len(barcodes) else "",
             available=i < available,
             status="" if i < available else "on loan",
         )
@@ -178,12 +195,15 @@ def _year(cell: str) -> int | None:
 
 
 def _split(cell: str, separator: str) -> tuple[str, ...]:
+    if _ANGLED.fullmatch(cell):  # SLiMS writes lists as <one><two>
+        return tuple(part.strip() for part in cell[1:-1].split("><") if part.strip())
     return tuple(part.strip() for part in cell.split(separator) if part.strip())
 
 
 def _header(line: str) -> list[str]:
     cells = next(csv.reader([line.strip("\r\n")], delimiter=_delimiter(line)), [])
-    return [re.sub(r"[\s\-]+", "_", cell.strip().lower()) for cell in cells]
+    names = [re.sub(r"[\s\-]+", "_", cell.strip().lower()) for cell in cells]
+    return [SLIMS_COLUMNS.get(name, name) for name in names]
 
 
 def _delimiter(line: str) -> str:

@@ -21,13 +21,15 @@ from __future__ import annotations
 
 import bisect
 import threading
+from array import array
 from typing import Any
 
 from whoosh.matching import Matcher, NullMatcher
 from whoosh.query import AndMaybe, Or, Query
 
-_CACHE_SIZE = 64
-_Scores = tuple[list[int], list[float], float]
+_CACHE_SIZE = 32
+"""Preference queries kept per generation; one is ~16 bytes per matching record per segment."""
+_Scores = tuple["array[int]", "array[float]", float]
 
 
 class PreferenceCache:
@@ -81,8 +83,8 @@ def _segment_key(searcher: Any) -> str:
 
 
 def _score_all(matcher: Matcher) -> _Scores:
-    ids: list[int] = []
-    scores: list[float] = []
+    ids: array[int] = array("q")
+    scores: array[float] = array("d")
     while matcher.is_active():
         ids.append(matcher.id())
         scores.append(matcher.score())
@@ -119,7 +121,7 @@ class _Cached(Query):
 class _ScoreList(Matcher):
     """Sorted document numbers with their scores; skipping is a binary search."""
 
-    def __init__(self, ids: list[int], scores: list[float], best: float, at: int = 0) -> None:
+    def __init__(self, ids: array[int], scores: array[float], best: float, at: int = 0) -> None:
         self._ids = ids
         self._scores = scores
         self._best = best
@@ -138,7 +140,7 @@ class _ScoreList(Matcher):
         self._at += 1
         return False
 
-    def skip_to(self, id: int) -> bool:  # noqa: A002 - Whoosh's parameter name
+    def skip_to(self, id: int) -> bool:
         if self._at < len(self._ids) and self._ids[self._at] < id:
             self._at = bisect.bisect_left(self._ids, id, self._at)
         return False

@@ -21,6 +21,8 @@ is retried as UTF-8 with undecodable bytes replaced.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import re
 import warnings
 from collections.abc import Iterator
@@ -157,7 +159,12 @@ def _marc8_text(value: str | bytes | None) -> str:
         return value or ""
     if value.isascii() and b"\x1b" not in value:
         return value.decode("ascii")
-    return str(marc8_to_unicode(value, hide_utf8_warnings=True))
+    if b"\x1b" not in value:
+        return str(marc8_to_unicode(value, hide_utf8_warnings=True))
+    # pymarc writes "Multi-byte position … exceeds length" straight to stderr for a CJK
+    # escape cut short, whatever it is told; it would tear through the progress bar.
+    with contextlib.redirect_stderr(io.StringIO()):
+        return str(marc8_to_unicode(value, hide_utf8_warnings=True))
 
 
 def _prepared(piece: bytes) -> bytes:

@@ -24,7 +24,8 @@ contents       505 $a $g $t $r, all 505 fields joined
 subjects       600-699: main heading ($a $b $c $d $q $t $n $p) then subdivisions ($v $x
                $y $z) joined with " -- "; 653 keywords one per $a
 language       041 $a (first code), else 008/35-37; "ind" → "id", "eng" → "en", other
-               codes kept as their 3-letter MARC code; blank, "und" and "zxx" → ""
+               codes kept as their 3-letter MARC code; blank, "und" and "zxx" → "";
+               a two-letter 041 $a (SLiMS writes "id", "en") is kept as it is
 isbn           020 $a, digits and X only, kept when 10 or 13 long
 issn           022 $a, as NNNN-NNNC
 call_number    the first of 090 $a $b, 082 $a, 084 $a $b, 050 $a $b, 852 $k $h $i $m,
@@ -234,8 +235,10 @@ def subjects_of(record: MarcFields) -> Iterator[str]:
 
 def language_of(record: MarcFields, fixed: str) -> str:
     """The language of the text: 041 $a, else 008/35-37, as "id", "en" or a MARC code."""
-    coded = next((v.strip() for f in record.get_fields("041") for v in f.get_subfields("a")), "")
-    code = (coded[:3] if len(coded) >= 3 else fixed[35:38]).lower()
+    coded = next((v.strip() for f in record.get_fields("041") for v in f.get_subfields("a")), "").lower()
+    if re.fullmatch(r"[a-z]{2}", coded):
+        return coded  # SLiMS's MARC export writes its own two-letter codes ("id", "en")
+    code = coded[:3] if len(coded) >= 3 else fixed[35:38].lower()
     if code in _NO_LANGUAGE or not re.fullmatch(r"[a-z]{3}", code):
         return ""
     return _LANGUAGE_NAMES.get(code, code)

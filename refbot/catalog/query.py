@@ -68,7 +68,7 @@ PHRASE_FIELDS = ("title", "subjects")
 FEEDBACK_FIELDS = TEXT_FIELDS
 MAX_TRANSLATIONS = 4
 FEEDBACK_PROBE_WORDS = 6
-PHRASE_BOOST = 0.5
+PHRASE_BOOST = 1.0
 MAX_PHRASES = 4
 SHORT_NEED = 6
 ISBN_BOOST = 20.0
@@ -109,7 +109,7 @@ class QueryOptions:
     proximity_boost: float = 0.5
     expansion_weight: float = 0.5
     feedback_docs: int = 5
-    feedback_terms: int = 10
+    feedback_terms: int = 5
     feedback_weight: float = 0.2
 
 

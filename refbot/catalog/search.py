@@ -22,6 +22,7 @@ from typing import Any
 from whoosh import index as whoosh_index
 from whoosh.scoring import BM25F
 
+from refbot.catalog.execution import PreferenceCache, plan
 from refbot.catalog.generations import CURRENT
 from refbot.catalog.maintenance import NOT_BUILT
 from refbot.catalog.query import QueryOptions, plan_query
@@ -39,6 +40,7 @@ class _Generation:
         self.name = path.name
         self.stamp = stamp
         self._ix = whoosh_index.open_dir(str(path))
+        self.preferences = PreferenceCache()
         self._idle: list[Any] = []
         self._lock = threading.Lock()
         self._retired = False
@@ -111,11 +113,12 @@ class CatalogIndex:
             generation.retire()
 
     def _search_once(self, need: InformationNeed, limit: int) -> list[Candidate]:
-        with self._current().searcher() as searcher:
+        generation = self._current()
+        with generation.searcher() as searcher:
             query = plan_query(need, searcher, self.options)
             if query is None:
                 return []
-            hits = searcher.search(query, limit=limit)
+            hits = searcher.search(plan(query, generation.preferences), limit=limit)
             return [_candidate(hit, rank) for rank, hit in enumerate(hits, start=1)]
 
     def _current(self) -> _Generation:

@@ -110,15 +110,25 @@ class FakeTerminal(io.StringIO):
         return True
 
 
-def test_progress_on_a_terminal_rewrites_one_line() -> None:
+def test_progress_on_a_terminal_is_a_bar_rewriting_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "120")
     terminal = FakeTerminal()
     printer = ProgressPrinter(terminal)
     printer(progress(read=3000, bytes_done=250, elapsed=2.0))
     printer.finish()
     text = terminal.getvalue()
-    assert text.startswith("\r3,000 records · 1,500/s · file 1/3 · ETA 0:06")
+    assert text.startswith("\r[#####---------------]  25% · 3,000 records · 1,500/s · file 1/3 · ETA 0:06")
     assert text.endswith("\r")
     assert "\n" not in text
+
+
+def test_too_many_rejects_fail_the_build(settings: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    mostly_junk = write(tmp_path / "junk.mrc", iso(marc("g1", "Baik")) + b"junk one\x1d" + b"junk two\x1d")
+    assert run(["index", "build", str(mostly_junk)], settings) == 1
+    captured = capsys.readouterr()
+    assert captured.out.startswith("Build failed")
+    assert "67% of the records read were rejected (more than the 50% allowed)" in captured.err
+    assert not (tmp_path / "indexes" / "catalog" / "CURRENT").exists()
 
 
 def test_progress_in_a_log_is_plain_lines() -> None:

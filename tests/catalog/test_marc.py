@@ -157,6 +157,8 @@ def test_kind_from_leader_and_502(leader: str, extra: list, kind: Kind) -> None:
         ([control("008", FIXED_008), field("041", "a", "engind")], "en"),
         ([control("008", FIXED_008.replace("ind", "   "))], ""),
         ([control("008", "short")], ""),
+        ([field("041", "a", "id")], "id"),  # SLiMS's MARC export
+        ([field("041", "a", "EN")], "en"),
     ],
 )
 def test_language(fields: list, language: str) -> None:

@@ -64,6 +64,15 @@ def test_marc8_iso2709_is_decoded(tmp_path: Path) -> None:
     assert [nfc(a) for a in item.authors] == ["Müller, Hans"]
 
 
+def test_marc8_cjk_cut_short_is_read_quietly(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    # ESC $ 1 switches to three-byte CJK; two bytes left over make pymarc print to stderr.
+    record = raw_iso([("001", b"cjk"), ("245", b"10\x1faTitle \x1b$1\x21\x30\x21\x21\x30")])
+    [item] = read_file(write(tmp_path / "cjk.mrc", record))
+    assert isinstance(item, CatalogRecord)
+    assert item.title.startswith("Title")
+    assert capfd.readouterr().err == ""
+
+
 def test_utf8_text_in_a_record_marked_marc8_is_read_as_utf8(tmp_path: Path) -> None:
     record = raw_iso([("001", b"u1"), ("245", b"10\x1faKebijakan pendidikan di Surab\xc3\xa4ya")])
     [item] = read_file(write(tmp_path / "mislabelled.mrc", record))
@@ -244,6 +253,34 @@ def test_csv_semicolons_and_missing_columns(tmp_path: Path) -> None:
     assert [(r.id, r.title, r.authors, r.year, r.holdings) for r in items] == [
         ("semi.csv#1", "Buku satu", ("A", "B"), 2001, ()),
         ("semi.csv#2", "Buku dua", (), None, ()),
+    ]
+
+
+SLIMS_HEADER = (
+    '"title","gmd_name","edition","isbn_issn","publisher_name","publish_year","collation","series_title",'
+    '"call_number","language_name","place_name","classification","notes","image","sor","authors","topics","item_code",'
+)
+
+
+def test_slims_data_export_is_read_as_it_comes(tmp_path: Path) -> None:
+    # What SLiMS 9's Bibliography > Data Export writes: a trailing separator on the header,
+    # lists as <one><two>, no record id.
+    row = (
+        '"Manajemen perpustakaan","Text","Cet. 2","9789791234567","Sagung Seto","2019","xii, 200 hlm.","",'
+        '"025.1 SUT m","Indonesia","Jakarta","025.1","","","Sutarno NS","<Sutarno NS><Rahayu, Sri>",'
+        '"<Perpustakaan><Manajemen>","<B0001><B0002>"'
+    )
+    [item] = read_file(write(tmp_path / "senayan_biblio_export.csv", SLIMS_HEADER + "\n" + row + "\n"))
+    assert isinstance(item, CatalogRecord)
+    assert (item.id, item.title, item.year, item.publisher) == (
+        "senayan_biblio_export.csv#1", "Manajemen perpustakaan", 2019, "Sagung Seto"
+    )
+    assert (item.authors, item.subjects, item.isbn, item.language) == (
+        ("Sutarno NS", "Rahayu, Sri"), ("Perpustakaan", "Manajemen"), ("9789791234567",), "id"
+    )
+    assert [(h.barcode, h.call_number, h.available) for h in item.holdings] == [
+        ("B0001", "025.1 SUT m", True),
+        ("B0002", "025.1 SUT m", True),
     ]
 
 
