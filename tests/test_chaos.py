@@ -30,7 +30,7 @@ import yaml
 from refbot.sandbox.crossref import create_crossref_standin
 from refbot.sandbox.graph import GRAPH_STATE, create_graph_standin
 from refbot.sandbox.payloads import SIGNATURE_HEADER, BusinessNumber, button_reply, encode, sign, text_message
-from tests.conftest import APP_SECRET, LIBRARIAN, PHONE_NUMBER_ID, TOKEN, VERIFY_TOKEN, free_port, serve
+from tests.conftest import APP_SECRET, LIBRARIAN, PHONE_NUMBER_ID, TOKEN, VERIFY_TOKEN, eventually, free_port, serve
 
 pytestmark = pytest.mark.slow
 
@@ -175,9 +175,21 @@ async def run_chaos(work: Path, catalog_dir: Path, seed: int) -> Chaos:
                     return
                 await asyncio.sleep(0.2)
 
+        async def drafted() -> int:
+            rows = await asyncio.to_thread(read, db, "SELECT COUNT(*) FROM drafts")
+            return int(rows[0][0]) if rows else 0
+
         async def killer() -> None:
             for _ in range(KILLS):
-                await asyncio.sleep(rng.uniform(1.5, 4.0))
+                # Kill only once this run of the service has done some work (the worker process
+                # takes a moment to start), then at a random moment after that.
+                before = await drafted()
+
+                async def progressed(before: int = before) -> bool:
+                    return await drafted() > before
+
+                await eventually(progressed, within=60, what="the restarted service to draft")
+                await asyncio.sleep(rng.uniform(0.0, 2.0))
                 await service.kill()
                 counts = await asyncio.to_thread(read, db, "SELECT (SELECT COUNT(*) FROM inbox),"
                                                  " (SELECT COUNT(*) FROM drafts), (SELECT COUNT(*) FROM outbox)")
