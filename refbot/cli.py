@@ -18,13 +18,15 @@ Handler = Callable[[argparse.Namespace, Settings], int]
 def build_parser() -> argparse.ArgumentParser:
     """The full command tree; every command takes ``--config``."""
     common = argparse.ArgumentParser(add_help=False)
+    # SUPPRESS: the option may stand before or after the command; a subcommand's default
+    # must not overwrite a value given before it.
     common.add_argument(
         "--config",
         metavar="PATH",
-        default=None,
+        default=argparse.SUPPRESS,
         help="configuration file (default: $REFBOT_CONFIG, else ./config.yaml)",
     )
-    common.add_argument("-v", "--verbose", action="store_true", help="log debugging detail")
+    common.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help="log debugging detail")
     parser = argparse.ArgumentParser(
         prog="refbot",
         description="refbot: a virtual reference desk for libraries on WhatsApp.",
@@ -60,11 +62,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
+        level=logging.DEBUG if getattr(args, "verbose", False) else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     try:
-        settings = load_settings(_config_path(args.config))
+        settings = load_settings(_config_path(getattr(args, "config", None)))
     except ConfigError as e:
         print(f"refbot: {e}", file=sys.stderr)
         return 2

@@ -73,3 +73,12 @@ def test_every_setting_and_command_is_documented_in_the_readme() -> None:
     commands = re.findall(r"^\s{4}(\w+)\s", parser.format_help(), re.MULTILINE)
     assert commands
     assert [c for c in commands if f"refbot {c}" not in readme] == []
+
+
+@pytest.mark.parametrize("before", [True, False])
+def test_config_option_works_before_or_after_the_command(tmp_path: Path, before: bool) -> None:
+    from refbot.cli import main
+
+    bad = write(tmp_path, "colour: blue\n")
+    argv = ["--config", str(bad), "config"] if before else ["config", "--config", str(bad)]
+    assert main(argv) == 2  # the named file was read, and its unknown key refused

@@ -36,6 +36,9 @@ def _back(count: int, now: int) -> YearRange:
 
 
 _RULES: tuple[Rule, ...] = (
+    (re.compile(rf"\b(?:(?:dari tahun|dari|from|sejak|since|terbitan|tahun)\s+)?(?:tahun\s+)?{_Y}\s+"
+                rf"(?:sampai|hingga|s/d|sd|to|until|till)\s+(?:sekarang|kini|saat ini|now|today|(?:the\s+)?present)\b"),
+     lambda m, now: (int(m[1]), None)),
     (re.compile(rf"\b(?:antara|between|dari tahun|dari|from)\s+(?:tahun\s+)?{_Y}\s+"
                 rf"(?:dan|sampai|hingga|s/d|sd|and|to|until|till)\s+(?:tahun\s+)?{_Y}\b"),
      lambda m, now: (int(m[1]), int(m[2]))),

@@ -43,6 +43,8 @@ def test_content_terms_without_courtesy(text: str, terms: list[str], language: s
         ("buku manajemen perpustakaan terbitan 2020", 2020, 2020),
         ("jurnal perpustakaan digital setelah 2015", 2016, None),
         ("artikel minat baca sejak 2018", 2018, None),
+        ("buku literasi dari tahun 2015 sampai sekarang", 2015, None),
+        ("reading habits since 2015 until now", 2015, None),
         ("studies of library anxiety since 2010", 2010, None),
         ("papers on bibliometrics published in the last 10 years", 2017, None),
         ("sejarah perpustakaan sebelum 2000", None, 1999),
