@@ -142,7 +142,7 @@ def title_of(record: MarcFields) -> str:
             if code not in "abnp" or not value:
                 continue
             if parts:
-                parts.append(" : " if code == "b" else ". ")
+                parts.append(": " if code == "b" else ". ")  # ISBD's " : " reads oddly outside a catalog
             parts.append(value)
     return "".join(parts)
 

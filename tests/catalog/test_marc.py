@@ -60,7 +60,7 @@ def test_koha_record_field_by_field() -> None:
     record = marc_to_record(koha_book(), fallback_id="unused")
     assert record == CatalogRecord(
         id="UNDIP-000123",
-        title="Manajemen perpustakaan : teori dan praktik. Jilid 2. Layanan",
+        title="Manajemen perpustakaan: teori dan praktik. Jilid 2. Layanan",
         kind=Kind.BOOK,
         authors=("Sulistyo-Basuki", "Universitas Diponegoro. Fakultas Ilmu Budaya", "Rahayu, Sri", "Perpustakaan Nasional"),
         year=2019,
