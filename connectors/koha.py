@@ -30,6 +30,9 @@ from typing import Any
 
 import aiohttp
 
+from connectors.json_values import as_dict as _obj
+from connectors.json_values import as_list as _list
+from connectors.json_values import as_text as _text
 from refbot.config import KohaSettings, Secret
 from refbot.services.library import Account, Fine, LibraryPatron, LibraryUnavailable, Loan, Renewal
 
@@ -235,22 +238,6 @@ def _datetime(value: Any) -> datetime.datetime | None:
     except ValueError:
         return None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=datetime.UTC)
-
-
-def _obj(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
-
-
-def _text(value: Any) -> str:
-    if isinstance(value, str):
-        return value
-    if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
-    return ""
 
 
 def _int(value: Any) -> int | None:

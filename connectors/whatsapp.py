@@ -30,6 +30,8 @@ from typing import Any
 
 import aiohttp
 
+from connectors.json_values import as_dict as _obj
+from connectors.json_values import as_text as _text
 from connectors.whatsapp_inbound import media_id_of, parse_updates
 from connectors.whatsapp_media import (
     DEFAULT_MAX_BYTES,
@@ -347,18 +349,6 @@ def _decode_json(raw: bytes) -> Any:
         return json.loads(raw)
     except ValueError:  # HTML error pages from proxies, empty bodies
         return None
-
-
-def _obj(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _text(value: Any) -> str:
-    if isinstance(value, str):
-        return value
-    if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
-    return ""
 
 
 def _size(value: Any) -> int:

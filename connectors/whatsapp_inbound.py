@@ -28,6 +28,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from connectors.json_values import as_dict as _obj
+from connectors.json_values import as_list as _list
+from connectors.json_values import as_text as _text
 from refbot.models import IgnoredUpdate, InboundMessage, StatusUpdate, Update
 
 MEDIA_TYPES = frozenset({"image", "video", "document", "audio", "sticker"})
@@ -209,29 +212,6 @@ def _describe(value: dict[str, Any]) -> str:
 
 
 # --- tolerant readers ------------------------------------------------------------------
-
-
-def _obj(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
-
-
-def _text(value: Any) -> str:
-    """A string field; numbers are accepted (ids sometimes arrive unquoted).
-
-    JSON may carry lone surrogates (``"\\ud800"``) that no UTF-8 store can hold; they become
-    U+FFFD here, so a stored message can always be written and read back.
-    """
-    if isinstance(value, str):
-        if value.isascii():
-            return value
-        return value.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
-    if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
-    return ""
 
 
 def _int(value: Any) -> int:

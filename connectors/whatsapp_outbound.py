@@ -21,6 +21,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from connectors.json_values import as_dict as _obj
+from connectors.json_values import as_text as _text
 from refbot.errors import ChannelError
 from refbot.models import OutgoingMessage
 
@@ -193,7 +195,6 @@ def _check_list(text: str, button: str, sections: Sequence[ListSection], header:
         raise ValueError("row ids must differ")
 
 
-
 def template_body(to: str, name: str, language: str, parameters: Sequence[str] = ()) -> dict[str, Any]:
     """A template message: an approved template ``name`` in ``language``, body ``{{1}}``… filled.
 
@@ -279,18 +280,6 @@ def first_message_id(data: Any) -> str:
     messages = _obj(data).get("messages")
     if isinstance(messages, list) and messages:
         return _text(_obj(messages[0]).get("id"))
-    return ""
-
-
-def _obj(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _text(value: Any) -> str:
-    if isinstance(value, str):
-        return value
-    if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
     return ""
 
 
