@@ -14,7 +14,9 @@ change into one of refbot's updates and never raises. Outbound,
 
 Bodies are checked against WhatsApp's limits before sending (:class:`ValueError`: nothing was
 sent, retrying cannot help); Graph errors become :class:`ChannelError` whose ``transient``
-says whether trying again later may succeed.
+says whether trying again later may succeed. A send that went out but got no answer (a
+timeout, a dropped connection, an answer without a message id) is :class:`SendInDoubt`:
+WhatsApp may have taken it, and its ``callback_data`` is how a later status webhook says so.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ from connectors.whatsapp_media import (
 from connectors.whatsapp_outbound import (
     MAX_BUTTON_TITLE,
     MAX_BUTTONS,
+    MAX_CALLBACK_DATA,
     MAX_INTERACTIVE_BODY,
     MAX_TEXT,
     PERMANENT_CODES,
@@ -61,7 +64,7 @@ from connectors.whatsapp_outbound import (
     template_body,
 )
 from refbot.config import Secret, WhatsAppSettings
-from refbot.errors import ChannelError
+from refbot.errors import ChannelError, SendInDoubt
 from refbot.models import OutgoingMessage, Update
 
 __all__ = [
@@ -86,7 +89,8 @@ __all__ = [
     "verify_signature",
 ]
 
-MAX_CALLBACK_DATA = 512
+# Failures that happen before a request is written: nothing reached WhatsApp.
+_NOT_SENT = (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError, aiohttp.InvalidURL)
 _MEDIA_ID = re.compile(r"^[A-Za-z0-9_\-]{1,128}$")
 _CHUNK = 64 * 1024
 
@@ -137,6 +141,8 @@ class WhatsAppChannel:
         Raises:
             ValueError: the message breaks WhatsApp's limits, or its document cannot be read
                 or sent; nothing was sent.
+            SendInDoubt: the message went out but no answer came back; WhatsApp may have
+                taken it (a status webhook carrying ``callback_data`` will say).
             ChannelError: WhatsApp refused or could not be reached; ``transient`` says
                 whether trying again later may succeed.
         """
@@ -208,30 +214,38 @@ class WhatsAppChannel:
         if callback_data:
             check_length("callback data", callback_data, MAX_CALLBACK_DATA)
             body = {**body, "biz_opaque_callback_data": callback_data}
-        status, data = await self._request("POST", self.messages_url, json=body)
+        status, data = await self._request("POST", self.messages_url, json=body, sends_message=True)
         if not 200 <= status < 300:
             raise graph_error(status, data)
         wamid = first_message_id(data)
         if not wamid:
-            # WhatsApp may have accepted it; retrying could send it twice.
-            raise ChannelError("WhatsApp answered without a message id", transient=False)
+            # WhatsApp may have accepted it; retrying at once could send it twice.
+            raise SendInDoubt("WhatsApp answered without a message id")
         return wamid
 
     def _check_configured(self) -> None:
         if not self._settings.phone_number_id:
             raise ChannelError("whatsapp.phone_number_id is not configured", transient=False)
 
-    async def _request(self, method: str, url: str, **kwargs: Any) -> tuple[int, Any]:
+    async def _request(self, method: str, url: str, *, sends_message: bool = False, **kwargs: Any) -> tuple[int, Any]:
+        """The status and decoded body of one Graph API call.
+
+        With ``sends_message``, a failure after the request may have gone out is
+        :class:`SendInDoubt`; one before it (no connection) is a plain :class:`ChannelError`.
+        """
         headers = {"Authorization": f"Bearer {self._token.get()}"}
         timeout = aiohttp.ClientTimeout(total=self._settings.send_timeout)
+        failed = SendInDoubt if sends_message else ChannelError
         try:
             async with self._session.request(method, url, headers=headers, timeout=timeout, **kwargs) as response:
                 raw = await response.read()
                 return response.status, _decode_json(raw)
-        except TimeoutError as e:
-            raise ChannelError(f"WhatsApp did not answer within {self._settings.send_timeout:g} s") from e
-        except aiohttp.ClientError as e:
+        except _NOT_SENT as e:  # before TimeoutError: a connect timeout is both
             raise ChannelError(f"cannot reach WhatsApp: {e}") from e
+        except TimeoutError as e:
+            raise failed(f"WhatsApp did not answer within {self._settings.send_timeout:g} s") from e
+        except aiohttp.ClientError as e:
+            raise failed(f"lost the connection to WhatsApp: {e}") from e
 
     # -- media in --------------------------------------------------------------------------
 

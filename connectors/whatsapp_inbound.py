@@ -18,8 +18,9 @@ choke on would come back again and again; a part we cannot read becomes an
   Location and contacts keep no content: they are not supported, and a shared contact is a
   third person's data.
 - ``value.statuses[]`` become :class:`StatusUpdate` (recipient: phone, else the business-scoped
-  user id); their errors read ``"code: title"``. ``value.errors[]`` become ignored ``error``
-  updates (they describe Meta's trouble, not a message).
+  user id; ``callback_data``: the ``biz_opaque_callback_data`` the send carried); their errors
+  read ``"code: title"``. ``value.errors[]`` become ignored ``error`` updates (they describe
+  Meta's trouble, not a message).
 - every other field (account, template, call, echo, preference updates) is ignored, with the
   field as its kind.
 """
@@ -31,6 +32,7 @@ from typing import Any
 from connectors.json_values import as_dict as _obj
 from connectors.json_values import as_list as _list
 from connectors.json_values import as_text as _text
+from connectors.whatsapp_outbound import MAX_CALLBACK_DATA
 from refbot.models import IgnoredUpdate, InboundMessage, StatusUpdate, Update
 
 MEDIA_TYPES = frozenset({"image", "video", "document", "audio", "sticker"})
@@ -191,6 +193,7 @@ def _parse_status(status: Any, _contacts: list[dict[str, Any]]) -> Update:
         recipient=_text(status.get("recipient_id")) or _text(status.get("recipient_user_id")),
         timestamp=_int(status.get("timestamp")),
         errors=tuple(error_text(e) for e in _list(status.get("errors"))),
+        callback_data=_text(status.get("biz_opaque_callback_data"))[:MAX_CALLBACK_DATA],
     )
 
 

@@ -43,6 +43,7 @@ MAX_FOOTER = 60
 MAX_CAPTION = 1024
 MAX_FILENAME = 240
 MAX_TEMPLATE_PARAMETER = 1024
+MAX_CALLBACK_DATA = 512  # biz_opaque_callback_data, echoed back in status webhooks
 
 _TEMPLATE_NAME = re.compile(r"^[a-z0-9_]{1,512}$")
 _LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}(_[A-Z]{2})?$")

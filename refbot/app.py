@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import multiprocessing.process
 import secrets
@@ -24,6 +25,7 @@ from refbot.config import Secret, Settings
 from refbot.desk import Desk
 from refbot.errors import ConfigError
 from refbot.exports import ExportService
+from refbot.intake import keep_journal_trimmed
 from refbot.pipeline.language import LanguageDetector
 from refbot.ports import Channel, Source
 from refbot.services import desk_services
@@ -31,6 +33,7 @@ from refbot.services.library import LibrarySystem, NoLibrarySystem
 from refbot.services.verify import setup_verify
 from refbot.store import Store
 from refbot.store.cache import SourceCache
+from refbot.store.journal import WebhookJournal, journal_path
 from refbot.web.console import setup_console
 from refbot.web.errors import error_response
 from refbot.web.webhook import WebhookHandler
@@ -51,6 +54,7 @@ class Services:
     desk: Desk
     worker: Worker
     session: aiohttp.ClientSession
+    journal: WebhookJournal
     worker_process: multiprocessing.process.BaseProcess | None = None
 
     async def close(self) -> None:
@@ -63,10 +67,13 @@ class Services:
             if callable(close):
                 close()
         await self.store.close()
+        self.journal.close()
         await self.session.close()
 
 
 SERVICES = web.AppKey("services", Services)
+JOURNAL_TRIM_EVERY = 10.0
+"""Seconds between deletions of applied webhook journal entries (in the web process)."""
 WORKER_MODES = ("process", "inline", "none")
 SETTINGS = web.AppKey("settings", Settings)
 
@@ -91,7 +98,11 @@ def create_app(
             await services.worker.start()
         elif run_worker and settings.worker.mode == "process":
             services.worker_process = start_worker_process(settings)
+        trimming = asyncio.create_task(keep_journal_trimmed(services.store, services.journal, JOURNAL_TRIM_EVERY))
         yield
+        trimming.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await trimming
         await services.close()
 
     app.cleanup_ctx.append(lifecycle)
@@ -115,6 +126,7 @@ async def build_services(
     if settings.worker.mode not in WORKER_MODES:
         raise ConfigError("worker.mode", f"must be one of {', '.join(WORKER_MODES)}, not {settings.worker.mode!r}")
     store = await Store.open(settings.path(settings.store.path))
+    journal = WebhookJournal(journal_path(settings.path(settings.store.path)))
     session = aiohttp.ClientSession()
     if channel is None:
         from connectors.whatsapp import WhatsAppChannel
@@ -127,8 +139,8 @@ async def build_services(
     exports = ExportService(store, settings.path(settings.store.path).parent / "exports", settings.language.default)
     services = [exports, *desk_services(settings, store, session, library_system(settings, session))]
     desk = Desk(store, sources, settings, detect=LanguageDetector(), services=services)
-    worker = Worker(store, desk, channel, settings, zotero=zotero)
-    return Services(settings, store, channel, sources, desk, worker, session)
+    worker = Worker(store, desk, channel, settings, journal, zotero=zotero)
+    return Services(settings, store, channel, sources, desk, worker, session, journal)
 
 
 def _zotero(settings: Settings, store: Store) -> ZoteroParts | None:
@@ -173,10 +185,10 @@ class _LazyWebhook:
         if self._handler is None:
             services = self._app[SERVICES]
             self._handler = WebhookHandler(
-                services.store,
+                services.journal,
                 services.channel,
                 services.settings.secrets.whatsapp_verify_token.get(),
-                on_inbound=services.worker.inbox_ready.set,
+                on_inbound=services.worker.journal_ready.set,
             )
         return self._handler
 
@@ -190,7 +202,10 @@ class _LazyWebhook:
 async def _health(request: web.Request) -> web.Response:
     services = request.app[SERVICES]
     inbox = await services.store.inbox_counts()
-    return web.json_response({"status": "ok", "inbox": inbox, "sources": [s.name for s in services.sources]})
+    waiting = await services.worker.applier.waiting()
+    return web.json_response(
+        {"status": "ok", "inbox": inbox, "webhooks_waiting": waiting, "sources": [s.name for s in services.sources]}
+    )
 
 
 @web.middleware

@@ -101,6 +101,7 @@ class WhatsAppSettings:
     phone_number_id: str = setting("", "the library's WhatsApp phone number id")
     send_timeout: float = setting(10.0, "seconds one send may take")
     max_attempts: int = setting(5, "how many times a message is tried before it is marked failed")
+    unsure_wait_seconds: float = setting(60.0, "seconds a send whose outcome is unknown (a timeout, a crash mid-send) waits for WhatsApp's status webhook before it is sent again")
     messages_per_second: float = setting(80.0, "most messages sent per second from the library's number")
     window_template: str = setting("", "approved template sent to someone whose 24-hour window is shut; empty: send, and hold only if WhatsApp refuses (131047)")
     window_template_language: str = setting("id", "language code of that template")

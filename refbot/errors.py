@@ -5,6 +5,7 @@
     ├── SourceError             a search source failed; the draft gets a note instead
     │   └── SourceTimeout       the source did not answer within its budget
     ├── ChannelError            the messaging channel refused or failed a send
+    │   └── SendInDoubt         no answer came: the channel may or may not have taken it
     ├── CatalogError            the catalog index is missing, corrupt or cannot be built
     ├── RecordError             one catalog record could not be read; it is skipped
     └── DraftConflict           a draft was changed or decided by someone else first
@@ -56,6 +57,14 @@ class ChannelError(RefbotError):
         super().__init__(message)
         self.code = code
         self.transient = transient
+
+
+class SendInDoubt(ChannelError):
+    """A send whose outcome is unknown: the channel may or may not have taken the message.
+
+    It timed out, or the connection dropped after the request went out. Sending again at
+    once could deliver it twice; the channel's status webhooks settle it instead.
+    """
 
 
 class CatalogError(RefbotError):

@@ -234,6 +234,7 @@ class StatusUpdate:
     recipient: str = ""
     timestamp: int = 0
     errors: tuple[str, ...] = field(default=())
+    callback_data: str = ""  # what the send carried, echoed back (an outbox row's tag)
 
 
 @dataclass(frozen=True)

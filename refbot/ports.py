@@ -26,10 +26,15 @@ class Channel(Protocol):
 
     def parse_updates(self, payload: Any) -> list[Update]: ...
 
-    async def send(self, message: OutgoingMessage) -> str:
+    async def send(self, message: OutgoingMessage, *, callback_data: str = "") -> str:
         """Send one message; return the channel's message id.
 
+        ``callback_data`` (≤ 512 characters) comes back in every status update about the
+        message (:attr:`refbot.models.StatusUpdate.callback_data`), so a status can name the
+        outbox row it is about even when the send's own answer never arrived.
+
         Raises:
+            SendInDoubt: the message went out but no answer came; it may have been taken.
             ChannelError: with ``transient`` telling whether to retry.
         """
         ...

@@ -3,8 +3,13 @@
 - One person's messages go out in the order they were queued (a draft's text before its
   buttons); different people's go out side by side.
 - At most ``whatsapp.messages_per_second`` leave the library's number.
-- Transient failures (rate limits, 5xx, timeouts) are retried with exponential backoff and
-  full jitter; permanent ones are marked failed and never retried.
+- Transient failures (rate limits, 5xx, no connection) are retried with exponential backoff
+  and full jitter; permanent ones are marked failed and never retried.
+- A send whose outcome is unknown (a timeout or a dropped connection after the request went
+  out, or a crash mid-send) is *unsure*, not retried: WhatsApp may have taken it. Each send
+  carries its outbox row's id as callback data, which WhatsApp echoes in the message's status
+  webhooks, so a status settles the row. Only when none comes within
+  ``whatsapp.unsure_wait_seconds`` is it sent again (at least once beats never).
 - Outside a person's 24-hour window a message is held (never sent as free text) and, when a
   template is configured, the template goes out instead; the held messages follow as soon as
   the person writes again.
@@ -19,7 +24,7 @@ import time
 from collections.abc import Callable
 
 from refbot.config import Settings
-from refbot.errors import ChannelError
+from refbot.errors import ChannelError, SendInDoubt
 from refbot.models import OutgoingMessage, Template
 from refbot.ports import Channel
 from refbot.render import mask_phone
@@ -64,7 +69,7 @@ class Sender:
 
     async def send_due(self, batch: int = 50) -> int:
         """Send the messages that are due; returns how many rows were claimed."""
-        rows = await self.store.claim_outbox(limit=batch)
+        rows = await self.store.claim_outbox(limit=batch, unsure_wait=self.settings.whatsapp.unsure_wait_seconds)
         by_person: dict[str, list[OutboxRow]] = {}
         for row in rows:
             by_person.setdefault(row.message.to, []).append(row)
@@ -77,12 +82,21 @@ class Sender:
 
     async def send_one(self, row: OutboxRow) -> None:
         """Send one row and record what happened."""
+        if row.in_doubt and not await self._send_again(row):
+            return
         if row.message.template is None and await self._window_shut(row.message.to):
             await self.store.hold(row, f"{WINDOW_SHUT}: the 24-hour window is shut")
             return
         await self.limit.acquire()
+        await self.store.mark_sending(row)
         try:
-            wamid = await self.channel.send(row.message)
+            wamid = await self.channel.send(row.message, callback_data=row.callback_data)
+        except SendInDoubt as e:
+            settled = await self.store.mark_unsure(row, str(e))
+            if not settled:
+                log.warning("send %s unsure (%s); waiting up to %g s for WhatsApp to say whether it arrived",
+                            _safe(row.idem_key), e, self.settings.whatsapp.unsure_wait_seconds)
+            return
         except ChannelError as e:
             await self._failed(row, e)
             return
@@ -100,6 +114,17 @@ class Sender:
         retry_at = self.store.clock() + backoff(row.attempts) if retry else None
         await self.store.mark_unsent(row, str(e), retry_at)
         log.warning("send %s failed (%s)%s", _safe(row.idem_key), e, "; will retry" if retry else "; gave up")
+
+    async def _send_again(self, row: OutboxRow) -> bool:
+        """Whether a row no status settled in time is sent again (else it is marked failed)."""
+        wait = self.settings.whatsapp.unsure_wait_seconds
+        if row.attempts > self.settings.whatsapp.max_attempts:
+            await self.store.mark_unsent(row, f"no word from WhatsApp within {wait:g} s of the last try", None)
+            log.error("send %s: no status came for its last try; gave up", _safe(row.idem_key))
+            return False
+        log.warning("send %s: no status within %g s says whether WhatsApp took it; sending it again, "
+                    "which may deliver it twice (at-least-once fallback)", _safe(row.idem_key), wait)
+        return True
 
     async def _window_shut(self, phone: str) -> bool:
         # Only when a template can take the message's place do we hold it up front; without

@@ -1,8 +1,10 @@
 """The worker: claims stored rows and does the work they stand for.
 
-Three loops share the event loop: intake (inbound messages → the desk), the sender (outbox
-rows → the channel) and the chores (templates for shut windows, warnings, retention). State lives in rows, so a worker killed at any point resumes on restart
-and the unique keys keep every effect exactly-once.
+Four loops share the event loop: the journal (webhooks the web process wrote down → inbox
+rows and statuses), intake (inbox rows → the desk), the sender (outbox rows → the channel)
+and the chores (templates for shut windows, warnings, retention). State lives in rows, so a
+worker killed at any point resumes on restart and the unique keys keep every effect
+exactly-once.
 """
 
 from __future__ import annotations
@@ -15,9 +17,11 @@ from typing import TYPE_CHECKING
 from refbot.chores import Chores
 from refbot.config import Settings
 from refbot.desk import Desk
+from refbot.intake import JournalApplier
 from refbot.ports import Channel
 from refbot.sender import Sender
 from refbot.store import InboxRow, Store
+from refbot.store.journal import WebhookJournal
 
 if TYPE_CHECKING:
     from connectors.zotero import ZoteroParts
@@ -26,15 +30,24 @@ log = logging.getLogger(__name__)
 
 
 class Worker:
-    """Runs the intake and sender loops until stopped."""
+    """Runs the journal, intake, sender and chore loops until stopped."""
 
     def __init__(
-        self, store: Store, desk: Desk, channel: Channel, settings: Settings, *, zotero: ZoteroParts | None = None
+        self,
+        store: Store,
+        desk: Desk,
+        channel: Channel,
+        settings: Settings,
+        journal: WebhookJournal,
+        *,
+        zotero: ZoteroParts | None = None,
     ) -> None:
         self.store = store
         self.desk = desk
         self.channel = channel
         self.settings = settings
+        self.applier = JournalApplier(store, channel, journal)
+        self.journal_ready = asyncio.Event()
         self.inbox_ready = asyncio.Event()
         self.outbox_ready = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
@@ -48,7 +61,8 @@ class Worker:
         resumed = await self.store.reset_in_flight()
         if resumed:
             log.info("resuming %d rows left in flight by a previous run", resumed)
-        self._tasks = [asyncio.create_task(loop()) for loop in (self._intake, self._send, self._chores)]
+        loops = (self._journal, self._intake, self._send, self._chores)
+        self._tasks = [asyncio.create_task(loop()) for loop in loops]
 
     async def stop(self) -> None:
         """Stop both loops; unfinished rows stay claimed and are resumed on the next start."""
@@ -57,6 +71,20 @@ class Worker:
         for task in [*self._tasks, *self._running]:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+
+    async def _journal(self) -> None:
+        while True:
+            try:
+                applied = await self.applier.apply_new()
+            except Exception:  # the store is busy or failing: try again shortly, lose nothing
+                log.exception("applying the webhook journal failed; retrying")
+                applied = 0
+                await asyncio.sleep(self.settings.worker.poll_interval)
+            if applied:
+                self.inbox_ready.set()
+                self.outbox_ready.set()  # a patron writing again releases messages held for their window
+            else:
+                await _wait(self.journal_ready, self.settings.worker.poll_interval)
 
     async def _intake(self) -> None:
         limit = self.settings.worker.concurrency

@@ -107,7 +107,18 @@ class Desk:
         headers = {SIGNATURE_HEADER: sign(body, secret), "Content-Type": "application/json"}
         async with self.http.post(f"{self.url}/webhook", data=body, headers=headers) as resp:
             await resp.read()
-            return resp
+        if resp.status == 200 and self.services.settings.worker.mode == "inline":
+            await self.webhooks_applied()
+        return resp
+
+    async def webhooks_applied(self, within: float = 10.0) -> None:
+        """Wait until the worker has applied every webhook written down so far (as a patron would, a moment)."""
+        applier = self.services.worker.applier
+
+        async def none_waiting() -> bool:
+            return await applier.waiting() == 0
+
+        await eventually(none_waiting, within=within, what="the webhook journal to be applied")
 
     async def patron_says(self, text: str, *, sender: str = PATRON, wamid: str = "") -> aiohttp.ClientResponse:
         return await self.post_webhook(text_message(self.business, sender, text, wamid=wamid))

@@ -4,7 +4,9 @@ It answers ``POST /{version}/{phone_number_id}/messages`` the way the Cloud API 
 bearer token is required (401, code 190 otherwise), the body is checked against the real
 limits (400, code 100, with the reason in ``error_data.details``), and an accepted message
 gets a ``wamid`` back. Each accepted message is recorded, and when a webhook URL is set the
-stand-in later posts signed ``sent`` and ``delivered`` status webhooks for it, as Meta does.
+stand-in later posts signed ``sent`` and ``delivered`` status webhooks for it, as Meta does,
+each echoing the send's ``biz_opaque_callback_data``. Like Meta, it posts a webhook again,
+with growing pauses, until it is answered 200: a status is not lost while refbot is down.
 A document must name media uploaded here; a template, when ``templates`` is given, must be
 one of them with the right number of parameters (codes 132001 and 132000 otherwise). The
 media endpoints (upload, lookup, short-lived download links) are in :mod:`.graph_media`.
@@ -50,19 +52,13 @@ from refbot.sandbox.graph_media import MediaFile
 from refbot.sandbox.graph_rules import (
     GRAPH_ERRORS,
     check_message,
+    digits,
     message_summary,
     recipient_of,
     template_parameter_count,
 )
-from refbot.sandbox.payloads import (
-    SIGNATURE_HEADER,
-    BusinessNumber,
-    encode,
-    error_entry,
-    new_wamid,
-    sign,
-    status_update,
-)
+from refbot.sandbox.graph_statuses import report_statuses
+from refbot.sandbox.payloads import BusinessNumber, new_wamid
 
 log = logging.getLogger(__name__)
 
@@ -96,11 +92,13 @@ class GraphState:
     media: dict[str, MediaFile] = field(default_factory=dict)
     templates: Mapping[tuple[str, str], int] | None = None
     statuses_first: bool = False
+    retry_cap: float = 2.0  # longest pause between two deliveries of one status webhook
+    retry_for: float = 3600.0  # Meta keeps trying for days; the stand-in gives up sooner
 
     def sent_to(self, phone: str) -> list[dict[str, Any]]:
         """Recorded messages to one number (digits compared, so ``+62…`` matches ``62…``)."""
-        wanted = _digits(phone)
-        return [m for m in self.messages if _digits(m["to"]) == wanted]
+        wanted = digits(phone)
+        return [m for m in self.messages if digits(m["to"]) == wanted]
 
     def take_fault(self, on: str = "messages") -> Fault | None:
         """The fault to play for this call, counting it down."""
@@ -124,6 +122,8 @@ def create_graph_standin(
     session: aiohttp.ClientSession | None = None,
     templates: Mapping[tuple[str, str], int] | None = None,
     statuses_first: bool = False,
+    status_retry_cap: float = 2.0,
+    status_retry_for: float = 3600.0,
 ) -> web.Application:
     """Build the Graph API stand-in as an aiohttp app (mountable as a sub-app).
 
@@ -138,6 +138,9 @@ def create_graph_standin(
         templates: approved templates as ``{(name, language code): body parameter count}``;
             None accepts any well-formed template.
         statuses_first: post every send's status webhooks before answering the send.
+        status_retry_cap: longest pause, in seconds, between deliveries of a status webhook
+            that was not answered 200 (the pauses double from 0.05 s up to this).
+        status_retry_for: seconds after which an undelivered status webhook is given up.
 
     Raises:
         ValueError: the token or app secret is empty (the real API has no such thing).
@@ -153,7 +156,8 @@ def create_graph_standin(
     app = web.Application(client_max_size=graph_media.MAX_UPLOAD)
     business = BusinessNumber(phone_number_id, display_phone_number)
     app[GRAPH_STATE] = GraphState(token_value, secret_value, business, webhook_url, status_delay, session=session,
-                                  templates=templates, statuses_first=statuses_first)
+                                  templates=templates, statuses_first=statuses_first,
+                                  retry_cap=status_retry_cap, retry_for=status_retry_for)
     app.cleanup_ctx.append(_lifecycle)
     app.router.add_post("/{version}/{phone_number_id}/messages", _send)
     app.router.add_post("/{version}/{phone_number_id}/media", _upload)
@@ -194,6 +198,11 @@ async def _send(request: web.Request) -> web.Response:
         body = await request.json()
     except ValueError:
         return graph_error_response(400, 100, details="The request body is not valid JSON")
+    # Meta goes on with a send whose caller stopped waiting for the answer; so does this.
+    return await asyncio.shield(_spawn(state, _handle_send(state, body)))
+
+
+async def _handle_send(state: GraphState, body: Any) -> web.Response:
     fault = state.take_fault()
     if fault and fault.delay > 0:
         await asyncio.sleep(fault.delay)
@@ -234,11 +243,12 @@ async def _accept(state: GraphState, body: dict[str, Any], failure: Fault | None
     record.update(message_summary(body))
     record["payload"] = body
     state.messages.append(record)
+    failure_code = (failure.code or 131026) if failure else None
     if state.webhook_url and statuses_first:
-        await _report_statuses(state, record, failure, delay=0.0)
+        await report_statuses(state, record, failure_code, delay=0.0)
     elif state.webhook_url:
-        _spawn(state, _report_statuses(state, record, failure, delay=state.status_delay))
-    contact = {"input": to, "wa_id": _digits(to)} if "to" in body else {"input": to, "user_id": to}
+        _spawn(state, report_statuses(state, record, failure_code, delay=state.status_delay))
+    contact = {"input": to, "wa_id": digits(to)} if "to" in body else {"input": to, "user_id": to}
     return web.json_response({"messaging_product": "whatsapp", "contacts": [contact], "messages": [{"id": wamid}]})
 
 
@@ -267,41 +277,6 @@ def _unknown_object(object_id: str) -> web.Response:
 def _authorised(request: web.Request, token: str) -> bool:
     scheme, _, given = request.headers.get("Authorization", "").partition(" ")
     return scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), token.encode())
-
-
-# --- status webhooks -------------------------------------------------------------------
-
-
-async def _report_statuses(state: GraphState, record: dict[str, Any], failure: Fault | None, *, delay: float) -> None:
-    if failure is not None:
-        code = failure.code or 131026
-        title = GRAPH_ERRORS.get(code, ("Message failed", ""))[0]
-        await asyncio.sleep(delay)
-        await _post_status(state, record, "failed", [error_entry(code, title)])
-        return
-    for status in ("sent", "delivered"):
-        await asyncio.sleep(delay)
-        await _post_status(state, record, status, [])
-
-
-async def _post_status(state: GraphState, record: dict[str, Any], status: str, errors: list[dict[str, Any]]) -> None:
-    record["status"] = status
-    if errors:
-        record["errors"] = [f"{e['code']}: {e['title']}" for e in errors]
-    callback_data = record["payload"].get("biz_opaque_callback_data", "")
-    by_phone = "to" in record["payload"]
-    payload = status_update(state.business, record["id"], status, _digits(record["to"]) if by_phone else "",
-                            errors=errors, callback_data=callback_data if isinstance(callback_data, str) else "",
-                            user_id="" if by_phone else record["to"])
-    body = encode(payload)
-    headers = {"Content-Type": "application/json", SIGNATURE_HEADER: sign(body, state.app_secret)}
-    assert state.session is not None  # set by _lifecycle before any request is served
-    try:
-        async with state.session.post(state.webhook_url, data=body, headers=headers) as response:
-            if response.status >= 300:
-                log.warning("status webhook %s for %s answered %s", status, record["id"], response.status)
-    except (aiohttp.ClientError, TimeoutError) as e:
-        log.warning("status webhook %s for %s failed: %s", status, record["id"], e)
 
 
 # --- media ------------------------------------------------------------------------------
@@ -343,10 +318,11 @@ async def _media_fault(state: GraphState) -> web.Response | None:
     return graph_error_response(fault.status, fault.code) if fault and fault.status else None
 
 
-def _spawn(state: GraphState, coro: Any) -> None:
+def _spawn(state: GraphState, coro: Any) -> asyncio.Task[Any]:
     task = asyncio.get_running_loop().create_task(coro)
     state.tasks.add(task)
     task.add_done_callback(state.tasks.discard)
+    return task
 
 
 # --- helper endpoints ------------------------------------------------------------------
@@ -407,7 +383,3 @@ def _optional_int(value: Any) -> int | None:
 
 def _reveal(value: Secret | str) -> str:
     return value.get() if isinstance(value, Secret) else value
-
-
-def _digits(phone: str) -> str:
-    return "".join(ch for ch in phone if ch in "0123456789")

@@ -87,6 +87,11 @@ def base_type(mime_type: str) -> str:
     return mime_type.split(";", 1)[0].strip().lower()
 
 
+def digits(phone: str) -> str:
+    """Only the digits of a phone number: ``"+62 812-0000-0001"`` → ``"6281200000001"``."""
+    return "".join(ch for ch in phone if ch in "0123456789")
+
+
 def recipient_of(body: dict[str, Any]) -> str:
     """Who a send body is for: ``to`` (a phone number) wins over ``recipient`` (a user id)."""
     to, user_id = body.get("to"), body.get("recipient")

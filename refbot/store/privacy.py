@@ -25,8 +25,10 @@ async def erase_patron(store: Store, phone: str) -> int:
     """Erase one patron's messages, questions and number; returns the rows changed."""
     async with store.tx() as db:
         # Nothing more goes to them, and nobody approves a list for a number that is gone.
-        await db.execute("UPDATE outbox SET state = 'cancelled' WHERE recipient = ? AND state IN ('pending', 'held')",
-                         (phone,))
+        await db.execute(
+            "UPDATE outbox SET state = 'cancelled' WHERE recipient = ? AND state IN ('pending', 'held', 'unsure')",
+            (phone,),
+        )
         await db.execute(
             "UPDATE drafts SET status = 'expired' WHERE status = 'pending'"
             " AND request_id IN (SELECT id FROM requests WHERE patron = ?)", (phone,),
@@ -42,7 +44,7 @@ async def purge_older_than(store: Store, cutoff: float) -> int:
     async with store.tx() as db:
         changed = await _redact(
             db, "received_at < ? AND state IN ('done', 'failed')", (cutoff,),
-            "created_at < ?", "created_at < ? AND state NOT IN ('pending', 'sending', 'held')",
+            "created_at < ?", "created_at < ? AND state NOT IN ('pending', 'sending', 'held', 'unsure')",
         )
         await db.execute("DELETE FROM patrons WHERE last_inbound_at < ?", (cutoff,))
         if changed:

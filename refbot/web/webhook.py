@@ -1,23 +1,25 @@
-"""The WhatsApp webhook: verify, store, answer 200 at once; the worker does the rest.
+"""The WhatsApp webhook: verify, write down, answer 200 at once; the worker does the rest.
 
-Meta delivers at least once and retries for days, so the handler's only jobs are to check
-the signature over the raw bytes, commit each message as a row (its unique wamid absorbs
-redeliveries) and return quickly.
+Meta delivers at least once, retries for days, and wants its 200 quickly. The handler checks
+the signature over the raw bytes and that the body is JSON, appends the body to the webhook
+journal (:mod:`refbot.store.journal`: a file only this process writes, so the append never
+waits behind the worker) and answers. The worker parses and applies the journal
+(:mod:`refbot.intake`), where each message's unique wamid absorbs Meta's redeliveries.
+A body the journal could not take (a full disk) gets a 500, and Meta delivers it again.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from aiohttp import web
 
-from refbot.models import IgnoredUpdate, InboundMessage, StatusUpdate
 from refbot.ports import Channel
-from refbot.render import mask_phone
-from refbot.store import Store
+from refbot.store.journal import WebhookJournal
 from refbot.web.errors import error_response
 
 log = logging.getLogger(__name__)
@@ -25,9 +27,9 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class WebhookHandler:
-    """The two webhook routes, over a store and a channel."""
+    """The two webhook routes, over the journal and a channel."""
 
-    store: Store
+    journal: WebhookJournal
     channel: Channel
     verify_token: str
     on_inbound: Callable[[], None] = lambda: None
@@ -41,33 +43,20 @@ class WebhookHandler:
         return error_response(403, "verification_failed", "verify token does not match")
 
     async def receive(self, request: web.Request) -> web.StreamResponse:
-        """Check the signature, store every update, answer 200."""
+        """Check the signature and the JSON, write the body down, answer 200."""
         body = await request.read()
         if not self.channel.verify_signature(body, request.headers.get("X-Hub-Signature-256", "")):
             log.warning("webhook refused: bad or missing signature from %s", request.remote)
             return error_response(401, "bad_signature", "X-Hub-Signature-256 does not match the body")
         try:
-            payload = json.loads(body)
+            json.loads(body)
         except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as e:
             log.warning("webhook refused: body is not JSON (%s)", e)
             return error_response(400, "malformed_body", "the body is not valid JSON")
-        stored = 0
-        for update in self.channel.parse_updates(payload):
-            stored += await self._apply(update)
-        if stored:
-            self.on_inbound()
+        try:
+            self.journal.append(body)
+        except sqlite3.Error as e:
+            log.error("webhook not written down, Meta will deliver it again: %s", e)
+            return error_response(500, "not_stored", "the webhook could not be stored; deliver it again")
+        self.on_inbound()
         return web.json_response({"ok": True})
-
-    async def _apply(self, update: InboundMessage | StatusUpdate | IgnoredUpdate) -> int:
-        if isinstance(update, InboundMessage):
-            new = await self.store.record_inbound(update)
-            if not new:
-                log.info("duplicate delivery of %s ignored", update.wamid)
-            return int(new)
-        if isinstance(update, StatusUpdate):
-            matched = await self.store.record_status(update)
-            log.info("status %s for %s to %s%s", update.status, update.wamid, mask_phone(update.recipient),
-                     "" if matched else " (no matching outbox row)")
-            return 0
-        log.info("webhook update ignored: %s %s", update.kind, update.detail[:200])
-        return 0

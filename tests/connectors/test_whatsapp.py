@@ -6,6 +6,7 @@ headers and error answers are the real wire format, not mocks.
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import json
 import socket
@@ -21,7 +22,7 @@ from aiohttp.test_utils import TestServer
 
 from connectors.whatsapp import WhatsAppChannel, media_id_of, message_body, parse_updates
 from refbot.config import Secret, WhatsAppSettings
-from refbot.errors import ChannelError
+from refbot.errors import ChannelError, SendInDoubt
 from refbot.models import Button, IgnoredUpdate, InboundMessage, OutgoingMessage, StatusUpdate
 from refbot.sandbox.graph import GRAPH_STATE, create_graph_standin
 from refbot.sandbox.payloads import BusinessNumber, button_reply, encode, sign, status_update, text_message
@@ -248,6 +249,12 @@ def test_a_status_to_a_user_id_names_the_user_id() -> None:
     del status["recipient_id"]
     status["recipient_user_id"] = "ID.1234567890"
     assert only(parse_updates(payload)).recipient == "ID.1234567890"
+
+
+def test_a_status_echoes_the_callback_data_its_send_carried() -> None:
+    status = only(parse_updates(load("message_status__with_tracker.json")))
+    assert (status.wamid, status.status, status.callback_data) == ("wamid.xyzxyz", "sent", "some data")
+    assert only(parse_updates(status_update(BUSINESS, "wamid.D", "sent", "628"))).callback_data == ""
 
 
 def test_lone_surrogates_become_replacement_characters() -> None:
@@ -500,6 +507,16 @@ async def test_a_slow_answer_is_a_transient_timeout(rig: Rig) -> None:
     assert caught.value.transient
 
 
+async def test_a_send_with_no_answer_is_in_doubt_and_may_have_arrived(rig: Rig) -> None:
+    await rig.fault(delay=0.5)
+    channel = channel_for(rig.server, rig.session, send_timeout=0.1)
+    with pytest.raises(SendInDoubt):
+        await channel.send(OutgoingMessage(to="628", text="halo"), callback_data="refbot.outbox.7")
+    await asyncio.sleep(0.6)
+    [record] = await rig.sent("628")  # WhatsApp took it after all
+    assert record["payload"]["biz_opaque_callback_data"] == "refbot.outbox.7"
+
+
 async def test_an_unreachable_api_is_a_transient_error() -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -510,6 +527,7 @@ async def test_an_unreachable_api_is_a_transient_error() -> None:
         with pytest.raises(ChannelError, match="cannot reach") as caught:
             await channel.send(OutgoingMessage(to="628", text="halo"))
     assert caught.value.transient
+    assert not isinstance(caught.value, SendInDoubt), "nothing was written, so nothing can have arrived"
 
 
 async def test_a_non_json_error_page_still_maps_by_status() -> None:

@@ -32,8 +32,13 @@ class Receiver:
 
     bodies: list[tuple[str, bytes]] = field(default_factory=list)
     arrived: asyncio.Event = field(default_factory=asyncio.Event)
+    refuse: int = 0  # answer this many posts 503, as a service that is restarting would
+    refused: int = 0
 
     async def handle(self, request: web.Request) -> web.Response:
+        if self.refuse > self.refused:
+            self.refused += 1
+            return web.Response(status=503, text="restarting")
         self.bodies.append((request.headers.get("X-Hub-Signature-256", ""), await request.read()))
         self.arrived.set()
         return web.Response(text="ok")
@@ -219,6 +224,15 @@ async def test_an_asynchronous_failure_arrives_as_a_failed_status(rig: Rig) -> N
     await rig.receiver.wait_for(1)
     [failed] = rig.statuses()
     assert (failed.wamid, failed.status, failed.errors) == (wamid, "failed", ("131026: Message undeliverable",))
+
+
+async def test_a_status_webhook_is_posted_again_until_it_is_answered(rig: Rig) -> None:
+    rig.receiver.refuse = 4  # Meta keeps trying for days; a status is not lost to a restart
+    wamid = await rig.channel.send(OutgoingMessage(to="6281200000001", text="halo"), callback_data="refbot.outbox.9")
+    await rig.receiver.wait_for(2)
+    assert rig.receiver.refused == 4
+    assert [(s.wamid, s.status, s.callback_data) for s in rig.statuses()] == [
+        (wamid, "sent", "refbot.outbox.9"), (wamid, "delivered", "refbot.outbox.9")]
 
 
 async def test_it_mounts_as_a_sub_app() -> None:

@@ -1,0 +1,114 @@
+"""The webhook journal: what the web process writes down before answering, and the worker applies."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+
+from connectors.whatsapp import WhatsAppChannel
+from refbot.config import Secret, WhatsAppSettings, WorkerSettings
+from refbot.intake import JournalApplier
+from refbot.models import IgnoredUpdate, InboundMessage, StatusUpdate
+from refbot.sandbox.payloads import SIGNATURE_HEADER, BusinessNumber, encode, sign, text_message
+from refbot.store import Store
+from refbot.store.journal import WebhookJournal, journal_path
+from tests.conftest import APP_SECRET, PATRON, PHONE_NUMBER_ID, Desk, eventually, running_desk
+
+
+async def test_a_question_answered_while_no_worker_runs_is_drafted_once_one_starts(
+    tmp_path: Path, catalog_dir: Path
+) -> None:
+    async with running_desk(tmp_path, catalog_dir, worker=WorkerSettings(poll_interval=0.05, mode="none")) as desk:
+        resp = await desk.patron_says("literasi informasi mahasiswa")
+        assert resp.status == 200
+        assert await desk.services.worker.applier.waiting() == 1
+        assert await desk.services.store.inbox_counts() == {}
+
+        await desk.services.worker.start()  # as `refbot worker` started later would
+
+        async def drafted() -> list[int]:
+            return await desk.services.store.draft_ids()
+
+        assert len(await eventually(drafted, within=20, what="the draft")) == 1
+        assert await desk.services.worker.applier.waiting() == 0
+
+
+def test_journal_ids_are_never_reused_after_a_trim(tmp_path: Path) -> None:
+    journal = WebhookJournal(tmp_path / "refbot.webhooks.sqlite3")
+    ids = [journal.append(b'{"n": %d}' % i) for i in range(3)]
+    assert ids == [1, 2, 3]
+    assert journal.trim(3) == 3
+    assert journal.read_after(0, 10) == []
+    assert journal.append(b'{"n": 4}') == 4, "a reused id would sit below the worker's progress and never be applied"
+    assert journal.last_id() == 4
+    journal.close()
+
+
+def test_a_journal_started_afresh_is_read_from_its_beginning(tmp_path: Path) -> None:
+    path = journal_path(tmp_path / "refbot.sqlite3")
+    assert path.name == "refbot.webhooks.sqlite3"
+    first = WebhookJournal(path)
+    again = WebhookJournal(path)
+    assert again.identity == first.identity  # the web process and the worker agree on its name
+    first.close()
+    again.close()
+    for leftover in tmp_path.glob("refbot.webhooks.sqlite3*"):
+        leftover.unlink()
+    fresh = WebhookJournal(path)
+    assert fresh.identity != first.identity, "progress kept for the old file must not skip the new one's entries"
+    fresh.close()
+
+
+class _ChannelWithAParserBug(WhatsAppChannel):
+    """The real channel, except that it fails on one body: what a bug in parsing would look like."""
+
+    def parse_updates(self, payload: Any) -> list[InboundMessage | StatusUpdate | IgnoredUpdate]:
+        if isinstance(payload, dict) and payload.get("poison"):
+            raise KeyError("entry")
+        return super().parse_updates(payload)
+
+
+async def test_a_body_that_cannot_be_read_is_kept_as_an_event_and_the_next_one_is_applied(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = await Store.open(tmp_path / "refbot.sqlite3")
+    journal = WebhookJournal(journal_path(tmp_path / "refbot.sqlite3"))
+    async with aiohttp.ClientSession() as session:
+        channel = _ChannelWithAParserBug(WhatsAppSettings(), Secret("t"), Secret("s"), session)
+        applier = JournalApplier(store, channel, journal)
+        journal.append(json.dumps({"poison": True, "from": PATRON}).encode())
+        journal.append(encode(text_message(BusinessNumber(PHONE_NUMBER_ID), PATRON, "minat baca remaja")))
+        with caplog.at_level(logging.ERROR, logger="refbot.intake"):
+            assert await applier.apply_new() == 2
+    assert "webhook 1 could not be read (KeyError" in caplog.text
+    events = [e for e in await store.events() if e["kind"] == "webhook_unreadable"]
+    assert len(events) == 1 and '"poison": true' in json.loads(events[0]["detail"])["body"]
+    assert await store.inbox_counts() == {"pending": 1}
+    assert await applier.waiting() == 0
+    journal.close()
+    await store.close()
+
+
+async def test_a_webhook_the_journal_cannot_take_gets_a_500_and_is_kept_when_meta_delivers_it_again(
+    desk: Desk,
+) -> None:
+    journal = desk.services.journal
+    # A disk gone read-only (as Linux remounts one after write errors), as SQLite reports it.
+    journal._db.execute("PRAGMA query_only = 1")
+    payload = text_message(desk.business, PATRON, "sejarah musik jazz", wamid="wamid.disk-full-1")
+    async with desk.http.post(f"{desk.url}/webhook", data=encode(payload), headers=_signed(payload)) as resp:
+        assert resp.status == 500
+        assert (await resp.json())["error"]["code"] == "not_stored"
+    journal._db.execute("PRAGMA query_only = 0")
+    assert (await desk.post_webhook(payload)).status == 200
+    rows = await desk.services.store.fetchall("SELECT wamid FROM inbox")
+    assert [r["wamid"] for r in rows] == ["wamid.disk-full-1"]
+
+
+def _signed(payload: dict[str, Any]) -> dict[str, str]:
+    return {SIGNATURE_HEADER: sign(encode(payload), APP_SECRET), "Content-Type": "application/json"}
