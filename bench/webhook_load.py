@@ -244,6 +244,13 @@ class Pool:
         self.idle: list[Connection] = []
         self.opened: list[Connection] = []
 
+    async def fill(self, count: int) -> None:
+        """Open ``count`` connections ahead, as Meta's senders keep theirs open."""
+        for _ in range(count):
+            conn = await Connection.open(self.port)
+            self.opened.append(conn)
+            self.idle.append(conn)
+
     async def post(self, hook: Webhook) -> bool:
         conn = self.idle.pop() if self.idle else None
         if conn is None:
@@ -320,6 +327,7 @@ async def play(port: int, run: str, scale: float, redeliver: bool) -> tuple[list
         first = first or time.time()
         if kind == "paced":
             pool = Pool(port)
+            await pool.fill(32)
             phase = await paced(pool, hooks, knob)
             pool.close()
         else:
