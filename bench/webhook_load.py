@@ -6,7 +6,7 @@ drafting at the same time, INFO logging to a file), the Graph API and Crossref s
 checks the HMAC and inserts the body into SQLite (WAL, synchronous=NORMAL), nothing else.
 
 The load generator (in this process: pre-rendered signed requests written to keep-alive
-sockets, a few microseconds each, so the server gets most of the machine) plays the same
+sockets, tens of microseconds each, so the server gets most of the machine) plays the same
 phases against both:
 
     paced  250/s, 500/s, 1000/s, 2000/s   open loop: each webhook leaves at its scheduled time;
@@ -469,7 +469,7 @@ async def run(scale: float, drain_timeout: float) -> None:
 
     report("bare handler (HMAC check + SQLite insert)", bare_phases)
     report("refbot, worker stopped (the webhook path alone)", intake_phases)
-    report("refbot serve (webhook → inbox row, worker drafting meanwhile)", phases)
+    report("refbot serve (webhook → journal, worker applying and drafting meanwhile)", phases)
     acked = sum(p.sent - p.failures for p in phases)
     lost = len(unique) - found["stored"] + (len(unique) - found["distinct_drafts"])
     duplicated = (found["requests"] - found["distinct_requests"]) + (found["drafts"] - found["distinct_drafts"])
