@@ -6,6 +6,7 @@
     schema / index / generations  build a generation, check it, switch CURRENT, prune
     maintenance                   update, delete, status of the current generation
     query / search                InformationNeed → Whoosh query; CatalogIndex, CatalogSource
+    execution                     runs a query: BM25F a term at a time, the exact top N
     cli                           `refbot index …`
 """
 

@@ -163,6 +163,33 @@ def catalog_analyzer() -> Analyzer:
     )
 
 
+class WordPairFilter(Filter):
+    """Each word joined with the next one as one token: "literasi informasi digital" →
+    "literasi+informasi", "informasi+digital".
+
+    Indexed, these pairs find where a phrase's words stand side by side without keeping
+    positions (see :mod:`refbot.catalog.schema`). Stop words are gone by now, so
+    "literasi dan informasi" pairs "literasi" with "informasi", as a positional phrase
+    search over renumbered positions would.
+    """
+
+    def __call__(self, tokens: Iterator[Any]) -> Iterator[Any]:
+        previous: str | None = None
+        for token in tokens:
+            if token.stopped:
+                continue
+            word = token.text
+            if previous is not None:
+                token.text = f"{previous}+{word}"
+                yield token
+            previous = word
+
+
+def pair_analyzer(words: Analyzer) -> Analyzer:
+    """Neighbouring words as single tokens, analysed by ``words`` (sharing its stem cache)."""
+    return words | WordPairFilter()
+
+
 def name_analyzer() -> Analyzer:
     """The analyzer for personal and corporate names: no stop words, no stemming."""
     return RegexTokenizer() | LowercaseFilter() | BilingualStemFilter(stem=False)

@@ -1,172 +1,310 @@
-"""Running a built catalog query against one generation: the same scores, less Python per posting.
+"""Running a catalog query on one generation: Whoosh's BM25F scores, computed a term at a time.
 
-Whoosh evaluates a query one document at a time through a tree of matchers, in pure Python,
-so a search costs roughly (postings visited) × (matcher calls per posting). Two rewrites
-cut that without changing what is found or how it scores (sums are added in another
-order, so a score may differ in its last bits):
+Whoosh evaluates a query one document at a time through a tree of matchers, in pure Python:
+every posting of every term costs several method calls at every level of the tree (about
+10 µs a posting on the 100,000-record benchmark, where a long need visits 40,000 postings).
+Its block-quality skipping does not help refbot's queries: a dozen words over five fields
+leave no block whose best score is too low to matter. But refbot's queries have one shape —
+an OR of single terms (each word over a few fields) and perhaps a few phrases (a phrase's
+words again, required to stand together: ``Require(And(words), And(word pairs))``), with
+an optional AND-MAYBE of year, kind and language preferences on top — and for that shape
+the same scores come far cheaper:
 
-- Nested plain ORs become one. Whoosh builds one matcher tree per OR with the longest
-  posting lists nearest the root; an OR of per-term ORs (each term over five fields) keeps
-  every term in a subtree of its own, so a common word pays for every level above it.
-- The optional side of an AND-MAYBE — the year, kind and language preferences — matches
-  most of the catalog ("kind:book"), and Whoosh walks its posting list entry by entry to
-  meet each document of the main side. Those scores depend only on the generation, and
-  needs share a handful of preferences, so they are computed once per segment and kept
-  (:class:`PreferenceCache`, one per opened generation); the walk becomes a binary search.
+- **Term at a time.** Each term's posting list is decoded a block at a time and scored into
+  one accumulator per segment (document → score). The score is Whoosh's own BM25F: its
+  scorer supplies idf and average field length, and each document's length comes from the
+  same length byte Whoosh reads, so only the order of the additions differs (a score may
+  differ in its last bits).
+- **Length norms once per generation.** BM25's length part, K1 × (1 − B + B × length /
+  average), depends only on the document and the field; it is worked out from each
+  segment's length column the first time a field is searched and kept with the generation
+  (:class:`GenerationCache`, ~8 bytes per record and field).
+- **Phrases** add their words' scores (already decoded for the words themselves) to the
+  documents in all of the phrase's pair posting lists (a pair is in far fewer records
+  than either of its words, and its postings carry no positions to decode).
+- **Anything else** in the OR — an ISBN, a boosted sub-OR — runs through its own Whoosh
+  matcher and its scores are added in; it is rare and small.
+- **Preferences at the end.** The optional side of an AND-MAYBE matches most of the catalog
+  ("kind:book"); its per-document scores depend only on the generation and needs share a
+  handful of them, so they are computed once per segment and kept. They are added only to
+  the documents that can still reach the top: a preference adds at most its best score P,
+  so a document scoring below (the limit-th best content score − P) cannot.
+- **Decoded once per search.** The feedback probe and the final query of one need share
+  most terms; an :class:`Execution` keeps each term's scored postings for its search.
 
-Anything else is left to Whoosh as it is.
+Results come best first, ties to the lower document number. They are the exact top: Whoosh's
+own top-N search, with its skipping, was seen to miss a few documents that score higher
+than ones it returns. This module reaches into whoosh-reloaded 2.7.5's codec (the W3
+posting matcher's block reader and the per-document length column), which the project
+pins; ``tests/catalog/test_execution.py`` checks every query shape against Whoosh's search.
 """
 
 from __future__ import annotations
 
 import bisect
+import heapq
 import threading
 from array import array
+from collections.abc import Iterable, Sequence
+from itertools import accumulate, repeat
 from typing import Any
 
-from whoosh.matching import Matcher, NullMatcher
-from whoosh.query import AndMaybe, Or, Query
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, _lenfield
+from whoosh.matching import Matcher
+from whoosh.matching.wrappers import FilterMatcher
+from whoosh.query import And, AndMaybe, Or, Query, Require
+from whoosh.query import Term as WhooshTerm
+from whoosh.scoring import BM25F, BM25FScorer
+from whoosh.util.numeric import byte_to_length
 
+Scored = tuple[int, float]
+"""A document number in the searcher and its score."""
 _CACHE_SIZE = 32
-"""Preference queries kept per generation; one is ~16 bytes per matching record per segment."""
-_Scores = tuple["array[int]", "array[float]", float]
+"""Preference queries kept per generation; one is 16 bytes per matching record per segment."""
 
 
-class PreferenceCache:
-    """Per-document scores of the preference queries run on one generation, by segment."""
+class GenerationCache:
+    """What the searches on one opened generation share: length norms and preference scores, by segment."""
 
     def __init__(self, size: int = _CACHE_SIZE) -> None:
         self._size = size
-        self._scores: dict[tuple[str, Query], _Scores] = {}
+        self._norms: dict[tuple[str, str], list[float]] = {}
+        self._preferences: dict[tuple[str, Query], _Preference] = {}
         self._lock = threading.Lock()
 
-    def scores(self, query: Query, searcher: Any, context: Any) -> _Scores:
-        """Every document a query matches in the searcher's segment, with its score."""
+    def norms(self, searcher: Any, field: str, scorer: BM25FScorer) -> list[float]:
+        """BM25's length part for every document of the searcher's segment, in one field."""
+        key = (_segment_key(searcher), field)
+        with self._lock:
+            found = self._norms.get(key)
+        if found is None:
+            found = _length_norms(searcher.reader(), field, scorer)
+            with self._lock:
+                self._norms[key] = found
+        return found
+
+    def preference(self, query: Query, searcher: Any, context: Any) -> _Preference:
+        """Every document of the searcher's segment a preference query matches, with its score."""
         key = (_segment_key(searcher), query)
         with self._lock:
-            found = self._scores.get(key)
+            found = self._preferences.get(key)
         if found is None:
-            found = _score_all(query.matcher(searcher, context))
+            found = _Preference(_walk(query.matcher(searcher, context)))
             with self._lock:
-                if len(self._scores) >= self._size:
-                    self._scores.clear()
-                self._scores[key] = found
+                if len(self._preferences) >= self._size:
+                    self._preferences.clear()
+                self._preferences[key] = found
         return found
 
 
-def plan(query: Query, cache: PreferenceCache) -> Query:
-    """The query to hand Whoosh: flattened, with its preferences served from the cache."""
-    if type(query) is AndMaybe:
-        return AndMaybe(flatten(query.a), _Cached(query.b, cache))
-    return flatten(query)
+class _Preference:
+    """A preference query's scores in one segment: sorted document numbers, their scores, the best score."""
+
+    def __init__(self, scored: Iterable[Scored] = ()) -> None:
+        self.ids: array[int] = array("q")
+        self.scores: array[float] = array("d")
+        for docnum, score in scored:  # a matcher yields documents in order
+            self.ids.append(docnum)
+            self.scores.append(score)
+        self.best = max(self.scores, default=0.0)
+
+    def of(self, docnum: int) -> float:
+        """The document's score; 0 when the preference does not match it."""
+        i = bisect.bisect_left(self.ids, docnum)
+        return self.scores[i] if i < len(self.ids) and self.ids[i] == docnum else 0.0
 
 
-def flatten(query: Query) -> Query:
-    """An OR whose plain OR children (no boost) are merged into it; other queries unchanged."""
+_NO_PREFERENCE = _Preference()
+
+
+class _Postings:
+    """One term's postings in one segment: documents (ascending) and their unboosted BM25F scores."""
+
+    def __init__(self, ids: Sequence[int], scores: Sequence[float]) -> None:
+        self.ids = ids
+        self.scores = scores
+
+
+_NOWHERE = _Postings((), ())
+
+
+class Execution:
+    """The searches of one need on one borrowed searcher (one thread; kept no longer than the search).
+
+    Args:
+        searcher: an open Whoosh searcher whose weighting is BM25F.
+        cache: the cache of the generation the searcher reads.
+    """
+
+    def __init__(self, searcher: Any, cache: GenerationCache) -> None:
+        self.searcher = searcher
+        self.cache = cache
+        self._context = searcher.context()
+        self._postings: dict[tuple[int, str, str], _Postings] = {}
+
+    def top(self, query: Query, limit: int) -> list[Scored]:
+        """The ``limit`` best documents for a query, best first, ties to the lower document number."""
+        content, preferred = (query.a, query.b) if type(query) is AndMaybe else (query, None)
+        leaves = list(_leaves(content))
+        found: list[Scored] = []
+        for segment, (searcher, offset) in enumerate(self.searcher.leaf_searchers()):
+            scores = self._accumulate(leaves, searcher, segment)
+            preference = self.cache.preference(preferred, searcher, self._context) if preferred is not None else _NO_PREFERENCE
+            found.extend((offset + docnum, score) for docnum, score in _select(scores, preference, limit))
+        return sorted(found, key=_rank_key)[:limit]
+
+    def _accumulate(self, leaves: Sequence[Query], searcher: Any, segment: int) -> dict[int, float]:
+        """Every leaf's scores in one segment, added up per document."""
+        scores: dict[int, float] = {}
+        get = scores.get
+        for leaf in leaves:
+            if _plain_term(leaf, searcher):
+                self._add(scores, self._term(leaf.fieldname, leaf.text, searcher, segment), leaf.boost)
+            elif _pair_phrase(leaf, searcher):
+                together = set.intersection(*(set(_read_ids(searcher.reader(), t.fieldname, t.text)) for t in leaf.b.subqueries))
+                for word in leaf.a.subqueries:
+                    self._add(scores, self._term(word.fieldname, word.text, searcher, segment), word.boost, together)
+            else:
+                for docnum, score in _walk(leaf.matcher(searcher, self._context)):
+                    scores[docnum] = get(docnum, 0.0) + score
+        return scores
+
+    @staticmethod
+    def _add(scores: dict[int, float], postings: _Postings, boost: float, only: set[int] | None = None) -> None:
+        """Add a term's scores times its boost; to ``only``'s documents alone when it is given."""
+        get = scores.get
+        if only is None:
+            for docnum, score in zip(postings.ids, postings.scores, strict=True):
+                scores[docnum] = get(docnum, 0.0) + score * boost
+        elif only:
+            for docnum, score in zip(postings.ids, postings.scores, strict=True):
+                if docnum in only:
+                    scores[docnum] = get(docnum, 0.0) + score * boost
+
+    def _term(self, field: str, text: str, searcher: Any, segment: int) -> _Postings:
+        """A term's postings in one segment, decoded and scored once per search."""
+        key = (segment, field, text)
+        found = self._postings.get(key)
+        if found is None:
+            found = self._postings[key] = self._read_term(field, text, searcher)
+        return found
+
+    def _read_term(self, field: str, text: str, searcher: Any) -> _Postings:
+        reader = searcher.reader()
+        if (field, text) not in reader:
+            return _NOWHERE
+        scorer = searcher.weighting.scorer(searcher, field, text)
+        norms = self.cache.norms(searcher, field, scorer)
+        ids, weights = _read_postings(reader, field, text)
+        idf, k1 = scorer.idf, scorer.K1 + 1
+        # Whoosh's bm25(), term by term, with the length part looked up.
+        return _Postings(ids, [idf * ((w * k1) / (w + norms[d])) for d, w in zip(ids, weights, strict=True)])
+
+
+def _leaves(query: Query) -> Iterable[Query]:
+    """The queries whose scores a plain OR adds up: its children, and theirs when they are plain ORs too."""
     if not _plain_or(query):
-        return query
-    merged: list[Query] = []
+        yield query
+        return
     for sub in query.subqueries:
-        sub = flatten(sub)
-        merged.extend(sub.subqueries if _plain_or(sub) else [sub])
-    return Or(merged, boost=query.boost)
+        yield from _leaves(sub)
 
 
 def _plain_or(query: Query) -> bool:
     return type(query) is Or and query.boost == 1.0 and not query.minmatch and query.scale is None
 
 
+def _plain_term(query: Query, searcher: Any) -> bool:
+    """Whether a query is one term of a scored text field, under BM25F: the fast path."""
+    return (
+        type(query) is WhooshTerm
+        and isinstance(query.text, str)
+        and type(searcher.weighting) is BM25F
+        and query.fieldname in searcher.schema
+        and searcher.schema[query.fieldname].scorable
+    )
+
+
+def _pair_phrase(query: Query, searcher: Any) -> bool:
+    """Whether a query is a phrase as :mod:`refbot.catalog.query` writes it: plain word terms, required pairs."""
+    return (
+        type(query) is Require
+        and type(query.a) is And
+        and type(query.b) is And
+        and query.a.boost == query.b.boost == 1.0
+        and all(_plain_term(word, searcher) for word in query.a.subqueries)
+        and all(type(pair) is WhooshTerm and pair.fieldname in searcher.schema for pair in query.b.subqueries)
+    )
+
+
+def _select(scores: dict[int, float], preference: _Preference, limit: int) -> list[Scored]:
+    """The segment's ``limit`` best documents, preferences added where they can change the top.
+
+    A preference only adds (its boosts are positive), at most its best score: a document
+    whose score is that much below the limit-th best without preferences cannot reach the top.
+    """
+    if not scores:
+        return []
+    floor = heapq.nlargest(limit, scores.values())[-1] if len(scores) >= limit else 0.0
+    reach = floor - preference.best
+    near = [(d, score + preference.of(d)) for d, score in scores.items() if score >= reach]
+    return sorted(near, key=_rank_key)[:limit]
+
+
+def _rank_key(item: Scored) -> tuple[float, int]:
+    return -item[1], item[0]
+
+
+def _walk(matcher: Matcher) -> Iterable[Scored]:
+    while matcher.is_active():
+        yield matcher.id(), matcher.score()
+        matcher.next()
+
+
+def _read_postings(reader: Any, field: str, text: str) -> tuple[list[int], list[float]]:
+    """A term's document numbers and weights in one segment, deleted documents left out."""
+    matcher = reader.postings(field, text)
+    deleted: frozenset[int] = frozenset()
+    if isinstance(matcher, FilterMatcher):  # the segment has deletions
+        deleted, matcher = reader.deleted_docs_set, matcher.child
+        matcher.reset()
+    ids: list[int] = []
+    weights: list[float] = []
+    if isinstance(matcher, W3LeafMatcher):
+        while matcher.is_active():  # a block at a time: one pickled (ids, weights, values) tuple
+            matcher._read_data()
+            block_ids, block_weights, _ = matcher._data
+            ids.extend(accumulate(block_ids))  # stored as gaps
+            if block_weights is None or isinstance(block_weights, float):  # every weight alike
+                weights.extend(repeat(block_weights or 1.0, matcher._blocklength))
+            else:
+                weights.extend(block_weights)
+            matcher._next_block()
+    else:  # postings inlined in the term's entry: a handful
+        while matcher.is_active():
+            ids.append(matcher.id())
+            weights.append(matcher.weight())
+            matcher.next()
+    if deleted:
+        kept = [i for i, d in enumerate(ids) if d not in deleted]
+        return [ids[i] for i in kept], [weights[i] for i in kept]
+    return ids, weights
+
+
+def _read_ids(reader: Any, field: str, text: str) -> list[int]:
+    """A term's document numbers in one segment (none when the term is not there)."""
+    return _read_postings(reader, field, text)[0] if (field, text) in reader else []
+
+
+def _length_norms(reader: Any, field: str, scorer: BM25FScorer) -> list[float]:
+    """K1 × (1 − B + B × length / average length) per document, from the segment's length bytes."""
+    k1, b, average = scorer.K1, scorer.B, scorer.avgfl
+    by_byte = [k1 * ((1 - b) + b * byte_to_length(byte) / average) for byte in range(256)]
+    column = reader._perdoc.column_reader(_lenfield(field), LENGTHS_COLUMN)
+    return [by_byte[byte] for byte in array("B", column)]
+
+
 def _segment_key(searcher: Any) -> str:
     reader = searcher.reader()
     segment = getattr(reader, "segment", None)
     return str(segment().segment_id()) if callable(segment) else f"reader-{id(reader)}"
-
-
-def _score_all(matcher: Matcher) -> _Scores:
-    ids: array[int] = array("q")
-    scores: array[float] = array("d")
-    while matcher.is_active():
-        ids.append(matcher.id())
-        scores.append(matcher.score())
-        matcher.next()
-    return ids, scores, max(scores, default=0.0)
-
-
-class _Cached(Query):
-    """A query whose matcher replays scores kept in a :class:`PreferenceCache`."""
-
-    def __init__(self, query: Query, cache: PreferenceCache) -> None:
-        self.query = query
-        self.cache = cache
-
-    def __eq__(self, other: object) -> bool:
-        return type(other) is _Cached and other.query == self.query
-
-    def __hash__(self) -> int:
-        return hash((_Cached, self.query))
-
-    def __str__(self) -> str:
-        return f"cached({self.query})"
-
-    __unicode__ = __str__
-
-    def estimate_size(self, ixreader: Any) -> int:
-        return int(self.query.estimate_size(ixreader))
-
-    def matcher(self, searcher: Any, context: Any = None) -> Matcher:
-        ids, scores, best = self.cache.scores(self.query, searcher, context)
-        return _ScoreList(ids, scores, best) if ids else NullMatcher()
-
-
-class _ScoreList(Matcher):
-    """Sorted document numbers with their scores; skipping is a binary search."""
-
-    def __init__(self, ids: array[int], scores: array[float], best: float, at: int = 0) -> None:
-        self._ids = ids
-        self._scores = scores
-        self._best = best
-        self._at = at
-
-    def is_active(self) -> bool:
-        return self._at < len(self._ids)
-
-    def id(self) -> int:
-        return self._ids[self._at]
-
-    def score(self) -> float:
-        return self._scores[self._at]
-
-    def next(self) -> bool:
-        self._at += 1
-        return False
-
-    def skip_to(self, id: int) -> bool:
-        if self._at < len(self._ids) and self._ids[self._at] < id:
-            self._at = bisect.bisect_left(self._ids, id, self._at)
-        return False
-
-    def copy(self) -> _ScoreList:
-        return _ScoreList(self._ids, self._scores, self._best, self._at)
-
-    def supports(self, astype: str) -> bool:
-        return False
-
-    def supports_block_quality(self) -> bool:
-        return True
-
-    def max_quality(self) -> float:
-        return self._best
-
-    def block_quality(self) -> float:
-        return self._best
-
-    def skip_to_quality(self, minquality: float) -> int:
-        if self._best <= minquality and self.is_active():
-            self._at = len(self._ids)
-            return 1
-        return 0
-
-    def replace(self, minquality: float = 0) -> Matcher:
-        if not self.is_active() or (minquality and self._best < minquality):
-            return NullMatcher()
-        return self

@@ -21,7 +21,7 @@ from whoosh.writing import IndexWriter
 from refbot.catalog import generations as gens
 from refbot.catalog.index import BuildReport, catalog_files, iter_good
 from refbot.catalog.record import CatalogRecord, RejectedRecord
-from refbot.catalog.schema import to_document
+from refbot.catalog.schema import SCHEMA_VERSION, to_document
 from refbot.errors import CatalogError
 
 NOT_BUILT = "the catalog index has not been built; run `refbot index build FILE...` first"
@@ -49,7 +49,8 @@ def update_records(paths: Iterable[Path | str], index_dir: Path | str) -> BuildR
     When a file holds one control number twice, the later record wins.
 
     Raises:
-        CatalogError: no index is built, a file is missing, or the index is locked.
+        CatalogError: no index is built, it was built with an older layout (it must be
+            rebuilt), a file is missing, or the index is locked.
     """
     started = time.monotonic()
     index_dir = Path(index_dir)
@@ -62,6 +63,7 @@ def update_records(paths: Iterable[Path | str], index_dir: Path | str) -> BuildR
         read += 1
     with gens.exclusive(index_dir):
         generation = current_generation(index_dir)
+        _require_current_layout(generation)
         _change(generation, lambda writer: _update(writer, latest.values()))
         gens.switch_current(index_dir, generation.name)
     return BuildReport(
@@ -90,6 +92,16 @@ def delete_records(ids: Iterable[str], index_dir: Path | str) -> int:
         deleted = _change(generation, lambda writer: sum(writer.delete_by_term("id", i) for i in wanted))
         gens.switch_current(index_dir, generation.name)
     return deleted
+
+
+def _require_current_layout(generation: Path) -> None:
+    """Refuse to add records to an index whose fields are not the ones records are now written to."""
+    built_with = gens.read_manifest(generation).get("schema_version")
+    if built_with != SCHEMA_VERSION:
+        raise CatalogError(
+            f"the catalog index in {generation} was built by an older refbot (layout {built_with}, now "
+            f"{SCHEMA_VERSION}); rebuild it with `refbot index build` before updating it"
+        )
 
 
 def _update(writer: IndexWriter, records: Iterable[CatalogRecord]) -> int:

@@ -2,8 +2,8 @@
 
 Every technique below can be switched in :class:`QueryOptions`, so ``refbot eval`` can
 measure what each one is worth (``docs/ranking.md`` has the figures). Each also watches its
-cost: Whoosh scores every posting of every term in Python, so a search costs roughly the
-postings it visits, and a common word is the most expensive word there is.
+cost: a search costs roughly the postings it reads (:mod:`refbot.catalog.execution` scores
+them a term at a time), and a common word is the most expensive word there is.
 
 - **Term selection** (on). The need's terms are analysed like the index text and terms that
   meet in one stem add up ("retrieval", "retrieving": the patron's repetition is the
@@ -19,17 +19,19 @@ postings it visits, and a common word is the most expensive word there is.
   matching only a weak field the score of the strongest one.)
 - **Phrases** (on). In a short need (at most :data:`SHORT_NEED` words) words the patron
   wrote side by side ("literasi informasi") earn extra score where they stand together in
-  a title or subject heading. In a long description most neighbours are neighbours by
-  chance, and boosting them drowns the words that matter.
-- **Proximity** (off). A smaller extra score when those words stand within a few words.
-  Measured neutral and it costs a span query per field, so it is off by default.
+  a title or subject heading (found through the word pairs indexed for those fields,
+  :data:`refbot.catalog.schema.PHRASE_FIELDS`). In a long description most neighbours are
+  neighbours by chance, and boosting them drowns the words that matter. (A proximity
+  boost — words within a few words of each other — measured neutral here; it needs
+  positions, which the index no longer keeps, so it is gone.)
 - **Expansion** (on). A subject the catalog does not hold in the patron's words reaches its
   other name, Indonesian ↔ English or British ↔ American spelling ("temu kembali
   informasi" → "information retrieval", "cataloguing" → "cataloging"), at half weight,
   specific words only (:mod:`refbot.catalog.vocabulary`).
 - **Feedback** (on). Pseudo-relevance feedback, RM3: a cheap first search (the six most
   telling words, text fields only) finds a few good records; specific words they share
-  are mixed into the query at a fifth of its weight.
+  are mixed into the query at a fifth of its weight. The first search runs on the same
+  engine as the final one, which reads each shared word's postings only once.
 
 Years, kinds and languages are an optional extra score for records that agree; they boost
 and never filter, so a question about "the last 5 years" still shows the classic from 1998
@@ -40,18 +42,22 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from whoosh.fields import Schema
-from whoosh.query import AndMaybe, NumericRange, Or, Phrase, Query
+from whoosh.query import And, AndMaybe, NumericRange, Or, Query, Require
 from whoosh.query import Term as WhooshTerm
 
 from refbot.catalog.analysis import analyze
 from refbot.catalog.marc import clean_isbn
+from refbot.catalog.schema import PHRASE_FIELDS
 from refbot.catalog.vocabulary import translations
 from refbot.models import InformationNeed, Term
+
+Search = Callable[[Query, int], list[tuple[int, float]]]
+"""Runs a query for its best documents: (query, limit) → [(document number, score)], best first."""
 
 MAX_TERMS = 12
 """At most this many words of the need are searched (``QueryOptions.max_terms``)."""
@@ -64,7 +70,6 @@ SPECIFIC_SHARE = 0.02
 FIELD_WEIGHTS = {"title": 0.75, "subjects": 0.8, "authors": 1.0, "summary": 1.0, "notes": 1.0}
 """Query-time weights that even out the schema's index-time boosts (see the module docstring)."""
 TEXT_FIELDS = ("title", "subjects", "summary")
-PHRASE_FIELDS = ("title", "subjects")
 FEEDBACK_FIELDS = TEXT_FIELDS
 MAX_TRANSLATIONS = 4
 FEEDBACK_PROBE_WORDS = 6
@@ -85,12 +90,9 @@ class QueryOptions:
         term_selection: merge terms by stem; keep the most telling by weight × idf.
         field_weights: weigh a match by the field it is in (off: every field alike).
         phrases: extra score when a phrase's words stand together.
-        proximity: extra score when they stand within ``proximity_slop`` words.
         expansion: add the other name of a subject the catalog lacks in the patron's words.
         feedback: pseudo-relevance feedback (RM3) from a first search's best records.
         max_terms: at most this many of the need's terms are searched.
-        proximity_slop: how far apart (in words) near words may stand.
-        proximity_boost: weight of a near match, relative to a phrase match.
         expansion_weight: weight of a translated term, relative to the patron's own.
         feedback_docs: how many of the first search's records feedback reads.
             (The first search uses the :data:`FEEDBACK_PROBE_WORDS` most telling words.)
@@ -101,12 +103,9 @@ class QueryOptions:
     term_selection: bool = True
     field_weights: bool = True
     phrases: bool = True
-    proximity: bool = False
     expansion: bool = True
     feedback: bool = True
     max_terms: int = 12
-    proximity_slop: int = 4
-    proximity_boost: float = 0.5
     expansion_weight: float = 0.5
     feedback_docs: int = 5
     feedback_terms: int = 5
@@ -114,7 +113,7 @@ class QueryOptions:
 
 
 PLAIN = QueryOptions(
-    term_selection=False, field_weights=False, phrases=False, proximity=False, expansion=False, feedback=False
+    term_selection=False, field_weights=False, phrases=False, expansion=False, feedback=False
 )
 """Every technique off: the heaviest terms OR-ed over every field alike."""
 
@@ -157,8 +156,16 @@ def build_query(
     return _prefer(content, need) if content is not None else None
 
 
-def plan_query(need: InformationNeed, searcher: Any, options: QueryOptions) -> Query | None:
-    """The query to run for a need: :func:`build_query`, widened by feedback when it is on."""
+def plan_query(need: InformationNeed, searcher: Any, options: QueryOptions, search: Search) -> Query | None:
+    """The query to run for a need: :func:`build_query`, widened by feedback when it is on.
+
+    Args:
+        need: what the patron asked for.
+        searcher: an open Whoosh searcher (document frequencies, the first search's records).
+        options: the techniques to use.
+        search: runs feedback's first search; the caller's own engine, so the first and the
+            final search score alike (:meth:`refbot.catalog.execution.Execution.top`).
+    """
     schema = searcher.schema
     words = select_words(need, schema, options, searcher)
     content = _content(need, words, schema, options, searcher)
@@ -168,7 +175,7 @@ def plan_query(need: InformationNeed, searcher: Any, options: QueryOptions) -> Q
         # The first search needs only to find a few good records: the most telling words,
         # over the text fields, are enough and cost a fraction of the full query.
         probe = Or([c for w in words[:FEEDBACK_PROBE_WORDS] if (c := _word_clause(Weighted(w.word, w.weight), schema, options))])
-        words = feedback_words(searcher, probe, words, options)
+        words = feedback_words(searcher, search(probe, options.feedback_docs), words, options)
         content = _content(need, words, schema, options, searcher) or content
     return _prefer(content, need)
 
@@ -184,7 +191,7 @@ def _content(
     clauses = [c for w in words if (c := _word_clause(w, schema, options))]
     clauses += [c for term in need.terms if (c := _isbn_clause(term))]
     phrases = _telling_phrases(need.phrases, words, schema)[:MAX_PHRASES]
-    if options.phrases or options.proximity:
+    if options.phrases:
         clauses += [c for phrase in phrases for c in _phrase_clauses(phrase, schema, options, searcher)]
     if options.expansion:
         own = merged_words(need, schema)
@@ -284,16 +291,25 @@ def _telling_phrases(phrases: Sequence[str], words: Sequence[Weighted], schema: 
 
 
 def _phrase_clauses(phrase: str, schema: Schema, options: QueryOptions, searcher: Any) -> list[Query]:
+    """The phrase in title and subjects: its words' scores again, where its word pairs are indexed.
+
+    A record whose title holds "literasi+informasi" has those words side by side; it
+    earns their scores in the title once more, at :data:`PHRASE_BOOST` (a positional
+    phrase search scores the same). A phrase of three or more words needs all its pairs;
+    they may stand apart ("a b … b c"), which in a title is rare. An index built before
+    the pairs existed gets no phrase clause.
+    """
     clauses: list[Query] = []
-    for field in PHRASE_FIELDS:
+    for field, pair_field in PHRASE_FIELDS.items():
+        if pair_field not in schema:
+            continue
         words = analyze(schema[field].analyzer, phrase)
-        if len(words) < 2 or (searcher is not None and not all(searcher.doc_frequency(field, w) for w in words)):
+        pairs = analyze(schema[pair_field].analyzer, phrase)
+        if not pairs or (searcher is not None and not all(searcher.doc_frequency(pair_field, p) for p in pairs)):
             continue
         weight = PHRASE_BOOST * (FIELD_WEIGHTS[field] if options.field_weights else 1.0)
-        if options.phrases:
-            clauses.append(Phrase(field, words, boost=weight))
-        if options.proximity:
-            clauses.append(Phrase(field, words, slop=options.proximity_slop, boost=weight * options.proximity_boost))
+        together = And([WhooshTerm(pair_field, p) for p in dict.fromkeys(pairs)])
+        clauses.append(Require(And([WhooshTerm(field, w, boost=weight) for w in words]), together))
     return clauses
 
 
@@ -332,20 +348,23 @@ def _specific(searcher: Any, word: str) -> bool:
     return 0 < df <= max(2.0, SPECIFIC_SHARE * searcher.doc_count())
 
 
-def feedback_words(searcher: Any, query: Query, words: Sequence[Weighted], options: QueryOptions) -> list[Weighted]:
+def feedback_words(
+    searcher: Any, hits: Sequence[tuple[int, float]], words: Sequence[Weighted], options: QueryOptions
+) -> list[Weighted]:
     """The need's words re-weighted and widened by pseudo-relevance feedback (RM3).
 
-    The first search's best ``feedback_docs`` records make a relevance model (RM1): each
-    word counts by its share of a record's text times the record's share of the scores.
-    Its ``feedback_terms`` most telling words (model weight × idf, found in at least two of
-    the records) are mixed with the need's own: ``feedback_weight`` of the final query comes
-    from the model, the rest from the patron. Returns ``words`` unchanged when the first
-    search finds too little to learn from.
+    The first search's best records (``hits``: document number and score, best first, at
+    most ``feedback_docs``) make a relevance model (RM1): each word counts by its share of
+    a record's text times the record's share of the scores. Its ``feedback_terms`` most
+    telling words (model weight × idf, found in at least two of the records) are mixed with
+    the need's own: ``feedback_weight`` of the final query comes from the model, the rest
+    from the patron. Returns ``words`` unchanged when the first search finds too little to
+    learn from.
     """
-    hits = searcher.search(query, limit=options.feedback_docs)
-    if hits.scored_length() < 2:  # len(hits) would count every match, which costs a search
+    if len(hits) < 2:
         return list(words)
-    model, seen_in = _relevance_model(hits, searcher.schema["summary"].analyzer)
+    records = [(score, searcher.stored_fields(docnum)) for docnum, score in hits]
+    model, seen_in = _relevance_model(records, searcher.schema["summary"].analyzer)
     candidates = [w for w in model if seen_in[w] >= 2 and len(w) > 2 and not w.isdigit() and _specific(searcher, w)]
     candidates.sort(key=lambda w: -model[w] * _idf(searcher, w))
     picked = candidates[: options.feedback_terms]
@@ -361,16 +380,18 @@ def feedback_words(searcher: Any, query: Query, words: Sequence[Weighted], optio
     return [Weighted(w, v, spellings.get(w, ())) for w, v in sorted(mixed.items(), key=lambda kv: -kv[1])]
 
 
-def _relevance_model(hits: Any, analyzer: Any) -> tuple[Counter[str], Counter[str]]:
-    """RM1 over the hits (word → weight), and in how many hits each word occurs."""
-    total = sum(hit.score for hit in hits) or 1.0
-    model: Counter[str] = Counter()
+def _relevance_model(
+    records: Sequence[tuple[float, dict[str, Any]]], analyzer: Any
+) -> tuple[dict[str, float], Counter[str]]:
+    """RM1 over the records (score, stored fields): word → weight, and in how many records each word occurs."""
+    total = sum(score for score, _ in records) or 1.0
+    model: dict[str, float] = {}
     seen_in: Counter[str] = Counter()
-    for hit in hits:
-        counts = Counter(w for field in FEEDBACK_FIELDS if hit.get(field) for w in analyze(analyzer, hit[field]))
+    for score, fields in records:
+        counts = Counter(w for field in FEEDBACK_FIELDS if fields.get(field) for w in analyze(analyzer, fields[field]))
         length = sum(counts.values()) or 1
         for word, count in counts.items():
-            model[word] += (count / length) * (hit.score / total)
+            model[word] = model.get(word, 0.0) + (count / length) * (score / total)
             seen_in[word] += 1
     return model, seen_in
 

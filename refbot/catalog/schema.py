@@ -3,6 +3,13 @@
 Title and subjects weigh more than summary and notes: a word in the title says what a book
 is about; a word in a note often does not. The weights below are index-time field boosts;
 :mod:`refbot.catalog.query` adds query-time weights on top.
+
+No field keeps word positions: a posting with positions costs about four times as much to
+read (Whoosh unpickles each document's positions with it), and a search reads tens of
+thousands. Phrases are looked for in title and subjects only, and there each pair of
+neighbouring words is indexed once more as one token (``title_pairs``, ``subjects_pairs``;
+:class:`refbot.catalog.analysis.WordPairFilter`): a two-word phrase is one short posting
+list, and a longer one is all of its pairs.
 """
 
 from __future__ import annotations
@@ -11,23 +18,29 @@ from typing import Any
 
 from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 
-from refbot.catalog.analysis import catalog_analyzer, name_analyzer
+from refbot.catalog.analysis import catalog_analyzer, name_analyzer, pair_analyzer
 from refbot.catalog.record import CatalogRecord
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+"""2: no positions; neighbouring words of title and subjects indexed as pairs, for phrases."""
 FIELD_BOOSTS = {"title": 2.0, "subjects": 1.5, "authors": 1.2, "summary": 1.0, "notes": 0.6}
+PHRASE_FIELDS = {"title": "title_pairs", "subjects": "subjects_pairs"}
+"""Where the word pairs of title and subjects are indexed, for phrases."""
 
 
 def catalog_schema() -> Schema:
     """A fresh schema; every text field shares one analyzer (and so one stem cache)."""
     text = catalog_analyzer()
+    pairs = pair_analyzer(text)
     return Schema(
         id=ID(stored=True, unique=True),
-        title=TEXT(analyzer=text, stored=True, field_boost=FIELD_BOOSTS["title"]),
-        authors=TEXT(analyzer=name_analyzer(), stored=True, field_boost=FIELD_BOOSTS["authors"]),
-        subjects=TEXT(analyzer=text, stored=True, field_boost=FIELD_BOOSTS["subjects"]),
-        summary=TEXT(analyzer=text, stored=True, field_boost=FIELD_BOOSTS["summary"]),
+        title=TEXT(analyzer=text, stored=True, phrase=False, field_boost=FIELD_BOOSTS["title"]),
+        authors=TEXT(analyzer=name_analyzer(), stored=True, phrase=False, field_boost=FIELD_BOOSTS["authors"]),
+        subjects=TEXT(analyzer=text, stored=True, phrase=False, field_boost=FIELD_BOOSTS["subjects"]),
+        summary=TEXT(analyzer=text, stored=True, phrase=False, field_boost=FIELD_BOOSTS["summary"]),
         notes=TEXT(analyzer=text, stored=True, phrase=False, field_boost=FIELD_BOOSTS["notes"]),
+        title_pairs=TEXT(analyzer=pairs, phrase=False),
+        subjects_pairs=TEXT(analyzer=pairs, phrase=False),
         year=NUMERIC(int, bits=16, stored=True),
         kind=ID(stored=True),
         language=ID(stored=True),
@@ -55,6 +68,8 @@ def to_document(record: CatalogRecord) -> dict[str, Any]:
         "issn": " ".join(record.issn),
         "call_number": record.call_number,
     }
+    for field, pairs in PHRASE_FIELDS.items():
+        document[pairs] = document[field]
     document = {k: v for k, v in document.items() if v not in ("", None)}
     document["record"] = record.to_json()
     return document

@@ -6,7 +6,9 @@ rewrote it — the index is reopened. Searches already running keep the searcher
 with, which is closed when the last of them finishes.
 
 Whoosh searchers are not shared between threads: each generation keeps a small pool, and a
-search borrows one for its duration.
+search borrows one for its duration. A search plans its query (:mod:`refbot.catalog.query`),
+runs it — feedback's first search too — on :class:`refbot.catalog.execution.Execution`, and
+reads the stored record of only the hits it returns.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from typing import Any
 from whoosh import index as whoosh_index
 from whoosh.scoring import BM25F
 
-from refbot.catalog.execution import PreferenceCache, plan
+from refbot.catalog.execution import Execution, GenerationCache
 from refbot.catalog.generations import CURRENT
 from refbot.catalog.maintenance import NOT_BUILT
 from refbot.catalog.query import QueryOptions, plan_query
@@ -40,7 +42,7 @@ class _Generation:
         self.name = path.name
         self.stamp = stamp
         self._ix = whoosh_index.open_dir(str(path))
-        self.preferences = PreferenceCache()
+        self.cache = GenerationCache()
         self._idle: list[Any] = []
         self._lock = threading.Lock()
         self._retired = False
@@ -115,11 +117,13 @@ class CatalogIndex:
     def _search_once(self, need: InformationNeed, limit: int) -> list[Candidate]:
         generation = self._current()
         with generation.searcher() as searcher:
-            query = plan_query(need, searcher, self.options)
+            execution = Execution(searcher, generation.cache)
+            query = plan_query(need, searcher, self.options, execution.top)
             if query is None:
                 return []
-            hits = searcher.search(plan(query, generation.preferences), limit=limit)
-            return [_candidate(hit, rank) for rank, hit in enumerate(hits, start=1)]
+            best = execution.top(query, limit)
+            # Only the records shown are read from the stored fields.
+            return [_candidate(searcher.stored_fields(docnum)["record"], score, rank) for rank, (docnum, score) in enumerate(best, start=1)]
 
     def _current(self) -> _Generation:
         generation = self._generation
@@ -147,8 +151,8 @@ class CatalogIndex:
         return (st.st_ino, st.st_mtime_ns, st.st_size)
 
 
-def _candidate(hit: Any, rank: int) -> Candidate:
-    return CatalogRecord.from_json(hit["record"]).to_candidate(score=float(hit.score or 0.0), rank=rank)
+def _candidate(record: str, score: float, rank: int) -> Candidate:
+    return CatalogRecord.from_json(record).to_candidate(score=score, rank=rank)
 
 
 class CatalogSource:

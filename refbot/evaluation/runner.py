@@ -61,7 +61,6 @@ TECHNIQUES: dict[str, str] = {
     "term_selection": "terms merged by stem, the most telling kept (weight × idf), common words out",
     "field_weights": "fields balanced so a title, subject or summary match counts alike",
     "phrases": "extra score for a short need's words standing together",
-    "proximity": "extra score for them standing within a few words",
     "expansion": "Indonesian ↔ English library vocabulary for subjects the catalog lacks in the patron's words",
     "feedback": "pseudo-relevance feedback (RM3) from a first search's best records",
     "similarity": "ranking: fuzzy similarity of the need to title, subjects and abstract",

@@ -6,7 +6,14 @@ import pickle
 
 import pytest
 
-from refbot.catalog.analysis import BilingualStemFilter, analyze, catalog_analyzer, is_affixed, name_analyzer
+from refbot.catalog.analysis import (
+    BilingualStemFilter,
+    analyze,
+    catalog_analyzer,
+    is_affixed,
+    name_analyzer,
+    pair_analyzer,
+)
 
 
 @pytest.fixture(scope="module")
@@ -97,3 +104,11 @@ def test_stem_cache_is_per_instance_and_bounded() -> None:
     assert first.normalizer().cache_info().currsize == 1  # type: ignore[attr-defined]
     assert second.normalizer().cache_info().currsize == 0  # type: ignore[attr-defined]
     assert first.normalizer().cache_info().maxsize  # type: ignore[attr-defined]
+
+
+def test_word_pairs_join_neighbours_across_stop_words() -> None:
+    pairs = pair_analyzer(catalog_analyzer())
+    expected = ["kelola+layan", "layan+pustaka", "pustaka+digital"]
+    assert analyze(pairs, "Pengelolaan dan layanan perpustakaan digital") == expected
+    assert analyze(pickle.loads(pickle.dumps(pairs)), "Pengelolaan dan layanan perpustakaan digital") == expected
+    assert analyze(pairs, "Jazz") == []

@@ -1,16 +1,17 @@
-"""Running a query with flattened ORs and cached preference scores finds and scores what Whoosh alone does."""
+"""refbot's term-at-a-time engine finds and scores what Whoosh's own search does, query shape by query shape."""
 
 from __future__ import annotations
 
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
 from whoosh import index as whoosh_index
-from whoosh.query import AndMaybe, NumericRange, Or, Phrase, Query
+from whoosh.query import And, AndMaybe, NumericRange, Or, Query, Require
 from whoosh.query import Term as WhooshTerm
 from whoosh.scoring import BM25F
 
-from refbot.catalog.execution import PreferenceCache, flatten, plan
+from refbot.catalog.execution import Execution, GenerationCache
 from refbot.catalog.generations import current_name
 from refbot.catalog.index import build_index
 from refbot.catalog.maintenance import update_records
@@ -23,6 +24,7 @@ ROWS = (
     "m3,Digital libraries,,2021,,,,Digital libraries,,025.04,en,ebook,0,0,,",
     "m4,Pustaka pedesaan dan layanan informasi,,2010,,,,Layanan informasi,,021,id,buku,1,1,,",
     "m5,Layanan informasi pustaka,,2010,,,,,Kumpulan makalah,021,id,skripsi,1,1,,",
+    "m6,Informasi dan layanan pustaka desa,,2012,,978-602-8397-21-5,,Pustaka desa,,021,id,buku,1,1,,",
 )
 
 
@@ -31,20 +33,39 @@ def words(field_words: dict[str, float], *fields: str) -> Query:
     return Or([Or([WhooshTerm(f, w, boost=b) for f in fields]) for w, b in field_words.items()])
 
 
+def phrase(field: str, words: list[str], boost: float = 1.0) -> Query:
+    """A phrase the way refbot's query builder writes it: the words' scores again where their pairs are indexed."""
+    pairs = [f"{a}+{b}" for a, b in pairwise(words)]
+    return Require(And([WhooshTerm(field, w, boost=boost) for w in words]), And([WhooshTerm(f"{field}_pairs", p) for p in pairs]))
+
+
 QUERIES = [
     words({"pustaka": 1.0, "digital": 0.8}, "title", "subjects", "summary"),
     AndMaybe(
-        Or([words({"pustaka": 1.0, "layan": 0.9}, "title", "subjects"), Phrase("title", ["layan", "informasi"])]),
+        Or([words({"pustaka": 1.0, "layan": 0.9}, "title", "subjects"), phrase("title", ["layan", "informasi"])]),
         Or([NumericRange("year", 2015, None, boost=2.0), WhooshTerm("kind", "book", boost=1.5)]),
     ),
     AndMaybe(words({"digital": 1.0}, "title", "subjects"), Or([WhooshTerm("language", "en")])),
     AndMaybe(words({"pustaka": 1.0}, "title"), Or([WhooshTerm("kind", "thesis", boost=3.0)])),
+    # Phrases: words apart in some records and together in others, three words, two fields.
+    Or([words({"layan": 1.0, "informasi": 1.0}, "title"), phrase("title", ["layan", "informasi"], boost=0.75)]),
+    Or([words({"layan": 1.0}, "title"), phrase("title", ["layan", "informasi", "pustaka"]), phrase("subjects", ["layan", "informasi"])]),
+    Or([words({"informasi": 1.0}, "title"), phrase("title", ["informasi", "layan"], boost=0.5)]),
+    Or([words({"digital": 1.0}, "subjects"), phrase("subjects", ["pustaka", "digital"])]),
+    # An ISBN (an unscored field), a boosted OR: left to Whoosh's matchers.
+    Or([WhooshTerm("isbn", "9786028397215", boost=20.0), words({"pustaka": 1.0}, "title")]),
+    Or([Or([WhooshTerm("title", "digital"), WhooshTerm("summary", "makalah")], boost=2.0), WhooshTerm("title", "jazz")]),
 ]
 
 
-def results(searcher: object, query: Query) -> list[tuple[str, float]]:
-    hits = searcher.search(query, limit=20)  # type: ignore[attr-defined]
+def whoosh_results(searcher: object, query: Query, limit: int) -> list[tuple[str, float]]:
+    hits = searcher.search(query, limit=limit)  # type: ignore[attr-defined]
     return [(hit["id"], round(hit.score, 9)) for hit in hits]
+
+
+def engine_results(searcher: object, query: Query, limit: int, cache: GenerationCache) -> list[tuple[str, float]]:
+    best = Execution(searcher, cache).top(query, limit)
+    return [(searcher.stored_fields(docnum)["id"], round(score, 9)) for docnum, score in best]  # type: ignore[attr-defined]
 
 
 @pytest.fixture
@@ -55,44 +76,41 @@ def index_dir(tmp_path: Path) -> Path:
 
 def assert_same_as_whoosh(index_dir: Path) -> None:
     ix = whoosh_index.open_dir(str(index_dir / str(current_name(index_dir))))
-    cache = PreferenceCache()
+    cache = GenerationCache()
     with ix.searcher(weighting=BM25F()) as searcher:
         for query in QUERIES:
-            expected = results(searcher, query)
-            assert expected
-            assert results(searcher, plan(query, cache)) == expected, query
-            assert results(searcher, plan(query, cache)) == expected, query  # served from the cache
+            expected = whoosh_results(searcher, query, 50)
+            assert expected, query
+            assert engine_results(searcher, query, 50, cache) == expected, query
+            assert engine_results(searcher, query, 50, cache) == expected, query  # norms, preferences kept
+            # A short list stops early: it must still be the top of the full one.
+            assert engine_results(searcher, query, 2, cache) == whoosh_results(searcher, query, 2), query
 
 
-def test_plan_finds_and_scores_what_whoosh_does(index_dir: Path) -> None:
+def test_engine_finds_and_scores_what_whoosh_does(index_dir: Path) -> None:
     assert_same_as_whoosh(index_dir)
 
 
-def test_plan_works_segment_by_segment(index_dir: Path, tmp_path: Path) -> None:
-    changes = csv_rows("u1,Perpustakaan sekolah digital,,2022,,,,Perpustakaan,,027.8,id,buku,1,1,,")
+def test_engine_works_segment_by_segment_and_skips_deleted_records(index_dir: Path, tmp_path: Path) -> None:
+    changes = csv_rows(
+        "u1,Perpustakaan sekolah digital,,2022,,,,Perpustakaan,,027.8,id,buku,1,1,,",
+        "m4,Pedesaan,,2010,,,,Desa,,021,id,buku,1,1,,",  # m4 rewritten: its old words are gone
+    )
     update_records([write(tmp_path / "u.csv", changes)], index_dir)
     ix = whoosh_index.open_dir(str(index_dir / str(current_name(index_dir))))
     with ix.searcher() as searcher:
         assert len(searcher.reader().leaf_readers()) == 2
+        assert searcher.reader().has_deletions()
     assert_same_as_whoosh(index_dir)
 
 
 def test_preference_scores_are_computed_once_per_segment(index_dir: Path) -> None:
     ix = whoosh_index.open_dir(str(index_dir / str(current_name(index_dir))))
     preference = Or([WhooshTerm("kind", "book", boost=1.5)])
-    cache = PreferenceCache()
+    cache = GenerationCache()
     with ix.searcher(weighting=BM25F()) as searcher:
         context = searcher.context()
-        first = cache.scores(preference, searcher, context)
-        assert cache.scores(preference, searcher, context) is first
-    ids, scores, best = first
-    assert list(ids) == sorted(ids) and len(ids) == len(scores) >= 5
-    assert best == max(scores) > 0
-
-
-def test_flatten_merges_plain_ors_only() -> None:
-    a, b, c = (WhooshTerm("title", w) for w in "abc")
-    boosted = Or([b, c], boost=2.0)
-    assert flatten(Or([Or([a, b]), c])) == Or([a, b, c])
-    assert flatten(Or([a, boosted])) == Or([a, boosted])
-    assert flatten(a) is a
+        first = cache.preference(preference, searcher, context)
+        assert cache.preference(preference, searcher, context) is first
+    assert list(first.ids) == sorted(first.ids) and len(first.ids) == len(first.scores) >= 5
+    assert first.best == max(first.scores) > 0

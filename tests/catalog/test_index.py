@@ -187,6 +187,17 @@ def test_update_and_delete_need_a_built_index(library_csv: Path, tmp_path: Path)
         delete_records(["k1"], tmp_path / "ix")
 
 
+def test_update_of_an_index_built_by_an_older_refbot_asks_for_a_rebuild(library_csv: Path, tmp_path: Path) -> None:
+    index_dir = tmp_path / "ix"
+    build_index([library_csv], index_dir)
+    manifest_path = index_dir / str(current_name(index_dir)) / MANIFEST
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    manifest_path.write_text(json.dumps({**manifest, "schema_version": 1}), encoding="utf-8")
+    with pytest.raises(CatalogError, match=r"built by an older refbot .*rebuild it with `refbot index build`"):
+        update_records([library_csv], index_dir)
+    assert doc_count(index_dir) == 4
+
+
 def test_rows_are_indexed_as_written(tmp_path: Path) -> None:
     report = build_index([write(tmp_path / "c.csv", csv_rows(*LIBRARY_ROWS))], tmp_path / "ix")
     ix = whoosh_index.open_dir(str(tmp_path / "ix" / report.generation))

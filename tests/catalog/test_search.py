@@ -89,6 +89,24 @@ def test_kind_and_language_preferences(catalog: CatalogIndex) -> None:
     assert ids(catalog.search(need("digital", languages=frozenset({"en"})), limit=1)) == ["m3"]
 
 
+def test_preferences_lift_one_record_among_many_equal_ones(tmp_path: Path, open_index: list[CatalogIndex]) -> None:
+    same = [f"s{i},Perpustakaan sekolah,,2000,,,,Perpustakaan sekolah,,027.8,id,buku,1,1,," for i in range(30)]
+    rows = (
+        *same,
+        "e1,Perpustakaan sekolah,,2000,,,,Perpustakaan sekolah,,027.8,id,ebook,1,1,,",
+        "y1,Perpustakaan sekolah,,2022,,,,Perpustakaan sekolah,,027.8,id,buku,1,1,,",
+        "l1,Perpustakaan sekolah,,2000,,,,Perpustakaan sekolah,,027.8,en,buku,1,1,,",
+    )
+    build_index([write(tmp_path / "same.csv", csv_rows(*rows))], tmp_path / "ix")
+    index = CatalogIndex(tmp_path / "ix")
+    open_index.append(index)
+    words = ("perpustakaan", "sekolah")
+    assert ids(index.search(need(*words, kinds=frozenset({Kind.EBOOK})), limit=3))[0] == "e1"
+    assert ids(index.search(need(*words, year_from=2020), limit=3))[0] == "y1"
+    assert ids(index.search(need(*words, languages=frozenset({"en"})), limit=3))[0] == "l1"
+    assert len(index.search(need(*words), limit=50)) == 33  # a preference boosts, never filters
+
+
 def test_isbn_term(tmp_path: Path, open_index: list[CatalogIndex]) -> None:
     rows = ("i1,Satu,,2001,,978-602-8397-21-5,,,,,,,,,,", "i2,Dua 9786028397215,,2001,,,,,,,,,,,,")
     build_index([write(tmp_path / "isbn.csv", csv_rows(*rows))], tmp_path / "ix")

@@ -75,10 +75,10 @@ def test_eval_json_prints_one_object(tiny_collection: Path, config: Path, capsys
 
 
 def test_eval_prints_a_table_with_ratios(tiny_collection: Path, config: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    argv = ["eval", str(tiny_collection), "--config", str(config), "--without", "feedback", "--with", "proximity"]
+    argv = ["eval", str(tiny_collection), "--config", str(config), "--without", "feedback", "--without", "phrases"]
     assert main([*argv, "--techniques"]) == 0
     out = capsys.readouterr().out
-    for label in ("nDCG@10", "MAP@100", "Recall@100", "P@10", "ratio", "feedback on", "proximity off", "expansion off"):
+    for label in ("nDCG@10", "MAP@100", "Recall@100", "P@10", "ratio", "feedback on", "phrases on", "expansion off"):
         assert label in out
 
 
