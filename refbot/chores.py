@@ -11,6 +11,7 @@ from refbot.config import Settings
 from refbot.errors import SourceError
 from refbot.models import OutgoingMessage
 from refbot.sender import WINDOW, Sender
+from refbot.services.media import media_folder
 from refbot.store import Store
 from refbot.store.privacy import purge_older_than
 from refbot.texts import t
@@ -38,7 +39,8 @@ class Chores:
             await self.zotero_chores(self.zotero)
         templates = await self.sender.queue_templates()
         warnings = await self.warn_closing_windows()
-        purged = await purge_older_than(self.store, self.store.clock() - self.settings.privacy.retention_days * 86400)
+        cutoff = self.store.clock() - self.settings.privacy.retention_days * 86400
+        purged = await purge_older_than(self.store, cutoff, media_folder(self.settings))
         if templates or warnings or purged:
             log.info("chores: %d templates queued, %d window warnings, %d rows purged", templates, warnings, purged)
 

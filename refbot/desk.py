@@ -27,6 +27,7 @@ from refbot.pipeline.parse import parse_need, reply_language
 from refbot.pipeline.rank import rank
 from refbot.pipeline.search import search_all
 from refbot.ports import Source
+from refbot.services.media import media_folder
 from refbot.store import InboxRow, Store
 from refbot.store.privacy import erase_patron
 from refbot.texts import t
@@ -169,7 +170,7 @@ class Desk:
         if not asked or asked["at"] is None or self.clock() - asked["at"] > minutes * 60:
             await self.ask(row) if message.type == "text" else await self._reply_once(row, "unsupported")
             return
-        await erase_patron(self.store, message.sender)
+        await erase_patron(self.store, message.sender, media_folder(self.settings))
         async with self.store.tx() as db:
             goodbye = OutgoingMessage(to=message.sender, text=t(language, "erase_done"))
             await self.store.enqueue(db, f"reply:{row.id}:erased", goodbye)

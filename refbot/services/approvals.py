@@ -8,7 +8,9 @@ transaction, so the service also finishes the librarian's inbox row in it — a 
 and all its effects are stored together or not at all.
 
 The status update names the status it expects (``pending``), so when two librarians press a
-button at once the second changes nothing and gets :class:`RequestConflict`.
+button at once the second changes nothing and gets :class:`RequestConflict`. A request whose
+patron erased their data while it waited is ``withdrawn`` (:mod:`refbot.store.privacy`), and
+a librarian's button on it is a conflict too.
 """
 
 from __future__ import annotations

@@ -4,7 +4,9 @@ WhatsApp hands over a media id, not the file. :class:`GraphMedia` asks the Graph
 file's short-lived URL (``GET /{version}/{media_id}`` → ``{url, mime_type, sha256,
 file_size}``), then downloads it from that URL with the same bearer token, refusing anything
 larger than ``snap.max_media_bytes``. The file is saved under a name refbot makes (the inbox
-row and a hash of the media id), never the name the patron's phone gave it.
+row and a hash of the media id), never the name the patron's phone gave it. Because refbot
+knows that name, it can also find and delete a message's files when the message is forgotten
+(:func:`delete_saved`, used by :mod:`refbot.store.privacy`).
 """
 
 from __future__ import annotations
@@ -13,13 +15,14 @@ import asyncio
 import hashlib
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
 import aiohttp
 
-from refbot.config import Secret, WhatsAppSettings
+from refbot.config import Secret, Settings, WhatsAppSettings
 from refbot.errors import RefbotError
 from refbot.models import InboundMessage
 
@@ -27,6 +30,9 @@ EXTENSIONS = {
     "image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp", "image/gif": ".gif",
     "image/bmp": ".bmp", "image/tiff": ".tif", "application/pdf": ".pdf",
 }
+_UNKNOWN_TYPE = ".bin"
+# Every extension a saved file can have, so only names refbot made are ever deleted.
+_SUFFIXES = "|".join(re.escape(suffix) for suffix in sorted({*EXTENSIONS.values(), _UNKNOWN_TYPE}))
 _HEX64 = re.compile(r"^[0-9a-fA-F]{64}$")
 _CHUNK = 64 * 1024
 
@@ -73,9 +79,31 @@ def media_of(message: InboundMessage) -> MediaRef | None:
     return MediaRef(media_id, str(getattr(message, "mime_type", "") or ""), str(getattr(message, "filename", "") or ""))
 
 
+def media_folder(settings: Settings) -> Path:
+    """Where patrons' attachments are kept: ``media/`` beside the database."""
+    return settings.path(settings.store.path).parent / "media"
+
+
 def safe_stem(inbox_id: int, media_id: str) -> str:
     """A file name stem no patron controls: the inbox row and a hash of the media id."""
     return f"{inbox_id}-{hashlib.sha256(media_id.encode('utf-8')).hexdigest()[:16]}"
+
+
+def delete_saved(folder: Path, inbox_ids: Iterable[int]) -> int:
+    """Delete what was saved in ``folder`` for these inbound messages; returns how many files.
+
+    Files are found by the names :func:`safe_stem` and :meth:`GraphMedia.fetch` give them
+    (half-finished downloads included), never by a path read from the database, so nothing
+    outside ``folder`` and nothing refbot did not name is touched.
+    """
+    deleted = 0
+    for inbox_id in inbox_ids:
+        name = re.compile(rf"{int(inbox_id)}-[0-9a-f]{{16}}(?:{_SUFFIXES})(?:\.part)?")
+        for path in folder.glob(f"{int(inbox_id)}-*"):
+            if name.fullmatch(path.name) and path.is_file():
+                path.unlink(missing_ok=True)
+                deleted += 1
+    return deleted
 
 
 class GraphMedia:
@@ -96,7 +124,7 @@ class GraphMedia:
         """
         meta = await self._meta(ref.media_id)
         mime = _text(meta.get("mime_type")) or ref.mime_type or "application/octet-stream"
-        path = folder / f"{stem}{EXTENSIONS.get(mime.split(';')[0].strip(), '.bin')}"
+        path = folder / f"{stem}{EXTENSIONS.get(mime.split(';')[0].strip(), _UNKNOWN_TYPE)}"
         kept = await asyncio.to_thread(_size_of, path)
         if kept is not None:
             return SavedMedia(path, mime, kept)

@@ -30,6 +30,8 @@ def conflict_text(settings: Settings, error: RequestConflict, request_id: int) -
     language = settings.language.default
     if not error.status:
         return t(language, "request_not_found", id=request_id)
+    if error.status == "withdrawn":  # the patron erased their data; nobody decided
+        return t(language, "request_withdrawn", id=request_id)
     names = {lib.phone: lib.name for lib in settings.librarians}
     who = names.get(error.decided_by) or mask_phone(error.decided_by) or "?"
     return t(language, "request_conflict", id=request_id, status=t(language, f"status_{error.status}"), who=who)

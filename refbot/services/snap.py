@@ -26,7 +26,7 @@ from refbot.render import mask_phone
 from refbot.services import approvals, ocr
 from refbot.services.approvals import RequestConflict
 from refbot.services.faq import Faq, FaqMatch
-from refbot.services.media import MediaError, MediaFetcher, SavedMedia, media_of, safe_stem
+from refbot.services.media import MediaError, MediaFetcher, SavedMedia, media_folder, media_of, safe_stem
 from refbot.services.patrons import patron_language
 from refbot.services.replies import clip, conflict_text
 from refbot.services.texts import t
@@ -57,7 +57,7 @@ class SnapService:
     @property
     def folder(self) -> Path:
         """Where patrons' images are kept: ``media/`` beside the database."""
-        return self.settings.path(self.settings.store.path).parent / "media"
+        return media_folder(self.settings)
 
     def wants(self, message: InboundMessage, *, from_librarian: bool) -> bool:
         """Images and documents from patrons; the snap buttons from librarians."""

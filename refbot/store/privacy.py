@@ -1,19 +1,69 @@
 """Forgetting: a patron's own erasure request, and the retention period for everyone.
 
-Both replace the phone number with a pseudonym and blank what people wrote, so counts and
-timings for the library's statistics survive while nothing points back to a person.
+Both replace phone numbers with a pseudonym and blank what people wrote, so kinds, statuses,
+counts and timings for the library's statistics survive while nothing points back to a
+person. Table by table:
+
+- ``inbox``: a message keeps only its id, type and time; the screenshot or PDF refbot saved
+  for it under ``media/`` is deleted (found by the name refbot gave it, never by a stored path).
+- ``requests``: the question's words and topics go; its years, kinds and languages stay. Its
+  draft loses the librarian's note to the patron.
+- ``outbox``: the text and any attachment go. Erasure also blanks what the librarians were
+  sent about the patron's questions and service requests (which quotes their words).
+- ``service_requests``: the caption, OCR text, media path, card and name in ``detail`` go, as
+  do the suggestion and the answer; kind, status, matched FAQ, who decided and when stay.
+- ``suggestions``: the words go; an ISBN stays, since it names a book, not a person.
+- ``card_links``: erasure removes the patron's link; retention removes links never confirmed.
+- ``renewal_attempts``: deleted with the message that asked, because the checkout id would
+  name the borrower in the library system.
+- ``letters``: only the phone number goes (see :func:`_forget_service_requests`).
+- ``events``: a patron's own actions (asking for erasure, confirming a card by code) lose the
+  number, and an unreadable webhook's saved body goes.
+- ``patrons``: deleted. ``early_statuses`` holds neither a number nor words.
+
+What is still in progress is not forgotten by the retention period: messages not yet handled,
+messages not yet sent, service requests and suggestions a librarian has not decided.
+Erasure does not wait: it cancels what was still to be sent to the patron or about them,
+expires their waiting drafts and withdraws their waiting service requests and suggestions,
+so nobody answers a number that is gone.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import aiosqlite
 
 from refbot import codec
 from refbot.models import InboundMessage, InformationNeed
+from refbot.services.media import delete_saved
 from refbot.store import Store
+
+# What a service request's detail keeps for statistics: which FAQ entry matched and how well,
+# the kind of file, the circulation command, whether a letter's check reached the library system.
+DETAIL_KEPT = ("faq", "score", "mime_type", "command", "checked")
+_UNSENT = "('pending', 'held', 'unsure')"
+
+
+@dataclass(frozen=True)
+class _Scope:
+    """Which rows one forgetting covers: a WHERE clause per table over the named ``params``."""
+
+    params: dict[str, Any]
+    inbox: str
+    outbox: str
+    requests: str
+    service_requests: str
+    suggestions: str
+    patron_events: str
+    webhook_events: str
+    card_links: str
+    patrons: str
 
 
 def pseudonym(phone: str) -> str:
@@ -21,42 +71,93 @@ def pseudonym(phone: str) -> str:
     return "erased:" + hashlib.sha256(phone.encode()).hexdigest()[:12]
 
 
-async def erase_patron(store: Store, phone: str) -> int:
-    """Erase one patron's messages, questions and number; returns the rows changed."""
+async def erase_patron(store: Store, phone: str, media: Path) -> int:
+    """Erase one patron's messages, questions, requests, files and number; returns the rows changed.
+
+    ``media`` is the folder their attachments were saved in (:func:`refbot.services.media.media_folder`).
+    """
+    about = (
+        "recipient = :phone"
+        " OR draft_id IN (SELECT d.id FROM drafts d JOIN requests r ON r.id = d.request_id WHERE r.patron = :phone)"
+        " OR EXISTS (SELECT 1 FROM service_requests s WHERE s.patron = :phone AND outbox.idem_key LIKE 'svc:' || s.id || ':%')"
+    )
+    scope = _Scope(
+        {"phone": phone}, inbox="sender = :phone", outbox=about, requests="patron = :phone",
+        service_requests="patron = :phone", suggestions="patron = :phone", patron_events="actor = :phone",
+        webhook_events="instr(detail, :phone) > 0", card_links="phone = :phone", patrons="phone = :phone",
+    )
     async with store.tx() as db:
-        # Nothing more goes to them, and nobody approves a list for a number that is gone.
-        await db.execute(
-            "UPDATE outbox SET state = 'cancelled' WHERE recipient = ? AND state IN ('pending', 'held', 'unsure')",
-            (phone,),
-        )
-        await db.execute(
-            "UPDATE drafts SET status = 'expired' WHERE status = 'pending'"
-            " AND request_id IN (SELECT id FROM requests WHERE patron = ?)", (phone,),
-        )
-        changed = await _redact(db, "sender = ?", (phone,), "patron = ?", "recipient = ?")
-        await db.execute("DELETE FROM patrons WHERE phone = ?", (phone,))
-        await store.add_event(db, pseudonym(phone), "erase", "patron", {"rows": changed})
+        await _stop_in_progress(db, scope, store.clock())
+        changed, files = await _forget(db, scope, media)
+        await store.add_event(db, pseudonym(phone), "erase", "patron", {"rows": changed, "files": files})
     return changed
 
 
-async def purge_older_than(store: Store, cutoff: float) -> int:
-    """Blank message bodies and numbers older than ``cutoff`` (epoch seconds)."""
+async def purge_older_than(store: Store, cutoff: float, media: Path) -> int:
+    """Forget what people wrote and sent before ``cutoff`` (epoch seconds); returns the rows changed.
+
+    ``media`` is the folder patrons' attachments were saved in.
+    """
+    scope = _Scope(
+        {"cutoff": cutoff},
+        inbox="received_at < :cutoff AND state IN ('done', 'failed')",
+        outbox="created_at < :cutoff AND state NOT IN ('pending', 'sending', 'held', 'unsure')",
+        requests="created_at < :cutoff",
+        service_requests="created_at < :cutoff AND status != 'pending'",
+        suggestions="created_at < :cutoff AND status != 'new'",
+        patron_events="at < :cutoff AND kind = 'erase_requested'",
+        webhook_events="at < :cutoff",
+        card_links="updated_at < :cutoff AND status != 'linked'",
+        patrons="last_inbound_at < :cutoff",
+    )
     async with store.tx() as db:
-        changed = await _redact(
-            db, "received_at < ? AND state IN ('done', 'failed')", (cutoff,),
-            "created_at < ?", "created_at < ? AND state NOT IN ('pending', 'sending', 'held', 'unsure')",
-        )
-        await db.execute("DELETE FROM patrons WHERE last_inbound_at < ?", (cutoff,))
-        if changed:
-            await store.add_event(db, "retention", "purge", "store", {"rows": changed, "before": cutoff})
+        changed, files = await _forget(db, scope, media)
+        if changed or files:
+            await store.add_event(db, "retention", "purge", "store", {"rows": changed, "files": files, "before": cutoff})
     return changed
 
 
-async def _redact(
-    db: aiosqlite.Connection, inbox_where: str, args: tuple[object, ...], request_where: str, outbox_where: str
-) -> int:
-    changed = 0
-    async with db.execute(f"SELECT id, message FROM inbox WHERE {inbox_where} AND sender NOT LIKE 'erased:%'", args) as cur:
+async def _stop_in_progress(db: aiosqlite.Connection, scope: _Scope, now: float) -> None:
+    """Nothing more goes to the patron or about them, and nobody decides for a number that is gone."""
+    await db.execute(f"UPDATE outbox SET state = 'cancelled' WHERE ({scope.outbox}) AND state IN {_UNSENT}", scope.params)
+    await db.execute(
+        f"UPDATE drafts SET status = 'expired' WHERE status = 'pending'"
+        f" AND request_id IN (SELECT id FROM requests WHERE {scope.requests})", scope.params,
+    )
+    await db.execute(
+        f"UPDATE service_requests SET status = 'withdrawn', updated_at = :now"
+        f" WHERE status = 'pending' AND ({scope.service_requests})", {**scope.params, "now": now},
+    )
+    await db.execute(f"UPDATE suggestions SET status = 'withdrawn' WHERE status = 'new' AND ({scope.suggestions})",
+                     scope.params)
+
+
+async def _forget(db: aiosqlite.Connection, scope: _Scope, media: Path) -> tuple[int, int]:
+    """Redact every table in ``scope``; returns the rows changed and the files deleted.
+
+    The outbox goes first: erasure finds the librarians' copies through the patron's number
+    on their requests, which the later steps replace.
+    """
+    changed = await _forget_outbox(db, scope)
+    inbox_ids = await _forget_inbox(db, scope)
+    changed += len(inbox_ids)
+    changed += await _forget_requests(db, scope)
+    changed += await _forget_service_requests(db, scope)
+    changed += await _forget_suggestions(db, scope)
+    await _forget_events(db, scope)
+    await db.execute(f"DELETE FROM card_links WHERE {scope.card_links}", scope.params)
+    await db.execute(f"DELETE FROM patrons WHERE {scope.patrons}", scope.params)
+    # Last and inside the transaction: a file that cannot be deleted rolls the rows back too,
+    # so the next run finds the message, and its files, again.
+    files = await asyncio.to_thread(delete_saved, media, inbox_ids)
+    return changed, files
+
+
+async def _forget_inbox(db: aiosqlite.Connection, scope: _Scope) -> list[int]:
+    """Cut messages to their id, type and time; returns the ids of those cut."""
+    async with db.execute(
+        f"SELECT id, message FROM inbox WHERE ({scope.inbox}) AND sender NOT LIKE 'erased:%'", scope.params
+    ) as cur:
         rows = list(await cur.fetchall())
     for row in rows:
         m = codec.loads(InboundMessage, row["message"])
@@ -64,9 +165,13 @@ async def _redact(
         await db.execute(
             "UPDATE inbox SET sender = ?, message = ? WHERE id = ?", (blank.sender, codec.dumps(blank), row["id"])
         )
-        changed += 1
+        await db.execute("DELETE FROM renewal_attempts WHERE origin = ?", (f"inbox:{row['id']}",))
+    return [row["id"] for row in rows]
+
+
+async def _forget_requests(db: aiosqlite.Connection, scope: _Scope) -> int:
     async with db.execute(
-        f"SELECT id, patron, need FROM requests WHERE {request_where} AND patron NOT LIKE 'erased:%'", args
+        f"SELECT id, patron, need FROM requests WHERE ({scope.requests}) AND patron NOT LIKE 'erased:%'", scope.params
     ) as cur:
         requests = list(await cur.fetchall())
     for row in requests:
@@ -78,9 +183,13 @@ async def _redact(
             "UPDATE requests SET patron = ?, text = '', need = ? WHERE id = ?",
             (pseudonym(row["patron"]), codec.dumps(kept), row["id"]),
         )
-        changed += 1
+        await db.execute("UPDATE drafts SET note = '' WHERE request_id = ?", (row["id"],))
+    return len(requests)
+
+
+async def _forget_outbox(db: aiosqlite.Connection, scope: _Scope) -> int:
     async with db.execute(
-        f"SELECT id, recipient FROM outbox WHERE {outbox_where} AND recipient NOT LIKE 'erased:%'", args
+        f"SELECT id, recipient FROM outbox WHERE ({scope.outbox}) AND recipient NOT LIKE 'erased:%'", scope.params
     ) as cur:
         sent = list(await cur.fetchall())
     for row in sent:
@@ -89,5 +198,61 @@ async def _redact(
             "UPDATE outbox SET recipient = ?, message = ? WHERE id = ?",
             (who, json.dumps({"to": who, "text": ""}), row["id"]),
         )
-        changed += 1
-    return changed
+    return len(sent)
+
+
+async def _forget_service_requests(db: aiosqlite.Connection, scope: _Scope) -> int:
+    """Keep what a service request was and how it went; drop who asked and what they sent.
+
+    An issued clearance letter keeps the holder's name and card number: it is an official
+    document the library signed, and whoever holds it (a faculty office, a graduation
+    committee) must still be able to check it at ``/verify/<code>`` after the patron has gone
+    — erasing it would make a genuine letter look forged. Only its WhatsApp number, which the
+    letter never showed, is replaced.
+    """
+    async with db.execute(
+        f"SELECT id, kind, patron, detail, decided_by FROM service_requests"
+        f" WHERE ({scope.service_requests}) AND patron NOT LIKE 'erased:%'", scope.params,
+    ) as cur:
+        rows = list(await cur.fetchall())
+    for row in rows:
+        who = pseudonym(row["patron"])
+        detail = json.loads(row["detail"])
+        kept = {key: detail[key] for key in DETAIL_KEPT if key in detail}
+        # A patron confirming their own card link by code is recorded as the one who decided.
+        decided_by = who if row["decided_by"] == row["patron"] else row["decided_by"]
+        await db.execute(
+            "UPDATE service_requests SET patron = ?, detail = ?, suggestion = '', answer = '', decided_by = ?"
+            " WHERE id = ?", (who, json.dumps(kept), decided_by, row["id"]),
+        )
+        await db.execute("UPDATE events SET actor = ? WHERE actor = ? AND subject = ?",
+                         (who, row["patron"], f"{row['kind']}:{row['id']}"))
+        await db.execute("UPDATE letters SET patron = ? WHERE request_id = ?", (who, row["id"]))
+    return len(rows)
+
+
+async def _forget_suggestions(db: aiosqlite.Connection, scope: _Scope) -> int:
+    async with db.execute(
+        f"SELECT id, patron FROM suggestions WHERE ({scope.suggestions}) AND patron NOT LIKE 'erased:%'", scope.params
+    ) as cur:
+        rows = list(await cur.fetchall())
+    for row in rows:
+        await db.execute("UPDATE suggestions SET patron = ?, text = '' WHERE id = ?", (pseudonym(row["patron"]), row["id"]))
+    return len(rows)
+
+
+async def _forget_events(db: aiosqlite.Connection, scope: _Scope) -> None:
+    async with db.execute(
+        f"SELECT DISTINCT actor FROM events WHERE ({scope.patron_events}) AND actor NOT LIKE 'erased:%'", scope.params
+    ) as cur:
+        actors = [row["actor"] for row in await cur.fetchall()]
+    for actor in actors:
+        await db.execute(
+            f"UPDATE events SET actor = :who WHERE actor = :actor AND ({scope.patron_events})",
+            {**scope.params, "who": pseudonym(actor), "actor": actor},
+        )
+    # An unreadable webhook was kept with the start of its body, which names the sender.
+    await db.execute(
+        f"UPDATE events SET detail = json_remove(detail, '$.body') WHERE kind = 'webhook_unreadable'"
+        f" AND json_extract(detail, '$.body') IS NOT NULL AND ({scope.webhook_events})", scope.params,
+    )
