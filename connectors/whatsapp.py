@@ -5,7 +5,8 @@ change into one of refbot's updates and never raises. Outbound,
 :class:`WhatsAppChannel` posts messages to ``/{version}/{phone_number_id}/messages``:
 
 - :meth:`~WhatsAppChannel.send` — a text, a reply-button message when the message has
-  buttons, or a document (uploaded first to ``/{phone_number_id}/media``) when it has one;
+  buttons, or a document or an image (uploaded first to ``/{phone_number_id}/media``) when
+  it has one;
 - :meth:`~WhatsAppChannel.send_template` — an approved template, for when the 24-hour window
   is shut;
 - :meth:`~WhatsAppChannel.send_list` — an interactive list (≤ 10 rows);
@@ -42,6 +43,7 @@ from connectors.whatsapp_media import (
     MediaError,
     base_type,
     document_upload_type,
+    image_upload_type,
     looks_like,
     safe_filename,
 )
@@ -133,26 +135,31 @@ class WhatsAppChannel:
     async def send(self, message: OutgoingMessage, *, callback_data: str = "") -> str:
         """Send one message and return its WhatsApp message id (``wamid.…``).
 
-        A message with a ``template`` is sent as that template. A message with a ``document`` is uploaded first, then sent as ``type: document`` with
-        ``text`` as its caption. ``callback_data`` (≤ 512 characters; the outbox key, say)
-        comes back in every status webhook about the message as ``biz_opaque_callback_data``,
-        so a status can be tied to its row even when the send's own answer never arrived.
+        A message with a ``template`` is sent as that template. A message with a ``document``
+        (or an ``image``) is uploaded first, then sent as ``type: document`` with its file name
+        (or ``type: image``), with ``text`` as its caption. ``callback_data`` (≤ 512
+        characters; the outbox key, say) comes back in every status webhook about the message
+        as ``biz_opaque_callback_data``, so a status can be tied to its row even when the
+        send's own answer never arrived.
 
         Raises:
-            ValueError: the message breaks WhatsApp's limits, or its document cannot be read
-                or sent; nothing was sent.
+            ValueError: the message breaks WhatsApp's limits, or its document or image cannot
+                be read or sent (an image must be JPEG or PNG ≤ 5 MB); nothing was sent.
             SendInDoubt: the message went out but no answer came back; WhatsApp may have
                 taken it (a status webhook carrying ``callback_data`` will say).
             ChannelError: WhatsApp refused or could not be reached; ``transient`` says
                 whether trying again later may succeed.
         """
-        if message.document is None or message.template is not None:
+        attachment = message.document or message.image
+        if attachment is None or message.template is not None:
             return await self._send_body(message_body(message), callback_data)
         message_body(message, media_id="unchecked")  # every limit, before anything is uploaded
-        document = message.document
-        mime_type = document_upload_type(document.mime_type)
-        data = await asyncio.to_thread(_read_document, Path(document.path), mime_type)
-        media_id = await self.upload_media(data, mime_type, document.filename)
+        if message.document is not None:
+            what, mime_type = "document", document_upload_type(attachment.mime_type)
+        else:
+            what, mime_type = "image", image_upload_type(attachment.mime_type)
+        data = await asyncio.to_thread(_read_attachment, Path(attachment.path), mime_type, what)
+        media_id = await self.upload_media(data, mime_type, attachment.filename)
         return await self._send_body(message_body(message, media_id=media_id), callback_data)
 
     async def send_template(
@@ -328,16 +335,16 @@ def _check_download(media_id: str, mime_type: str, data: bytes, sha256: str) -> 
         raise MediaError(f"media {media_id} claims to be {mime_type} but its bytes are not", transient=False)
 
 
-def _read_document(path: Path, mime_type: str) -> bytes:
+def _read_attachment(path: Path, mime_type: str, what: str) -> bytes:
     try:
         size = path.stat().st_size
         if size > MEDIA_LIMITS[mime_type]:
-            raise ValueError(f"document {path.name} is {size} bytes; WhatsApp allows {MEDIA_LIMITS[mime_type]}")
+            raise ValueError(f"{what} {path.name} is {size} bytes; WhatsApp allows {MEDIA_LIMITS[mime_type]}")
         if size == 0:
-            raise ValueError(f"document {path.name} is empty")
+            raise ValueError(f"{what} {path.name} is empty")
         return path.read_bytes()
     except OSError as e:
-        raise ValueError(f"cannot read document {path}: {e.strerror}") from e
+        raise ValueError(f"cannot read {what} {path}: {e.strerror}") from e
 
 
 # --- signatures ------------------------------------------------------------------------

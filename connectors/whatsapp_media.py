@@ -38,6 +38,8 @@ MEDIA_LIMITS: dict[str, int] = {
     "application/vnd.openxmlformats-officedocument.presentationml.presentation": 100 * MB,
 }
 DOCUMENT_TYPES = frozenset(t for t in MEDIA_LIMITS if t.startswith(("text/", "application/")))
+IMAGE_TYPES = frozenset({"image/jpeg", "image/png"})
+"""What an image message may show (WebP is for stickers only)."""
 INBOUND_TYPES = frozenset(MEDIA_LIMITS)
 """What :meth:`WhatsAppChannel.download_media` accepts unless told otherwise."""
 DEFAULT_MAX_BYTES = 16 * MB
@@ -122,6 +124,18 @@ def document_upload_type(mime_type: str) -> str:
     if kind in _TEXTUAL or kind.startswith("text/"):
         return "text/plain"
     raise ValueError(f"WhatsApp cannot send a {kind or 'typeless'} document; it takes {', '.join(sorted(DOCUMENT_TYPES))}")
+
+
+def image_upload_type(mime_type: str) -> str:
+    """The type to upload an image as: JPEG or PNG, the only two an image message shows.
+
+    Raises:
+        ValueError: WhatsApp cannot show this kind of image.
+    """
+    kind = base_type(mime_type)
+    if kind in IMAGE_TYPES:
+        return kind
+    raise ValueError(f"WhatsApp cannot send a {kind or 'typeless'} image; it takes {', '.join(sorted(IMAGE_TYPES))}")
 
 
 def safe_filename(name: str, mime_type: str = "", fallback: str = "file") -> str:

@@ -10,6 +10,7 @@ refuse never leaves refbot (and the sender does not retry it). Graph error answe
                             1-10 rows over ≤ 10 sections (titled ≤ 24); row title ≤ 24, description ≤ 72,
                             id ≤ 200; row ids unique
     document                caption ≤ 1,024; file name ≤ 240
+    image                   caption ≤ 1,024; JPEG or PNG ≤ 5 MB (checked when uploaded)
     template                name [a-z0-9_] ≤ 512; language like ``id`` or ``en_US``; body
                             parameters without new lines, tabs or more than 4 spaces in a row
 """
@@ -86,27 +87,32 @@ def addressed(to: str) -> dict[str, Any]:
 
 
 def message_body(message: OutgoingMessage, media_id: str = "") -> dict[str, Any]:
-    """The Cloud API JSON body for a message (``media_id``: its uploaded document).
+    """The Cloud API JSON body for a message (``media_id``: its uploaded document or image).
 
     A message with a ``template`` is that template (its ``text`` is not sent); one with a
-    ``document`` is the document with ``text`` as caption; one with ``buttons`` a reply-button
-    message; any other a text message.
+    ``document`` is the document with ``text`` as caption; one with an ``image`` is the image
+    with ``text`` as caption; one with ``buttons`` a reply-button message; any other a text
+    message.
 
     Raises:
         ValueError: no recipient, empty text, or a limit broken (text length, button count,
-            title length, id length, repeated ids or titles, a document with buttons, a
-            malformed template).
+            title length, id length, repeated ids or titles, a document or image with
+            buttons, both a document and an image, a malformed template).
     """
     if message.template is not None:
-        if message.buttons or message.document is not None:
-            raise ValueError("a template message cannot carry buttons or a document")
+        if message.buttons or message.document is not None or message.image is not None:
+            raise ValueError("a template message cannot carry buttons, a document or an image")
         t = message.template
         return template_body(message.to, t.name, t.language, t.parameters)
     base = addressed(message.to)
+    if message.document is not None and message.image is not None:
+        raise ValueError("a message carries a document or an image, not both")
+    if (message.document is not None or message.image is not None) and message.buttons:
+        raise ValueError(f"{'a document' if message.document else 'an image'} cannot carry reply buttons")
     if message.document is not None:
-        if message.buttons:
-            raise ValueError("a document cannot carry reply buttons")
         return {**base, **document_part(media_id, message.document.filename, message.text)}
+    if message.image is not None:
+        return {**base, **image_part(media_id, message.text)}
     if not message.text.strip():
         raise ValueError("a message needs text")
     if not message.buttons:
@@ -130,6 +136,17 @@ def document_part(media_id: str, filename: str, caption: str) -> dict[str, Any]:
     if caption.strip():
         document["caption"] = caption
     return {"type": "document", "document": document}
+
+
+def image_part(media_id: str, caption: str) -> dict[str, Any]:
+    """``type: image`` with an uploaded media id and an optional caption (no file name)."""
+    if not media_id:
+        raise ValueError("an image needs an uploaded media id")
+    check_length("image caption", caption, MAX_CAPTION)
+    image = {"id": media_id}
+    if caption.strip():
+        image["caption"] = caption
+    return {"type": "image", "image": image}
 
 
 def list_body(

@@ -177,7 +177,7 @@ class Button:
 
 @dataclass(frozen=True)
 class Attachment:
-    """A file refbot sends as a WhatsApp document (a PDF letter, a RIS list), kept on disk."""
+    """A file refbot sends, kept on disk: a document (a PDF letter, a RIS list) or an image."""
 
     path: str
     filename: str
@@ -197,8 +197,10 @@ class Template:
 class OutgoingMessage:
     """A message refbot sends through a channel.
 
-    ``text`` is the body (the caption when a document is attached); ``buttons`` become reply
-    buttons; ``document`` sends a file; ``template`` sends an approved template instead.
+    ``text`` is the body (the caption when a document or image is attached); ``buttons``
+    become reply buttons; ``document`` sends a file to download (a PDF, a RIS list);
+    ``image`` sends a picture shown in the chat (JPEG or PNG); ``template`` sends an approved
+    template instead.
     """
 
     to: str
@@ -206,6 +208,7 @@ class OutgoingMessage:
     buttons: tuple[Button, ...] = ()
     document: Attachment | None = None
     template: Template | None = None
+    image: Attachment | None = None
 
 
 @dataclass(frozen=True)

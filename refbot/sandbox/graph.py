@@ -7,9 +7,10 @@ gets a ``wamid`` back. Each accepted message is recorded, and when a webhook URL
 stand-in later posts signed ``sent`` and ``delivered`` status webhooks for it, as Meta does,
 each echoing the send's ``biz_opaque_callback_data``. Like Meta, it posts a webhook again,
 with growing pauses, until it is answered 200: a status is not lost while refbot is down.
-A document must name media uploaded here; a template, when ``templates`` is given, must be
-one of them with the right number of parameters (codes 132001 and 132000 otherwise). The
-media endpoints (upload, lookup, short-lived download links) are in :mod:`.graph_media`.
+A document or an image must name media uploaded here (for an image, a JPEG or PNG; code
+131053 otherwise); a template, when ``templates`` is given, must be one of them with the
+right number of parameters (codes 132001 and 132000 otherwise). The media endpoints
+(upload, lookup, short-lived download links) are in :mod:`.graph_media`.
 
 Helper endpoints for tests and the sandbox chat page (not part of the Graph API):
 
@@ -51,6 +52,8 @@ from refbot.sandbox import graph_media
 from refbot.sandbox.graph_media import MediaFile
 from refbot.sandbox.graph_rules import (
     GRAPH_ERRORS,
+    IMAGE_TYPES,
+    base_type,
     check_message,
     digits,
     message_summary,
@@ -221,8 +224,14 @@ async def _handle_send(state: GraphState, body: Any) -> web.Response:
 
 def _refused_content(state: GraphState, body: dict[str, Any]) -> web.Response | None:
     """The answer for a well-formed body naming media or a template that does not exist."""
-    if body.get("type") == "document" and "id" in body["document"] and body["document"]["id"] not in state.media:
-        return graph_error_response(400, 131053, details=f"Media id {body['document']['id']} was not found")
+    kind = body.get("type")
+    if kind in ("document", "image") and "id" in body[kind]:
+        media = state.media.get(body[kind]["id"])
+        if media is None:
+            return graph_error_response(400, 131053, details=f"Media id {body[kind]['id']} was not found")
+        if kind == "image" and base_type(media.mime_type) not in IMAGE_TYPES:
+            return graph_error_response(400, 131053, details=f"Unsupported Image mime type {media.mime_type}. "
+                                                             f"Please use one of {', '.join(sorted(IMAGE_TYPES))}.")
     if body.get("type") == "template" and state.templates is not None:
         template = body["template"]
         expected = state.templates.get((template["name"], template["language"]["code"]))

@@ -2,8 +2,8 @@
 
 :func:`check_message` returns the reason a body would be refused (the text the real API puts
 in ``error_data.details``), or an empty string. Only the message types refbot sends are
-known here: text, interactive reply buttons and lists, documents (by uploaded media id or
-link) and templates. A message may be addressed by phone number (``to``) or by business-scoped
+known here: text, interactive reply buttons and lists, documents and images (by uploaded
+media id or link; an image has a caption but no file name) and templates. A message may be addressed by phone number (``to``) or by business-scoped
 user id (``recipient``).
 """
 
@@ -78,6 +78,7 @@ ROW_DESCRIPTION_MAX = 72
 SECTION_TITLE_MAX = 24
 CAPTION_MAX = 1024
 FILENAME_MAX = 240
+IMAGE_TYPES = frozenset({"image/jpeg", "image/png"})  # what an image message shows; WebP is for stickers
 TEMPLATE_NAME = re.compile(r"^[a-z0-9_]{1,512}$")
 _BAD_PARAMETER = re.compile(r"[\n\t]| {5,}")
 
@@ -140,6 +141,10 @@ def message_summary(body: dict[str, Any]) -> dict[str, Any]:
         summary["text"] = document.get("caption", "")
         summary["document"] = {"id": document.get("id", ""), "link": document.get("link", ""),
                                "filename": document.get("filename", "")}
+    elif kind == "image":
+        image = body["image"]
+        summary["text"] = image.get("caption", "")
+        summary["image"] = {"id": image.get("id", ""), "link": image.get("link", "")}
     else:
         interactive = body["interactive"]
         summary["text"] = interactive["body"]["text"]
@@ -210,6 +215,19 @@ def _check_document(document: Any) -> str:
             return problem
     if "filename" in document:
         return _length("document['filename']", document["filename"], 1, FILENAME_MAX)
+    return ""
+
+
+def _check_image(image: Any) -> str:
+    if not isinstance(image, dict):
+        return "Param image is required for an image message"
+    has_id, has_link = isinstance(image.get("id"), str), isinstance(image.get("link"), str)
+    if has_id == has_link:
+        return "Param image must have exactly one of id or link"
+    if "filename" in image:
+        return "Param image['filename'] is only for document messages"
+    if "caption" in image:
+        return _length("image['caption']", image["caption"], 0, CAPTION_MAX)
     return ""
 
 
@@ -312,4 +330,5 @@ _CHECKS = {
     "interactive": _check_interactive,
     "template": _check_template,
     "document": _check_document,
+    "image": _check_image,
 }

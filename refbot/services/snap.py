@@ -4,14 +4,16 @@ An image or PDF from a patron is fetched from WhatsApp (:mod:`refbot.services.me
 with Tesseract (:mod:`refbot.services.ocr`) and matched against the FAQ of known problems
 (:mod:`refbot.services.faq`). Every librarian then receives, as one ``snap`` service request:
 
-1. the image itself (as a document),
+1. the patron's file itself: a JPEG or PNG as an image message (what WhatsApp shows in the
+   chat), a PDF or other file as a document,
 2. the text refbot read from it, and
 3. the matched FAQ entry with its answer and *Kirim usulan* / *Tolak* buttons
    (``snap-approve:<id>`` / ``snap-reject:<id>``) — or, with no match, only *Tolak*.
 
 The librarian sends the suggestion, rejects (the patron is told a librarian will reply in
 person), or writes their own answer with ``JAWAB#<id> …``. A blurred, empty or unreadable
-image, or one that could not be downloaded, still reaches the librarians, with a note why.
+image, or one that could not be downloaded, still reaches the librarians, with a note why; so
+does an image WhatsApp cannot carry to them (not JPEG or PNG, or over 5 MB), without the image.
 """
 
 from __future__ import annotations
@@ -36,6 +38,9 @@ _BUTTON = re.compile(r"^snap-(approve|reject):(\d+)$")
 MEDIA_TYPES = ("image", "document")
 READ_LIMIT = 3000
 INTERACTIVE_LIMIT = 1024
+# What the Cloud API sends as an image message; other images cannot be forwarded at all.
+FORWARDED_IMAGE_TYPES = frozenset({"image/jpeg", "image/png"})
+MAX_FORWARDED_IMAGE = 5 * 1024 * 1024
 
 Reader = Callable[..., Awaitable[str]]
 
@@ -82,6 +87,7 @@ class SnapService:
         notes: list[str] = []
         saved = await self._fetch(row, notes)
         text = await self._read(saved, notes) if saved else ""
+        forwarded = self._forwardable(saved, notes)
         found = self.faq.match(f"{message.text}\n{text}", self.settings.snap.match_threshold)
         detail = {
             "media": str(saved.path) if saved else "", "mime_type": saved.mime_type if saved else "",
@@ -95,7 +101,7 @@ class SnapService:
             if request_id is not None:
                 told = OutgoingMessage(to=message.sender, text=t(language, "snap_received"))
                 await self.store.enqueue(db, f"svc:{request_id}:received:patron", told)
-                librarian = self._for_librarians(request_id, message, saved, text, notes, found, suggestion)
+                librarian = self._for_librarians(request_id, message, forwarded, text, notes, found, suggestion)
                 await approvals.enqueue_to_librarians(self.store, db, self.settings, f"svc:{request_id}:new", librarian)
             await self.store.finish_inbox(row.id, db)
 
@@ -119,6 +125,17 @@ class SnapService:
             notes.append(t(self.settings.language.default, "snap_note_ocr", reason=str(e)))
             return ""
 
+    def _forwardable(self, saved: SavedMedia | None, notes: list[str]) -> SavedMedia | None:
+        """The patron's file when WhatsApp can carry it to librarians; otherwise a note says why not."""
+        if saved is None:
+            return None
+        kind = _base_type(saved.mime_type)
+        if kind.startswith("image/") and (kind not in FORWARDED_IMAGE_TYPES or saved.size > MAX_FORWARDED_IMAGE):
+            size = round(saved.size / 1024)
+            notes.append(t(self.settings.language.default, "snap_note_not_forwarded", type=kind, size=size))
+            return None
+        return saved
+
     def _for_librarians(
         self, request_id: int, message: InboundMessage, saved: SavedMedia | None, text: str,
         notes: list[str], found: FaqMatch | None, suggestion: str,
@@ -128,8 +145,7 @@ class SnapService:
         out: list[OutgoingMessage] = []
         if saved is not None:
             caption = t(language, "snap_image_caption", id=request_id, patron=patron)
-            attachment = Attachment(str(saved.path.resolve()), f"snap-{request_id}{saved.path.suffix}", saved.mime_type)
-            out.append(OutgoingMessage(to="", text=caption, document=attachment))
+            out.append(_forwarded(request_id, saved, caption))
         read = clip(text, READ_LIMIT) if text.strip() else t(language, "snap_nothing_read")
         lines = [t(language, "snap_header", id=request_id, patron=patron)]
         if message.text.strip():
@@ -169,3 +185,15 @@ class SnapService:
                 ack = conflict_text(self.settings, e, request_id)
             await self.store.enqueue(db, f"svc-reply:{row.id}:0", OutgoingMessage(to=actor, text=ack))
             await self.store.finish_inbox(row.id, db)
+
+
+def _forwarded(request_id: int, saved: SavedMedia, caption: str) -> OutgoingMessage:
+    """The patron's file for librarians: an image message for a JPEG or PNG, a document otherwise."""
+    attachment = Attachment(str(saved.path.resolve()), f"snap-{request_id}{saved.path.suffix}", saved.mime_type)
+    if _base_type(saved.mime_type) in FORWARDED_IMAGE_TYPES:
+        return OutgoingMessage(to="", text=caption, image=attachment)
+    return OutgoingMessage(to="", text=caption, document=attachment)
+
+
+def _base_type(mime_type: str) -> str:
+    return mime_type.split(";", 1)[0].strip().lower()

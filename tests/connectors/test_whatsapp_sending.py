@@ -42,6 +42,7 @@ APP_SECRET = "test-app-secret"
 PHONE_NUMBER_ID = "106540352242922"
 PATRON = "6281200000001"
 TEMPLATES = {("jawaban_pustakawan", "id"): 1, ("jawaban_pustakawan", "en"): 1, ("pengingat", "id"): 0}
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(64)
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 
 
@@ -227,6 +228,63 @@ async def test_documents_that_cannot_be_sent_are_refused_before_upload(
     with pytest.raises(ValueError, match=problem):
         await rig.channel.send(message)
     assert rig.media == {} and await rig.sent() == []
+
+
+# --- images ----------------------------------------------------------------------------
+
+
+def test_an_image_message_is_the_uploaded_media_id_and_a_caption() -> None:
+    message = OutgoingMessage(PATRON, "📷 Snap #7", image=Attachment("/media/7.png", "snap-7.png", "image/png"))
+    body = message_body(message, media_id="1013859600285441")
+    assert body == {"messaging_product": "whatsapp", "recipient_type": "individual", "to": PATRON,
+                    "type": "image", "image": {"id": "1013859600285441", "caption": "📷 Snap #7"}}
+    assert check_message(body) == ""
+    bare = message_body(OutgoingMessage(PATRON, " ", image=message.image), media_id="1013859600285441")
+    assert bare["image"] == {"id": "1013859600285441"} and check_message(bare) == ""
+
+
+async def test_an_image_is_uploaded_then_sent_as_an_image_message(rig: Rig, tmp_path: Path) -> None:
+    path = tmp_path / "7-screen.png"
+    path.write_bytes(PNG)
+    wamid = await rig.channel.send(OutgoingMessage(PATRON, "Snap #7", image=Attachment(str(path), "snap-7.png",
+                                                                                        "image/png")))
+    [record] = await rig.sent()
+    assert record["id"] == wamid and record["type"] == "image" and record["text"] == "Snap #7"
+    assert record["payload"]["image"].keys() == {"id", "caption"}
+    stored = rig.media[record["payload"]["image"]["id"]]
+    assert (stored.data, stored.mime_type) == (PNG, "image/png")
+
+
+@pytest.mark.parametrize(
+    ("name", "mime_type", "text", "buttons", "problem"),
+    [
+        ("shot.webp", "image/webp", "", (), "cannot send a image/webp image"),
+        ("shot.png", "image/png", "x" * 1025, (), "image caption is 1025 characters; WhatsApp allows 1024"),
+        ("shot.png", "image/png", "pilih", (Button("a", "A"),), "an image cannot carry reply buttons"),
+        ("big.png", "image/png", "", (), "WhatsApp allows 5242880"),
+        ("empty.png", "image/png", "", (), "is empty"),
+        ("missing.png", "image/png", "", (), "cannot read image"),
+    ],
+)
+async def test_images_that_cannot_be_sent_are_refused_before_upload(
+    rig: Rig, tmp_path: Path, name: str, mime_type: str, text: str, buttons: tuple[Button, ...], problem: str
+) -> None:
+    (tmp_path / "shot.png").write_bytes(PNG)
+    (tmp_path / "shot.webp").write_bytes(b"RIFF\x00\x00\x00\x00WEBP")
+    (tmp_path / "big.png").write_bytes(PNG + bytes(5 * 1024 * 1024))
+    (tmp_path / "empty.png").write_bytes(b"")
+    message = OutgoingMessage(PATRON, text, buttons, image=Attachment(str(tmp_path / name), name, mime_type))
+    with pytest.raises(ValueError, match=problem):
+        await rig.channel.send(message)
+    assert rig.media == {} and await rig.sent() == []
+
+
+def test_a_message_carries_a_document_or_an_image_not_both() -> None:
+    attachment = Attachment("/media/7.png", "snap-7.png", "image/png")
+    with pytest.raises(ValueError, match="not both"):
+        message_body(OutgoingMessage(PATRON, "x", document=attachment, image=attachment), media_id="1")
+    with pytest.raises(ValueError, match="cannot carry"):
+        message_body(OutgoingMessage(PATRON, "", image=attachment, template=Template("pengingat", "id")))
 
 
 async def test_a_failed_upload_is_a_transient_error_and_nothing_is_sent(rig: Rig, tmp_path: Path) -> None:

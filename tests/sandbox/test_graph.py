@@ -154,6 +154,9 @@ async def test_another_phone_number_id_does_not_exist(rig: Rig) -> None:
         ({**text_body(), "to": ""}, "to"),
         ({**text_body(), "type": "sticker"}, "Param type"),
         ({**text_body(), "text": "halo"}, "Param text"),
+        ({**text_body(), "type": "image", "image": {"caption": "Snap"}}, "exactly one of id or link"),
+        ({**text_body(), "type": "image", "image": {"id": "1", "filename": "snap.png"}}, "only for document"),
+        ({**text_body(), "type": "image", "image": {"id": "1", "caption": "x" * 1025}}, "image['caption']"),
         ([text_body()], "JSON object"),
         (
             {**buttons_body("Ya"), "interactive": {"type": "carousel", "body": {"text": "x"}, "action": {}}},
@@ -289,6 +292,21 @@ async def test_an_upload_answers_a_media_id_that_a_document_can_use(rig: Rig) ->
     assert (await rig.post(body))[0] == 200
     status, refused = await rig.post({**body, "document": {"id": "999", "filename": "x.pdf"}})
     assert status == 400 and refused["error"]["code"] == 131053
+
+
+async def test_an_image_message_needs_an_uploaded_jpeg_or_png(rig: Rig) -> None:
+    _, png = await upload(rig, b"\x89PNG\r\n\x1a\n snap", "image/png")
+    _, pdf = await upload(rig, b"%PDF-1.4 surat", "application/pdf")
+    body = {"messaging_product": "whatsapp", "to": "628", "type": "image", "image": {"id": png["id"], "caption": "Snap"}}
+    status, _ = await rig.post(body)
+    assert status == 200
+    async with rig.session.get(rig.server.make_url("/_sent")) as r:
+        [record] = (await r.json())["messages"]
+    assert (record["type"], record["text"], record["image"]["id"]) == ("image", "Snap", png["id"])
+    for media_id, details in ((pdf["id"], "Unsupported Image mime type application/pdf"), ("999", "not found")):
+        status, refused = await rig.post({**body, "image": {"id": media_id}})
+        assert status == 400 and refused["error"]["code"] == 131053
+        assert details in refused["error"]["error_data"]["details"]
 
 
 @pytest.mark.parametrize(

@@ -31,8 +31,8 @@ async def test_indonesian_screenshot_reaches_the_librarian_with_a_matched_answer
     assert request is not None and request.kind == "snap" and request.detail["faq"] == "login-failed"
 
     image, read, decision = await harness.received(LIBRARIAN)
-    assert image.document is not None and image.document.mime_type == "image/png"
-    kept = Path(image.document.path)
+    assert image.document is None and image.image is not None and image.image.mime_type == "image/png"
+    kept = Path(image.image.path)
     assert kept.stat().st_size > 0  # noqa: ASYNC240 - a test may look at the disk
     assert kept.parent == harness.settings.path(harness.settings.store.path).parent / "media"
     assert "Login gagal" in read.text and "kata sandi salah" in read.text
@@ -71,7 +71,7 @@ async def test_unreadable_image_still_reaches_the_librarian_without_a_suggestion
     request = await approvals.for_inbox(harness.store, inbox_id)
     assert request is not None and request.detail["faq"] == "" and request.suggestion == ""
     image_message, read, decision = await harness.received(LIBRARIAN)
-    assert image_message.document is not None
+    assert image_message.image is not None
     assert f"Snap #{request.id}" in read.text
     assert "tidak ada FAQ yang cocok" in decision.text
     assert [b.id for b in decision.buttons] == [f"snap-reject:{request.id}"]
@@ -106,7 +106,9 @@ async def test_pdf_with_a_text_layer_is_read_without_ocr(harness: Harness) -> No
     inbox_id = await snap(harness, bytes(pdf.output()), mime="application/pdf")
     request = await approvals.for_inbox(harness.store, inbox_id)
     assert request is not None and request.detail["faq"] == "session-expired"
-    assert (await harness.received(LIBRARIAN))[0].document.mime_type == "application/pdf"  # type: ignore[union-attr]
+    document = (await harness.received(LIBRARIAN))[0]
+    assert document.image is None and document.document is not None
+    assert (document.document.mime_type, document.document.filename) == ("application/pdf", f"snap-{request.id}.pdf")
 
 
 async def test_rejecting_tells_the_patron_and_a_second_librarian_is_told_who_decided(harness: Harness) -> None:
@@ -118,6 +120,18 @@ async def test_rejecting_tells_the_patron_and_a_second_librarian_is_told_who_dec
     await harness.press(f"snap-approve:{request.id}", sender=LIBRARIAN_2)
     assert "sudah ditolak oleh Dewi" in (await harness.last(LIBRARIAN_2)).text
     assert sum("Untuk masuk" in m.text for m in await harness.received(PATRON)) == 0
+
+
+async def test_an_image_whatsapp_cannot_forward_is_read_and_reaches_the_librarian_without_it(harness: Harness) -> None:
+    webp = io.BytesIO()
+    Image.open(io.BytesIO(render_text_image(LOGIN_FAILED_ID))).save(webp, "WEBP", lossless=True)
+    inbox_id = await snap(harness, webp.getvalue(), mime="image/webp")
+    request = await approvals.for_inbox(harness.store, inbox_id)
+    assert request is not None and request.detail["faq"] == "login-failed"  # read all the same
+    read, decision = await harness.received(LIBRARIAN)
+    assert read.image is None and read.document is None
+    assert "image/webp" in read.text and "tidak dapat diteruskan lewat WhatsApp" in read.text
+    assert [b.id for b in decision.buttons] == [f"snap-approve:{request.id}", f"snap-reject:{request.id}"]
 
 
 async def test_the_same_image_handled_twice_makes_one_request(harness: Harness) -> None:

@@ -171,7 +171,7 @@ def _inbound_turn(at: float, raw: str) -> Turn:
 
 def _outbound_turn(at: float, raw: str, state: str) -> Turn:
     message = codec.loads(OutgoingMessage, raw)
-    kind = "document" if message.document else "buttons" if message.buttons else "text"
+    kind = "document" if message.document else "image" if message.image else "buttons" if message.buttons else "text"
     return Turn(at, False, message.text, kind, state)
 
 
