@@ -19,7 +19,7 @@ them a term at a time), and a common word is the most expensive word there is.
   matching only a weak field the score of the strongest one.)
 - **Phrases** (on). In a short need (at most :data:`SHORT_NEED` words) words the patron
   wrote side by side ("literasi informasi") earn extra score where they stand together in
-  a title or subject heading (found through the word pairs indexed for those fields,
+  a title (found through the word pairs indexed for titles,
   :data:`refbot.catalog.schema.PHRASE_FIELDS`). In a long description most neighbours are
   neighbours by chance, and boosting them drowns the words that matter. (A proximity
   boost — words within a few words of each other — measured neutral here; it needs

@@ -6,10 +6,17 @@ is about; a word in a note often does not. The weights below are index-time fiel
 
 No field keeps word positions: a posting with positions costs about four times as much to
 read (Whoosh unpickles each document's positions with it), and a search reads tens of
-thousands. Phrases are looked for in title and subjects only, and there each pair of
-neighbouring words is indexed once more as one token (``title_pairs``, ``subjects_pairs``;
+thousands. Phrases are looked for in titles only, and there each pair of neighbouring
+words is indexed once more as one token (``title_pairs``;
 :class:`refbot.catalog.analysis.WordPairFilter`): a two-word phrase is one short posting
-list, and a longer one is all of its pairs.
+list, and a longer one is all of its pairs. (Subject headings are short and controlled:
+words of a need that meet in one heading almost always stand together there, so pairs for
+subjects would cost an eighth of the index's postings for next to nothing.)
+
+Every posting costs build time too, so ``year`` is indexed as one term per value rather
+than Whoosh's default four precision tiers: a year range spans at most a few hundred
+distinct years, and its scores are worked out once per generation
+(:mod:`refbot.catalog.execution`).
 """
 
 from __future__ import annotations
@@ -21,11 +28,11 @@ from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 from refbot.catalog.analysis import catalog_analyzer, name_analyzer, pair_analyzer
 from refbot.catalog.record import CatalogRecord
 
-SCHEMA_VERSION = 2
-"""2: no positions; neighbouring words of title and subjects indexed as pairs, for phrases."""
+SCHEMA_VERSION = 3
+"""2: no positions; neighbouring words indexed as pairs, for phrases. 3: pairs for titles only; one term per year."""
 FIELD_BOOSTS = {"title": 2.0, "subjects": 1.5, "authors": 1.2, "summary": 1.0, "notes": 0.6}
-PHRASE_FIELDS = {"title": "title_pairs", "subjects": "subjects_pairs"}
-"""Where the word pairs of title and subjects are indexed, for phrases."""
+PHRASE_FIELDS = {"title": "title_pairs"}
+"""Where the word pairs of a field are indexed, for phrases."""
 
 
 def catalog_schema() -> Schema:
@@ -40,8 +47,7 @@ def catalog_schema() -> Schema:
         summary=TEXT(analyzer=text, stored=True, phrase=False, field_boost=FIELD_BOOSTS["summary"]),
         notes=TEXT(analyzer=text, stored=True, phrase=False, field_boost=FIELD_BOOSTS["notes"]),
         title_pairs=TEXT(analyzer=pairs, phrase=False),
-        subjects_pairs=TEXT(analyzer=pairs, phrase=False),
-        year=NUMERIC(int, bits=16, stored=True),
+        year=NUMERIC(int, bits=16, shift_step=16, stored=True),
         kind=ID(stored=True),
         language=ID(stored=True),
         isbn=KEYWORD(stored=True, scorable=False),

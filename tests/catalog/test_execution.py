@@ -49,9 +49,9 @@ QUERIES = [
     AndMaybe(words({"pustaka": 1.0}, "title"), Or([WhooshTerm("kind", "thesis", boost=3.0)])),
     # Phrases: words apart in some records and together in others, three words, two fields.
     Or([words({"layan": 1.0, "informasi": 1.0}, "title"), phrase("title", ["layan", "informasi"], boost=0.75)]),
-    Or([words({"layan": 1.0}, "title"), phrase("title", ["layan", "informasi", "pustaka"]), phrase("subjects", ["layan", "informasi"])]),
+    Or([words({"layan": 1.0}, "title"), phrase("title", ["layan", "informasi", "pustaka"]), phrase("title", ["informasi", "pustaka"])]),
     Or([words({"informasi": 1.0}, "title"), phrase("title", ["informasi", "layan"], boost=0.5)]),
-    Or([words({"digital": 1.0}, "subjects"), phrase("subjects", ["pustaka", "digital"])]),
+    Or([words({"digital": 1.0}, "subjects"), phrase("title", ["pustaka", "digital"])]),
     # An ISBN (an unscored field), a boosted OR: left to Whoosh's matchers.
     Or([WhooshTerm("isbn", "9786028397215", boost=20.0), words({"pustaka": 1.0}, "title")]),
     Or([Or([WhooshTerm("title", "digital"), WhooshTerm("summary", "makalah")], boost=2.0), WhooshTerm("title", "jazz")]),
