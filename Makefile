@@ -28,9 +28,9 @@ system-deps:
 		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
 	fi
 
-## make demo: install, build the demo catalog index if missing, serve with the local sandbox
+## make demo: install, build the demo catalog index if missing or of an older layout, serve with the local sandbox
 demo: install
-	@test -f indexes/catalog/CURRENT || $(BIN)/refbot index build $(DEMO_CATALOG)
+	@$(BIN)/refbot index status --json | grep -q '"layout_current": true' || $(BIN)/refbot index build $(DEMO_CATALOG)
 	$(BIN)/refbot serve --sandbox
 
 ## make test: install what the tests need, then lint, type-check and run the tests

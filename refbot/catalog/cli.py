@@ -201,6 +201,8 @@ def _status_text(status: dict[str, Any]) -> str:
     lines.append(f"rejected    {status['rejected']:,} of {status['read']:,} read")
     lines.extend(f"  {count:>6,}  {reason}" for reason, count in status["rejected_by_reason"].items())
     lines.append(f"on disk     {', '.join(status['generations'])}")
+    if status["layout_current"] is False:
+        lines.append(f"layout      {status['layout']}, older than this refbot's: rebuild with `refbot index build`")
     return "\n".join(lines)
 
 

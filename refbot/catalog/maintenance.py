@@ -134,7 +134,10 @@ def _change(generation: Path, change: Callable[[IndexWriter], int]) -> int:
 def index_status(index_dir: Path | str) -> dict[str, Any]:
     """What is being served: generation, record count, when built, how many rejected.
 
-    Never raises for a missing index: ``generation`` is then None.
+    ``layout`` is the index layout the generation was built with, and ``layout_current``
+    whether this refbot still writes that layout (an older one is still searched, with fewer
+    techniques, and must be rebuilt before ``refbot index update``). Never raises for a
+    missing index: ``generation`` is then None.
     """
     index_dir = Path(index_dir)
     name = gens.current_name(index_dir)
@@ -151,4 +154,6 @@ def index_status(index_dir: Path | str) -> dict[str, Any]:
         "duration": manifest.get("duration"),
         "files": manifest.get("files", []),
         "generations": gens.generations(index_dir),
+        "layout": manifest.get("schema_version"),
+        "layout_current": manifest.get("schema_version") == SCHEMA_VERSION if name else None,
     }

@@ -196,6 +196,10 @@ def test_update_of_an_index_built_by_an_older_refbot_asks_for_a_rebuild(library_
     with pytest.raises(CatalogError, match=r"built by an older refbot .*rebuild it with `refbot index build`"):
         update_records([library_csv], index_dir)
     assert doc_count(index_dir) == 4
+    status = index_status(index_dir)
+    assert (status["layout"], status["layout_current"]) == (1, False)  # what `make demo` checks to rebuild
+    build_index([library_csv], index_dir)
+    assert index_status(index_dir)["layout_current"] is True
 
 
 def test_rows_are_indexed_as_written(tmp_path: Path) -> None:
