@@ -102,7 +102,10 @@ class Store:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         db = await aiosqlite.connect(str(path), isolation_level=None)
         db.row_factory = aiosqlite.Row
-        for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", "busy_timeout=5000"):
+        # secure_delete: text blanked by an erasure or the retention purge is overwritten with
+        # zeros in the file too, not left in free space where a copy of the file would keep it.
+        pragmas = ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", "busy_timeout=5000", "secure_delete=ON")
+        for pragma in pragmas:
             await db.execute(f"PRAGMA {pragma}")
         store = cls(db, clock)
         try:

@@ -73,6 +73,7 @@ class WebhookJournal:
         with self._lock:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.execute("PRAGMA secure_delete=ON")  # trimmed bodies are zeroed, not left in free pages
             # Checkpoints (copying the WAL into the file, with an fsync) would otherwise run
             # inside whichever append crosses 1,000 pages; :meth:`checkpoint` runs them apart.
             self._db.execute("PRAGMA wal_autocheckpoint=0")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
 import time
 from pathlib import Path
 
@@ -85,6 +87,19 @@ async def test_hapus_data_deletes_the_patron_screenshot_and_words_and_keeps_anot
     await desk.press(f"snap-approve:{request['id']}")  # the librarian is told, and nothing goes out
     await sent_to(desk, LIBRARIAN, "pemustaka menghapus datanya")
     assert not [m for m in await desk.sent_to(PATRON) if m["text"].startswith("Untuk masuk")]
+
+    # Not in the file either, where a backup copy would keep what the tables no longer show.
+    store_file = Path(desk.services.settings.path(desk.services.settings.store.path))
+    assert in_file(store_file, my_words) == []
+    assert in_file(store_file, their_words) == their_words
+
+
+def in_file(database: Path, words: list[str]) -> list[str]:
+    """The words found anywhere in the database file's bytes, once its WAL is written back."""
+    with contextlib.closing(sqlite3.connect(database)) as db:
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    raw = database.read_bytes()
+    return [word for word in words if word.encode() in raw]
 
 
 async def test_retention_forgets_old_decided_screenshots_only(desk: Desk) -> None:
