@@ -7,8 +7,10 @@ statuses update the outbox, anything else is logged and set aside. Progress is r
 the store after each batch; after a crash the batch is applied again, which changes nothing
 that was already applied (the wamid is unique, a status never moves a row backwards).
 
-A body that cannot be read is never retried forever and never dropped silently: it is logged
-and kept as an event with its first kilobytes, and the journal moves on.
+A body that cannot be read, or whose updates the store refuses :data:`MAX_ATTEMPTS` times
+in a row, is never retried forever (it would hold up every message behind it) and never
+dropped silently: it is logged and kept as an event with its first kilobytes, and the
+journal moves on. A store that is briefly busy or failing only delays the journal.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections import Counter
 
 from refbot.models import IgnoredUpdate, InboundMessage, StatusUpdate
 from refbot.ports import Channel
@@ -29,6 +32,8 @@ BATCH = 200
 """Journal entries read and applied per round."""
 KEPT_OF_UNREADABLE = 2000
 """How many characters of an unreadable body its event keeps."""
+MAX_ATTEMPTS = 3
+"""Tries at applying one entry before it is set aside as an event."""
 
 
 class JournalApplier:
@@ -38,15 +43,25 @@ class JournalApplier:
         self.store = store
         self.channel = channel
         self.journal = journal
+        self._failures: Counter[int] = Counter()
 
     async def apply_new(self, batch: int = BATCH) -> int:
-        """Apply the entries not yet applied (at most ``batch``); returns how many there were."""
+        """Apply the entries not yet applied (at most ``batch``); returns how many there were.
+
+        Raises:
+            Exception: what the store raised for an entry that has not used up its tries;
+                the entries before it are recorded as applied.
+        """
         done = await self.store.journal_applied(self.journal.identity)
         entries = await asyncio.to_thread(self.journal.read_after, done, batch)
-        for entry in entries:
-            await self._apply_entry(entry)
-        if entries:
-            await self.store.mark_journal_applied(self.journal.identity, entries[-1].id)
+        applied = done
+        try:
+            for entry in entries:
+                await self._apply_entry(entry)
+                applied = entry.id
+        finally:
+            if applied > done:
+                await self.store.mark_journal_applied(self.journal.identity, applied)
         return len(entries)
 
     async def waiting(self) -> int:
@@ -59,16 +74,30 @@ class JournalApplier:
             updates = self.channel.parse_updates(json.loads(entry.body))
         except Exception as e:  # the web process checked it was JSON; a parser bug must not stop intake
             log.error("webhook %d could not be read (%s: %s); kept as an event", entry.id, type(e).__name__, e)
-            async with self.store.tx() as db:
-                await self.store.add_event(db, "webhook", "webhook_unreadable", f"journal:{entry.id}", {
-                    "error": f"{type(e).__name__}: {e}",
-                    "body": entry.body[:KEPT_OF_UNREADABLE].decode("utf-8", "replace"),
-                })
+            await self._set_aside(entry, "webhook_unreadable", e)
             return 0
         stored = 0
-        for update in updates:
-            stored += await self._apply(update, entry.received_at)
+        try:
+            for update in updates:
+                stored += await self._apply(update, entry.received_at)
+        except Exception as e:
+            # Applying again is harmless (a wamid is stored once, a status never moves a row
+            # back), so a failure is retried; one that keeps failing is set aside.
+            self._failures[entry.id] += 1
+            if self._failures[entry.id] < MAX_ATTEMPTS:
+                raise
+            del self._failures[entry.id]
+            log.error("webhook %d could not be stored after %d tries (%s: %s); kept as an event",
+                      entry.id, MAX_ATTEMPTS, type(e).__name__, e)
+            await self._set_aside(entry, "webhook_unapplied", e)
         return stored
+
+    async def _set_aside(self, entry: JournalEntry, kind: str, error: Exception) -> None:
+        async with self.store.tx() as db:
+            await self.store.add_event(db, "webhook", kind, f"journal:{entry.id}", {
+                "error": f"{type(error).__name__}: {error}",
+                "body": entry.body[:KEPT_OF_UNREADABLE].decode("utf-8", "replace"),
+            })
 
     async def _apply(self, update: InboundMessage | StatusUpdate | IgnoredUpdate, received_at: float) -> int:
         if isinstance(update, InboundMessage):

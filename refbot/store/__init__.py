@@ -168,8 +168,10 @@ class Store:
         now = self.clock() if received_at is None else received_at
         async with self.tx() as db:
             cur = await db.execute(
-                "INSERT OR IGNORE INTO inbox (wamid, sender, type, message, received_at)"
-                " VALUES (?, ?, ?, ?, ?)",
+                # Only a redelivery (the same wamid) is ignored; OR IGNORE would also drop a row
+                # that breaks another rule, as if it were a duplicate.
+                "INSERT INTO inbox (wamid, sender, type, message, received_at)"
+                " VALUES (?, ?, ?, ?, ?) ON CONFLICT (wamid) DO NOTHING",
                 (message.wamid, message.sender, message.type, codec.dumps(message), now),
             )
             if cur.rowcount == 0:

@@ -251,8 +251,9 @@ async def _forget_events(db: aiosqlite.Connection, scope: _Scope) -> None:
             f"UPDATE events SET actor = :who WHERE actor = :actor AND ({scope.patron_events})",
             {**scope.params, "who": pseudonym(actor), "actor": actor},
         )
-    # An unreadable webhook was kept with the start of its body, which names the sender.
+    # A webhook set aside was kept with the start of its body, which names the sender.
     await db.execute(
-        f"UPDATE events SET detail = json_remove(detail, '$.body') WHERE kind = 'webhook_unreadable'"
+        f"UPDATE events SET detail = json_remove(detail, '$.body')"
+        f" WHERE kind IN ('webhook_unreadable', 'webhook_unapplied')"
         f" AND json_extract(detail, '$.body') IS NOT NULL AND ({scope.webhook_events})", scope.params,
     )

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +37,7 @@ async def test_a_question_answered_while_no_worker_runs_is_drafted_once_one_star
             return await desk.services.store.draft_ids()
 
         assert len(await eventually(drafted, within=20, what="the draft")) == 1
-        assert await desk.services.worker.applier.waiting() == 0
+        await desk.webhooks_applied()
 
 
 def test_journal_ids_are_never_reused_after_a_trim(tmp_path: Path) -> None:
@@ -90,6 +92,43 @@ async def test_a_body_that_cannot_be_read_is_kept_as_an_event_and_the_next_one_i
     assert len(events) == 1 and '"poison": true' in json.loads(events[0]["detail"])["body"]
     assert await store.inbox_counts() == {"pending": 1}
     assert await applier.waiting() == 0
+    journal.close()
+    await store.close()
+
+
+class _ChannelWithAMessageTheStoreRefuses(WhatsAppChannel):
+    """The real channel, except that one body parses into a message whose sender SQLite cannot store."""
+
+    def parse_updates(self, payload: Any) -> list[InboundMessage | StatusUpdate | IgnoredUpdate]:
+        updates = super().parse_updates(payload)
+        if isinstance(payload, dict) and payload.get("senderless"):
+            return [InboundMessage(wamid="wamid.senderless", sender=["62", "81"], type="text")]  # type: ignore[arg-type]
+        return updates
+
+
+async def test_a_message_the_store_keeps_refusing_is_set_aside_and_does_not_hold_up_the_next(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = await Store.open(tmp_path / "refbot.sqlite3")
+    journal = WebhookJournal(journal_path(tmp_path / "refbot.sqlite3"))
+    async with aiohttp.ClientSession() as session:
+        channel = _ChannelWithAMessageTheStoreRefuses(WhatsAppSettings(), Secret("t"), Secret("s"), session)
+        applier = JournalApplier(store, channel, journal)
+        journal.append(encode(text_message(BusinessNumber(PHONE_NUMBER_ID), PATRON, "sastra anak")))
+        journal.append(json.dumps({"senderless": True}).encode())
+        journal.append(encode(text_message(BusinessNumber(PHONE_NUMBER_ID), PATRON, "minat baca remaja")))
+        tries = 0
+        with caplog.at_level(logging.ERROR, logger="refbot.intake"):
+            while await applier.waiting():
+                tries += 1
+                with contextlib.suppress(sqlite3.Error):
+                    await applier.apply_new()
+    assert tries == 3, "the refused entry is tried three times, the one before it is not applied again"
+    assert "webhook 2 could not be stored after 3 tries (ProgrammingError" in caplog.text
+    [event] = [e for e in await store.events() if e["kind"] == "webhook_unapplied"]
+    assert event["subject"] == "journal:2" and "senderless" in json.loads(event["detail"])["body"]
+    texts = [r["message"] for r in await store.fetchall("SELECT message FROM inbox ORDER BY id")]
+    assert len(texts) == 2 and "sastra anak" in texts[0] and "minat baca remaja" in texts[1]
     journal.close()
     await store.close()
 
