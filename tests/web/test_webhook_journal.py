@@ -6,6 +6,7 @@ import contextlib
 import json
 import logging
 import sqlite3
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +67,19 @@ def test_a_journal_started_afresh_is_read_from_its_beginning(tmp_path: Path) -> 
     fresh.close()
 
 
+@contextlib.asynccontextmanager
+async def applier_with(tmp_path: Path, channel_class: type[WhatsAppChannel]) -> AsyncIterator[JournalApplier]:
+    """A store, a journal and an applier reading it through ``channel_class``, closed afterwards."""
+    store = await Store.open(tmp_path / "refbot.sqlite3")
+    journal = WebhookJournal(journal_path(tmp_path / "refbot.sqlite3"))
+    try:
+        async with aiohttp.ClientSession() as session:
+            yield JournalApplier(store, channel_class(WhatsAppSettings(), Secret("t"), Secret("s"), session), journal)
+    finally:
+        journal.close()
+        await store.close()
+
+
 class _ChannelWithAParserBug(WhatsAppChannel):
     """The real channel, except that it fails on one body: what a bug in parsing would look like."""
 
@@ -78,22 +92,17 @@ class _ChannelWithAParserBug(WhatsAppChannel):
 async def test_a_body_that_cannot_be_read_is_kept_as_an_event_and_the_next_one_is_applied(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    store = await Store.open(tmp_path / "refbot.sqlite3")
-    journal = WebhookJournal(journal_path(tmp_path / "refbot.sqlite3"))
-    async with aiohttp.ClientSession() as session:
-        channel = _ChannelWithAParserBug(WhatsAppSettings(), Secret("t"), Secret("s"), session)
-        applier = JournalApplier(store, channel, journal)
+    async with applier_with(tmp_path, _ChannelWithAParserBug) as applier:
+        store, journal = applier.store, applier.journal
         journal.append(json.dumps({"poison": True, "from": PATRON}).encode())
         journal.append(encode(text_message(BusinessNumber(PHONE_NUMBER_ID), PATRON, "minat baca remaja")))
         with caplog.at_level(logging.ERROR, logger="refbot.intake"):
             assert await applier.apply_new() == 2
-    assert "webhook 1 could not be read (KeyError" in caplog.text
-    events = [e for e in await store.events() if e["kind"] == "webhook_unreadable"]
-    assert len(events) == 1 and '"poison": true' in json.loads(events[0]["detail"])["body"]
-    assert await store.inbox_counts() == {"pending": 1}
-    assert await applier.waiting() == 0
-    journal.close()
-    await store.close()
+        assert "webhook 1 could not be read (KeyError" in caplog.text
+        events = [e for e in await store.events() if e["kind"] == "webhook_unreadable"]
+        assert len(events) == 1 and '"poison": true' in json.loads(events[0]["detail"])["body"]
+        assert await store.inbox_counts() == {"pending": 1}
+        assert await applier.waiting() == 0
 
 
 class _ChannelWithAMessageTheStoreRefuses(WhatsAppChannel):
@@ -109,11 +118,8 @@ class _ChannelWithAMessageTheStoreRefuses(WhatsAppChannel):
 async def test_a_message_the_store_keeps_refusing_is_set_aside_and_does_not_hold_up_the_next(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    store = await Store.open(tmp_path / "refbot.sqlite3")
-    journal = WebhookJournal(journal_path(tmp_path / "refbot.sqlite3"))
-    async with aiohttp.ClientSession() as session:
-        channel = _ChannelWithAMessageTheStoreRefuses(WhatsAppSettings(), Secret("t"), Secret("s"), session)
-        applier = JournalApplier(store, channel, journal)
+    async with applier_with(tmp_path, _ChannelWithAMessageTheStoreRefuses) as applier:
+        store, journal = applier.store, applier.journal
         journal.append(encode(text_message(BusinessNumber(PHONE_NUMBER_ID), PATRON, "sastra anak")))
         journal.append(json.dumps({"senderless": True}).encode())
         journal.append(encode(text_message(BusinessNumber(PHONE_NUMBER_ID), PATRON, "minat baca remaja")))
@@ -123,14 +129,12 @@ async def test_a_message_the_store_keeps_refusing_is_set_aside_and_does_not_hold
                 tries += 1
                 with contextlib.suppress(sqlite3.Error):
                     await applier.apply_new()
-    assert tries == 3, "the refused entry is tried three times, the one before it is not applied again"
-    assert "webhook 2 could not be stored after 3 tries (ProgrammingError" in caplog.text
-    [event] = [e for e in await store.events() if e["kind"] == "webhook_unapplied"]
-    assert event["subject"] == "journal:2" and "senderless" in json.loads(event["detail"])["body"]
-    texts = [r["message"] for r in await store.fetchall("SELECT message FROM inbox ORDER BY id")]
-    assert len(texts) == 2 and "sastra anak" in texts[0] and "minat baca remaja" in texts[1]
-    journal.close()
-    await store.close()
+        assert tries == 3, "the refused entry is tried three times, the one before it is not applied again"
+        assert "webhook 2 could not be stored after 3 tries (ProgrammingError" in caplog.text
+        [event] = [e for e in await store.events() if e["kind"] == "webhook_unapplied"]
+        assert event["subject"] == "journal:2" and "senderless" in json.loads(event["detail"])["body"]
+        texts = [r["message"] for r in await store.fetchall("SELECT message FROM inbox ORDER BY id")]
+        assert len(texts) == 2 and "sastra anak" in texts[0] and "minat baca remaja" in texts[1]
 
 
 async def test_a_webhook_the_journal_cannot_take_gets_a_500_and_is_kept_when_meta_delivers_it_again(
