@@ -7,7 +7,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import multiprocessing.process
 import secrets
@@ -37,7 +36,7 @@ from refbot.store.journal import WebhookJournal, journal_path
 from refbot.web.console import setup_console
 from refbot.web.errors import error_response
 from refbot.web.webhook import WebhookHandler
-from refbot.worker import Worker
+from refbot.worker import Worker, stop_tasks
 from refbot.worker_process import start_worker_process, stop_worker_process
 
 log = logging.getLogger(__name__)
@@ -100,9 +99,7 @@ def create_app(
             services.worker_process = start_worker_process(settings)
         trimming = asyncio.create_task(keep_journal_trimmed(services.store, services.journal, JOURNAL_TRIM_EVERY))
         yield
-        trimming.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await trimming
+        await stop_tasks([trimming], "journal trimming")
         await services.close()
 
     app.cleanup_ctx.append(lifecycle)

@@ -65,12 +65,8 @@ class Worker:
         self._tasks = [asyncio.create_task(loop()) for loop in loops]
 
     async def stop(self) -> None:
-        """Stop both loops; unfinished rows stay claimed and are resumed on the next start."""
-        for task in [*self._tasks, *self._running]:
-            task.cancel()
-        for task in [*self._tasks, *self._running]:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        """Stop the loops and the questions in hand; unfinished rows stay claimed and are resumed on the next start."""
+        await stop_tasks([*self._tasks, *self._running], "worker")
 
     async def _journal(self) -> None:
         while True:
@@ -152,3 +148,28 @@ async def _wait(event: asyncio.Event, seconds: float) -> None:
         async with asyncio.timeout(seconds):
             await event.wait()
     event.clear()
+
+
+STOP_GRACE = 5.0
+"""Seconds a cancelled task gets to end before shutdown goes on without it."""
+
+
+async def stop_tasks(tasks: list[asyncio.Task[None]], owner: str, grace: float = STOP_GRACE) -> None:
+    """Cancel the tasks and wait for them to end, but never longer than ``grace``.
+
+    A task may swallow its cancellation (Python 3.11's ``asyncio.wait_for`` can, when what it
+    waits for finishes at the same moment) and go on waiting; shutting down must not wait
+    with it. Awaiting with ``asyncio.wait`` also keeps a cancellation of the caller itself
+    from being mistaken for the task's and silently dropped.
+    """
+    for task in tasks:
+        task.cancel()
+    if not tasks:
+        return
+    done, pending = await asyncio.wait(tasks, timeout=grace)
+    for task in done:
+        if not task.cancelled() and task.exception() is not None:
+            log.error("%s task %s ended with %r", owner, task.get_name(), task.exception())
+    for task in pending:
+        log.warning("%s task %s did not stop within %g s after being cancelled; shutting down without it",
+                    owner, task.get_name(), grace)
