@@ -26,6 +26,7 @@ from refbot.models import InboundMessage, OutgoingMessage
 from refbot.sandbox.koha import KOHA_STATE, KohaState, create_koha_standin
 from refbot.services import desk_services
 from refbot.services.media import GraphMedia
+from refbot.services.verify import setup_verify
 from refbot.store import InboxRow, Store
 from tests.conftest import serve
 
@@ -197,3 +198,13 @@ def png(image: Image.Image) -> bytes:
     out = io.BytesIO()
     image.save(out, format="PNG")
     return out.getvalue()
+
+
+@pytest.fixture
+async def verify_url(harness: Harness) -> AsyncIterator[str]:
+    """A tiny web app serving only /verify, on the harness's store."""
+    app = web.Application()
+    setup_verify(app, lambda: harness.store, harness.settings)
+    runner, url = await serve(app)
+    yield url
+    await runner.cleanup()

@@ -3,26 +3,11 @@
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 
 import aiohttp
-import pytest
-from aiohttp import web
 
 from refbot.services import approvals
-from refbot.services.verify import setup_verify
-from tests.conftest import serve
 from tests.services.conftest import LIBRARIAN, PATRON, STRANGER, Harness
-
-
-@pytest.fixture
-async def verify_url(harness: Harness) -> AsyncIterator[str]:
-    """A tiny web app serving only /verify, on the harness's store."""
-    app = web.Application()
-    setup_verify(app, lambda: harness.store, harness.settings)
-    runner, url = await serve(app)
-    yield url
-    await runner.cleanup()
 
 
 async def tables_holding(harness: Harness, fragment: str) -> set[str]:

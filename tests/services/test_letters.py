@@ -3,29 +3,15 @@
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp
-import pytest
-from aiohttp import web
 from pypdf import PdfReader
 
 from refbot.services import approvals
 from refbot.services.letters import new_code
-from refbot.services.verify import normalise_code, setup_verify
-from tests.conftest import serve
+from refbot.services.verify import normalise_code
 from tests.services.conftest import CLEAR_PATRON, LIBRARIAN, LIBRARIAN_2, PATRON, STRANGER, Harness
-
-
-@pytest.fixture
-async def verify_url(harness: Harness) -> AsyncIterator[str]:
-    """A tiny web app serving only /verify, on the harness's store."""
-    app = web.Application()
-    setup_verify(app, lambda: harness.store, harness.settings)
-    runner, url = await serve(app)
-    yield url
-    await runner.cleanup()
 
 
 async def request_letter(harness: Harness, sender: str = CLEAR_PATRON) -> int:
