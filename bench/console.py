@@ -26,10 +26,10 @@ import aiohttp
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from refbot.app import SERVICES, create_app  # noqa: E402
 from refbot.config import Secret, Secrets, load_settings  # noqa: E402
 from refbot.store import Store  # noqa: E402
 from refbot.web.console import accounts  # noqa: E402
+from refbot.web.server import SERVICES, create_app  # noqa: E402
 from tests.conftest import free_port, serve  # noqa: E402
 from tests.web.console import seed  # noqa: E402
 

@@ -27,12 +27,12 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from connectors.crossref import CrossrefSource  # noqa: E402
-from refbot.app import SERVICES, create_app  # noqa: E402
 from refbot.catalog.index import build_index  # noqa: E402
 from refbot.pipeline.parse import parse_need  # noqa: E402
 from refbot.sandbox.crossref import create_crossref_standin  # noqa: E402
 from refbot.sandbox.graph import create_graph_standin  # noqa: E402
 from refbot.sandbox.payloads import SIGNATURE_HEADER, BusinessNumber, encode, sign, text_message  # noqa: E402
+from refbot.web.server import SERVICES, create_app  # noqa: E402
 from tests.conftest import APP_SECRET, PHONE_NUMBER_ID, TOKEN, eventually, free_port, make_settings, serve  # noqa: E402
 
 TOPICS = [

@@ -103,8 +103,8 @@ def serve_intake_only(config: str, port: int) -> None:
 
     from aiohttp import web
 
-    from refbot.app import create_app
     from refbot.config import load_settings
+    from refbot.web.server import create_app
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = load_settings(config)

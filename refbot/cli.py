@@ -84,7 +84,7 @@ def _config_path(given: str | None) -> str | None:
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
     from aiohttp import web
 
-    from refbot.app import create_app
+    from refbot.web.server import create_app
 
     server = replace(settings.server, port=args.port or settings.server.port, host=args.host or settings.server.host)
     settings = replace(settings, server=server)
@@ -115,7 +115,7 @@ async def _settle_heap(_app: object) -> None:
 def _worker(args: argparse.Namespace, settings: Settings) -> int:
     import asyncio
 
-    from refbot.worker_process import run_worker
+    from refbot.worker.process import run_worker
 
     asyncio.run(run_worker(settings))
     return 0

@@ -15,11 +15,14 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from refbot.app import SERVICES, Services, create_app
 from refbot.config import Librarian, Secret, Secrets, Settings, load_settings
+from refbot.intake.applier import waiting_in_journal
 from refbot.sandbox.crossref import create_crossref_standin
 from refbot.sandbox.graph import create_graph_standin
 from refbot.sandbox.payloads import SIGNATURE_HEADER, BusinessNumber, button_reply, encode, sign, text_message
+from refbot.web.server import SERVICES, WORKER, create_app
+from refbot.wiring import Services
+from refbot.worker.loops import Worker
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
@@ -101,6 +104,13 @@ class Desk:
     services: Services
     http: aiohttp.ClientSession
     business: BusinessNumber
+    running: Worker | None = None
+    """The worker in the service's own process (``worker.mode: inline``)."""
+
+    @property
+    def worker(self) -> Worker:
+        assert self.running is not None, "this desk runs no worker in its process"
+        return self.running
 
     async def post_webhook(self, payload: dict[str, Any], *, secret: str = APP_SECRET) -> aiohttp.ClientResponse:
         body = encode(payload)
@@ -113,10 +123,8 @@ class Desk:
 
     async def webhooks_applied(self, within: float = 10.0) -> None:
         """Wait until the worker has applied every webhook written down so far (as a patron would, a moment)."""
-        applier = self.services.worker.applier
-
         async def none_waiting() -> bool:
-            return await applier.waiting() == 0
+            return await waiting_in_journal(self.services.store, self.services.journal) == 0
 
         await eventually(none_waiting, within=within, what="the webhook journal to be applied")
 
@@ -164,7 +172,7 @@ async def running_desk(tmp_path: Path, catalog_dir: Path, **over: Any) -> AsyncI
     runner, url = await serve(app, port)
     try:
         async with aiohttp.ClientSession() as http:
-            yield Desk(url, graph_url, crossref_url, app[SERVICES], http, BusinessNumber(PHONE_NUMBER_ID))
+            yield Desk(url, graph_url, crossref_url, app[SERVICES], http, BusinessNumber(PHONE_NUMBER_ID), app.get(WORKER))
     finally:
         await graph_runner.cleanup()
         await runner.cleanup()

@@ -15,13 +15,12 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-import aiosqlite
 from pyzotero import zotero
 
 from connectors.zotero.client import ZoteroClient, everything, library_version
 from connectors.zotero.items import SKIPPED_TYPES
 from refbot.errors import SourceError
-from refbot.store import Store
+from refbot.store import Store, Tx
 
 log = logging.getLogger(__name__)
 
@@ -157,7 +156,7 @@ def read_changes(zot: zotero.Zotero, since: int) -> Changes:
     )
 
 
-async def _upsert_collections(db: aiosqlite.Connection, library: str, collections: list[dict[str, Any]]) -> None:
+async def _upsert_collections(db: Tx, library: str, collections: list[dict[str, Any]]) -> None:
     await db.executemany(
         "INSERT INTO zotero_collections (library, key, name, parent, version) VALUES (?, ?, ?, ?, ?)"
         " ON CONFLICT (library, key) DO UPDATE SET name = excluded.name, parent = excluded.parent,"
@@ -167,7 +166,7 @@ async def _upsert_collections(db: aiosqlite.Connection, library: str, collection
     )
 
 
-async def _upsert_items(db: aiosqlite.Connection, library: str, items: list[dict[str, Any]]) -> None:
+async def _upsert_items(db: Tx, library: str, items: list[dict[str, Any]]) -> None:
     await db.executemany(
         "INSERT INTO zotero_items (library, key, version, item_type, data) VALUES (?, ?, ?, ?, ?)"
         " ON CONFLICT (library, key) DO UPDATE SET version = excluded.version, item_type = excluded.item_type,"

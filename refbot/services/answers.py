@@ -5,13 +5,13 @@ from __future__ import annotations
 import re
 
 from refbot.config import Settings
+from refbot.decisions import requests
+from refbot.decisions.requests import RequestConflict
 from refbot.models import InboundMessage, OutgoingMessage
-from refbot.services import approvals
-from refbot.services.approvals import RequestConflict
 from refbot.services.codes import Command, parse_code
 from refbot.services.replies import conflict_text, reply
-from refbot.services.texts import t
 from refbot.store import InboxRow, Store
+from refbot.texts import t
 
 _ARGUMENT = re.compile(r"^\s*(\d+)\s+(.+)$", re.DOTALL)
 
@@ -41,7 +41,7 @@ class AnswerService:
         request_id, text = int(found[1]), found[2].strip()
         async with self.store.tx() as db:
             try:
-                await approvals.answer(self.store, db, request_id, row.message.sender, text)
+                await requests.answer(self.store, db, request_id, row.message.sender, text)
                 ack = t(language, "answer_sent_ack", id=request_id)
             except RequestConflict as e:
                 ack = conflict_text(self.settings, e, request_id)

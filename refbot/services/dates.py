@@ -6,7 +6,7 @@ import datetime
 import zoneinfo
 
 from refbot.config import Settings
-from refbot.services.texts import t
+from refbot.texts import t
 
 WIB = datetime.timezone(datetime.timedelta(hours=7), "WIB")
 

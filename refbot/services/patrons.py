@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import aiosqlite
-
 from refbot.services.library import LibraryPatron, LibrarySystem
-from refbot.store import Store
-
-LANGUAGES = ("id", "en")
+from refbot.store import Store, Tx
+from refbot.texts import LANGUAGES, known_language
 
 
 async def patron_language(store: Store, phone: str, default: str, hint: str | None = None) -> str:
@@ -24,10 +21,10 @@ async def patron_language(store: Store, phone: str, default: str, hint: str | No
         return str(row["language"])
     if hint in LANGUAGES:
         return str(hint)
-    return default if default in LANGUAGES else "id"
+    return known_language(default)
 
 
-async def remember_language(db: aiosqlite.Connection, phone: str, language: str) -> None:
+async def remember_language(db: Tx, phone: str, language: str) -> None:
     """Keep a patron's chosen language (inside the caller's transaction)."""
     await db.execute(
         "INSERT INTO patrons (phone, language) VALUES (?, ?)"

@@ -5,13 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from refbot.config import Settings
+from refbot.decisions.requests import RequestConflict
+from refbot.delivery.render import mask_phone
 from refbot.models import Button, OutgoingMessage
-from refbot.render import mask_phone
-from refbot.services.approvals import RequestConflict
-from refbot.services.texts import t
 from refbot.store import InboxRow, Store
-
-TEXT_LIMIT = 4096
+from refbot.texts import TEXT_LIMIT, t
 
 
 async def reply(store: Store, row: InboxRow, texts: str | Sequence[str], buttons: tuple[Button, ...] = ()) -> None:

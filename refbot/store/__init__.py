@@ -8,17 +8,9 @@ idempotency key) keep every effect exactly-once.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
-import time
-from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from importlib import resources
-from pathlib import Path
 from typing import Any
-
-import aiosqlite
 
 from refbot import codec
 from refbot.models import (
@@ -32,6 +24,9 @@ from refbot.models import (
     Score,
     StatusUpdate,
 )
+from refbot.store.database import Database, Row, Tx
+
+__all__ = ["InboxRow", "OutboxRow", "Request", "Row", "Store", "Tx", "callback_data", "outbox_id"]
 
 # WhatsApp's error for a free-form message outside the 24-hour customer-service window.
 WINDOW_SHUT = "131047"
@@ -84,78 +79,8 @@ class Request:
     created_at: float
 
 
-class Store:
-    """All of refbot's reads and writes, through one connection and one lock.
-
-    SQLite allows one writer at a time; one connection behind an asyncio lock makes that
-    explicit and keeps each transaction whole when many coroutines share the store.
-    """
-
-    def __init__(self, db: aiosqlite.Connection, clock: Callable[[], float] = time.time) -> None:
-        self._db = db
-        self._lock = asyncio.Lock()
-        self.clock = clock
-
-    @classmethod
-    async def open(cls, path: str | Path, clock: Callable[[], float] = time.time) -> Store:
-        """Open (creating if needed) the database at ``path`` and apply migrations."""
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        db = await aiosqlite.connect(str(path), isolation_level=None)
-        db.row_factory = aiosqlite.Row
-        # secure_delete: text blanked by an erasure or the retention purge is overwritten with
-        # zeros in the file too, not left in free space where a copy of the file would keep it.
-        pragmas = ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", "busy_timeout=5000", "secure_delete=ON")
-        for pragma in pragmas:
-            await db.execute(f"PRAGMA {pragma}")
-        store = cls(db, clock)
-        try:
-            await store._migrate()
-        except BaseException:
-            await db.close()  # an open aiosqlite thread would keep the process alive
-            raise
-        return store
-
-    async def close(self) -> None:
-        """Close the connection."""
-        await self._db.close()
-
-    @contextlib.asynccontextmanager
-    async def tx(self) -> AsyncIterator[aiosqlite.Connection]:
-        """One write transaction; commits on success, rolls back on any error."""
-        async with self._lock:
-            await self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._db
-            except BaseException:
-                await self._db.execute("ROLLBACK")
-                raise
-            await self._db.execute("COMMIT")
-
-    async def fetchall(self, sql: str, params: tuple[Any, ...] = ()) -> list[aiosqlite.Row]:
-        """Rows of a read-only query."""
-        async with self._lock, self._db.execute(sql, params) as cur:
-            return list(await cur.fetchall())
-
-    async def fetchone(self, sql: str, params: tuple[Any, ...] = ()) -> aiosqlite.Row | None:
-        """The first row of a read-only query, or None."""
-        rows = await self.fetchall(sql, params)
-        return rows[0] if rows else None
-
-    async def _migrate(self) -> None:
-        await self._db.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY)")
-        async with self._db.execute("SELECT version FROM schema_migrations") as cur:
-            done = {row[0] for row in await cur.fetchall()}
-        folder = resources.files("refbot.store") / "migrations"
-        for entry in sorted(folder.iterdir(), key=lambda e: e.name):
-            version = int(entry.name.split("_", 1)[0])
-            if version in done:
-                continue
-            # executescript commits on its own, so the migration carries its own transaction.
-            sql = _strip_comments(entry.read_text(encoding="utf-8"))
-            async with self._lock:
-                await self._db.executescript(
-                    f"BEGIN IMMEDIATE;\n{sql}\nINSERT INTO schema_migrations (version) VALUES ({version});\nCOMMIT;"
-                )
+class Store(Database):
+    """All of refbot's reads and writes, through one connection and one lock."""
 
     # -- inbound ---------------------------------------------------------------------------
 
@@ -213,18 +138,17 @@ class Store:
     async def claim_inbox(self, limit: int) -> list[InboxRow]:
         """Claim up to ``limit`` pending inbound messages, oldest first."""
         async with self.tx() as db:
-            async with db.execute(
+            rows = await db.fetchall(
                 "SELECT id, message, attempts FROM inbox WHERE state = 'pending' ORDER BY id LIMIT ?",
                 (limit,),
-            ) as cur:
-                rows = list(await cur.fetchall())
+            )
             await db.executemany(
                 "UPDATE inbox SET state = 'processing', attempts = attempts + 1 WHERE id = ?",
                 [(r["id"],) for r in rows],
             )
         return [InboxRow(r["id"], codec.loads(InboundMessage, r["message"]), r["attempts"] + 1) for r in rows]
 
-    async def finish_inbox(self, inbox_id: int, db: aiosqlite.Connection | None = None) -> None:
+    async def finish_inbox(self, inbox_id: int, db: Tx | None = None) -> None:
         """Mark an inbound message handled (inside the caller's transaction when given)."""
         if db is not None:
             await db.execute("UPDATE inbox SET state = 'done' WHERE id = ?", (inbox_id,))
@@ -268,7 +192,7 @@ class Store:
         return await self.get_draft(row["id"]) if row else None
 
     async def insert_draft(
-        self, db: aiosqlite.Connection, request_id: int, items: tuple[Ranked, ...], notes: tuple[str, ...]
+        self, db: Tx, request_id: int, items: tuple[Ranked, ...], notes: tuple[str, ...]
     ) -> int | None:
         """Insert a request's draft inside the caller's transaction; None if it exists."""
         now = self.clock()
@@ -285,7 +209,7 @@ class Store:
         return draft_id
 
     async def insert_items(
-        self, db: aiosqlite.Connection, draft_id: int, version: int, items: tuple[Ranked, ...]
+        self, db: Tx, draft_id: int, version: int, items: tuple[Ranked, ...]
     ) -> None:
         """Store one version of a draft's items."""
         await db.executemany(
@@ -335,7 +259,7 @@ class Store:
     # -- outbox ----------------------------------------------------------------------------
 
     async def enqueue(
-        self, db: aiosqlite.Connection, key: str, message: OutgoingMessage, draft_id: int | None = None
+        self, db: Tx, key: str, message: OutgoingMessage, draft_id: int | None = None
     ) -> bool:
         """Queue a message inside the caller's transaction; False if that key was queued before."""
         now = self.clock()
@@ -357,12 +281,11 @@ class Store:
         if unsure_wait is not None:
             where, params = f"({where}) OR (state = 'unsure' AND unsure_since <= ?)", [now, now - unsure_wait]
         async with self.tx() as db:
-            async with db.execute(
+            rows = await db.fetchall(
                 f"SELECT id, idem_key, message, attempts, draft_id, state FROM outbox WHERE {where}"
                 " ORDER BY id LIMIT ?",
                 (*params, limit),
-            ) as cur:
-                rows = list(await cur.fetchall())
+            )
             await db.executemany(
                 "UPDATE outbox SET state = 'sending', attempts = attempts + 1, unsure_since = NULL WHERE id = ?",
                 [(r["id"],) for r in rows],
@@ -422,7 +345,7 @@ class Store:
             )
             await self._settle_from_early(db, row.id)
 
-    async def _record_sent(self, db: aiosqlite.Connection, row_id: int, idem_key: str, draft_id: int | None,
+    async def _record_sent(self, db: Tx, row_id: int, idem_key: str, draft_id: int | None,
                            wamid: str) -> None:
         """The row reached WhatsApp as ``wamid``: mark it sent and apply statuses that came first."""
         await db.execute(
@@ -430,8 +353,7 @@ class Store:
             " wamid = ?, error = '', unsure_since = NULL, updated_at = ? WHERE id = ?",
             (wamid, self.clock(), row_id),
         )
-        async with db.execute("SELECT status, errors FROM early_statuses WHERE wamid = ? ORDER BY at", (wamid,)) as cur:
-            early = list(await cur.fetchall())
+        early = await db.fetchall("SELECT status, errors FROM early_statuses WHERE wamid = ? ORDER BY at", (wamid,))
         for status in early:
             await self._apply_status(db, wamid, status["status"], status["errors"])
         await db.execute("DELETE FROM early_statuses WHERE wamid = ? OR callback = ?", (wamid, callback_data(row_id)))
@@ -444,10 +366,10 @@ class Store:
                 (self.clock(), draft_id, draft_id),
             )
 
-    async def _doubt_in_flight(self, db: aiosqlite.Connection) -> int:
+    async def _doubt_in_flight(self, db: Tx) -> int:
         """Rows a dead process claimed: unsure once their request had left, else pending again."""
-        async with db.execute("SELECT id FROM outbox WHERE state = 'sending' AND unsure_since IS NOT NULL") as cur:
-            ids = [r["id"] for r in await cur.fetchall()]
+        rows = await db.fetchall("SELECT id FROM outbox WHERE state = 'sending' AND unsure_since IS NOT NULL")
+        ids = [r["id"] for r in rows]
         now = self.clock()
         # The wait for a status starts now: none could be delivered while the service was down.
         await db.execute(
@@ -460,14 +382,13 @@ class Store:
             await self._settle_from_early(db, row_id)
         return len(ids) + never_left.rowcount
 
-    async def _settle_from_early(self, db: aiosqlite.Connection, row_id: int) -> bool:
+    async def _settle_from_early(self, db: Tx, row_id: int) -> bool:
         """Settle a row by a kept status that names it by callback data; whether one did."""
-        async with db.execute(
+        row = await db.fetchone(
             f"SELECT o.id, o.idem_key, o.draft_id, e.wamid FROM outbox o JOIN early_statuses e ON e.callback = ?"
             f" WHERE o.id = ? AND o.state IN {_SETTLEABLE} ORDER BY e.at LIMIT 1",
             (callback_data(row_id), row_id),
-        ) as cur:
-            row = await cur.fetchone()
+        )
         if row is None:
             return False
         await self._record_sent(db, row["id"], row["idem_key"], row["draft_id"], row["wamid"])
@@ -517,8 +438,7 @@ class Store:
             return False
         errors = "; ".join(update.errors)
         async with self.tx() as db:
-            found = await db.execute("SELECT 1 FROM outbox WHERE wamid = ?", (update.wamid,))
-            if await found.fetchone() is not None:
+            if await db.fetchone("SELECT 1 FROM outbox WHERE wamid = ?", (update.wamid,)) is not None:
                 return await self._apply_status(db, update.wamid, update.status, errors)
             await db.execute(
                 "INSERT INTO early_statuses (wamid, status, errors, at, callback) VALUES (?, ?, ?, ?, ?)",
@@ -527,7 +447,7 @@ class Store:
             row_id = outbox_id(update.callback_data)
             return row_id is not None and await self._settle_from_early(db, row_id)
 
-    async def _apply_status(self, db: aiosqlite.Connection, wamid: str, status: str, errors: str) -> bool:
+    async def _apply_status(self, db: Tx, wamid: str, status: str, errors: str) -> bool:
         if status == "failed" and errors.startswith(WINDOW_SHUT):
             # Sent outside the person's 24-hour window: park it until they write again.
             cur = await db.execute(
@@ -544,7 +464,7 @@ class Store:
         )
         return cur.rowcount > 0
 
-    async def outbox_rows(self, recipient: str | None = None) -> list[aiosqlite.Row]:
+    async def outbox_rows(self, recipient: str | None = None) -> list[Row]:
         """Outbox rows, oldest first, optionally for one recipient."""
         if recipient is None:
             return await self.fetchall("SELECT * FROM outbox ORDER BY id")
@@ -552,18 +472,18 @@ class Store:
 
     # -- audit -----------------------------------------------------------------------------
 
-    async def add_event(self, db: aiosqlite.Connection, actor: str, kind: str, subject: str, detail: dict[str, Any]) -> None:
+    async def add_event(self, db: Tx, actor: str, kind: str, subject: str, detail: dict[str, Any]) -> None:
         """Record who did what inside the caller's transaction."""
         await _event(db, self.clock(), actor, kind, subject, detail)
 
-    async def events(self, subject: str | None = None) -> list[aiosqlite.Row]:
+    async def events(self, subject: str | None = None) -> list[Row]:
         """Audit events, oldest first."""
         if subject is None:
             return await self.fetchall("SELECT * FROM events ORDER BY id")
         return await self.fetchall("SELECT * FROM events WHERE subject = ? ORDER BY id", (subject,))
 
 
-async def _event(db: aiosqlite.Connection, at: float, actor: str, kind: str, subject: str, detail: dict[str, Any]) -> None:
+async def _event(db: Tx, at: float, actor: str, kind: str, subject: str, detail: dict[str, Any]) -> None:
     await db.execute(
         "INSERT INTO events (at, actor, kind, subject, detail) VALUES (?, ?, ?, ?, ?)",
         (at, actor, kind, subject, json.dumps(detail, ensure_ascii=False)),
@@ -581,7 +501,7 @@ def outbox_id(callback: str) -> int | None:
     return int(number) if number != callback and number.isascii() and number.isdigit() and len(number) < 19 else None
 
 
-def _request(row: aiosqlite.Row) -> Request:
+def _request(row: Row) -> Request:
     return Request(
         id=row["id"],
         inbox_id=row["inbox_id"],
@@ -593,5 +513,4 @@ def _request(row: aiosqlite.Row) -> Request:
     )
 
 
-def _strip_comments(sql: str) -> str:
-    return "\n".join(line.split("--", 1)[0] for line in sql.splitlines())
+

@@ -4,7 +4,7 @@ The webhook's one promise is that a body it has acknowledged is never lost, and 
 that acknowledgement within milliseconds. So the web process does the least that keeps the
 promise: it appends the raw body to this journal — its own SQLite file beside the store,
 written by nobody else — and answers. The worker reads the journal in order and applies each
-body to the store (:mod:`refbot.intake`): messages become inbox rows (their unique wamid
+body to the store (:mod:`refbot.intake.applier`): messages become inbox rows (their unique wamid
 absorbs Meta's redeliveries), statuses update the outbox.
 
 Why a file of its own: the store is written by the web process and the worker alike, and

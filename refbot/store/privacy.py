@@ -37,12 +37,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import aiosqlite
-
 from refbot import codec
 from refbot.models import InboundMessage, InformationNeed
-from refbot.services.media import delete_saved
+from refbot.services.snap.media import delete_saved
 from refbot.store import Store
+from refbot.store.database import Tx
 
 # What a service request's detail keeps for statistics: which FAQ entry matched and how well,
 # the kind of file, the circulation command, whether a letter's check reached the library system.
@@ -74,7 +73,7 @@ def pseudonym(phone: str) -> str:
 async def erase_patron(store: Store, phone: str, media: Path) -> int:
     """Erase one patron's messages, questions, requests, files and number; returns the rows changed.
 
-    ``media`` is the folder their attachments were saved in (:func:`refbot.services.media.media_folder`).
+    ``media`` is the folder their attachments were saved in (:func:`refbot.services.snap.media.media_folder`).
     """
     about = (
         "recipient = :phone"
@@ -117,7 +116,7 @@ async def purge_older_than(store: Store, cutoff: float, media: Path) -> int:
     return changed
 
 
-async def _stop_in_progress(db: aiosqlite.Connection, scope: _Scope, now: float) -> None:
+async def _stop_in_progress(db: Tx, scope: _Scope, now: float) -> None:
     """Nothing more goes to the patron or about them, and nobody decides for a number that is gone."""
     await db.execute(f"UPDATE outbox SET state = 'cancelled' WHERE ({scope.outbox}) AND state IN {_UNSENT}", scope.params)
     await db.execute(
@@ -132,7 +131,7 @@ async def _stop_in_progress(db: aiosqlite.Connection, scope: _Scope, now: float)
                      scope.params)
 
 
-async def _forget(db: aiosqlite.Connection, scope: _Scope, media: Path) -> tuple[int, int]:
+async def _forget(db: Tx, scope: _Scope, media: Path) -> tuple[int, int]:
     """Redact every table in ``scope``; returns the rows changed and the files deleted.
 
     The outbox goes first: erasure finds the librarians' copies through the patron's number
@@ -153,12 +152,11 @@ async def _forget(db: aiosqlite.Connection, scope: _Scope, media: Path) -> tuple
     return changed, files
 
 
-async def _forget_inbox(db: aiosqlite.Connection, scope: _Scope) -> list[int]:
+async def _forget_inbox(db: Tx, scope: _Scope) -> list[int]:
     """Cut messages to their id, type and time; returns the ids of those cut."""
-    async with db.execute(
+    rows = await db.fetchall(
         f"SELECT id, message FROM inbox WHERE ({scope.inbox}) AND sender NOT LIKE 'erased:%'", scope.params
-    ) as cur:
-        rows = list(await cur.fetchall())
+    )
     for row in rows:
         m = codec.loads(InboundMessage, row["message"])
         blank = InboundMessage(wamid=m.wamid, sender=pseudonym(m.sender), type=m.type, timestamp=m.timestamp)
@@ -169,11 +167,10 @@ async def _forget_inbox(db: aiosqlite.Connection, scope: _Scope) -> list[int]:
     return [row["id"] for row in rows]
 
 
-async def _forget_requests(db: aiosqlite.Connection, scope: _Scope) -> int:
-    async with db.execute(
+async def _forget_requests(db: Tx, scope: _Scope) -> int:
+    requests = await db.fetchall(
         f"SELECT id, patron, need FROM requests WHERE ({scope.requests}) AND patron NOT LIKE 'erased:%'", scope.params
-    ) as cur:
-        requests = list(await cur.fetchall())
+    )
     for row in requests:
         need = codec.loads(InformationNeed, row["need"])
         # Years, kinds and language stay for statistics; the words and topics go.
@@ -187,11 +184,10 @@ async def _forget_requests(db: aiosqlite.Connection, scope: _Scope) -> int:
     return len(requests)
 
 
-async def _forget_outbox(db: aiosqlite.Connection, scope: _Scope) -> int:
-    async with db.execute(
+async def _forget_outbox(db: Tx, scope: _Scope) -> int:
+    sent = await db.fetchall(
         f"SELECT id, recipient FROM outbox WHERE ({scope.outbox}) AND recipient NOT LIKE 'erased:%'", scope.params
-    ) as cur:
-        sent = list(await cur.fetchall())
+    )
     for row in sent:
         who = pseudonym(row["recipient"])
         await db.execute(
@@ -201,7 +197,7 @@ async def _forget_outbox(db: aiosqlite.Connection, scope: _Scope) -> int:
     return len(sent)
 
 
-async def _forget_service_requests(db: aiosqlite.Connection, scope: _Scope) -> int:
+async def _forget_service_requests(db: Tx, scope: _Scope) -> int:
     """Keep what a service request was and how it went; drop who asked and what they sent.
 
     An issued clearance letter keeps the holder's name and card number: it is an official
@@ -210,11 +206,10 @@ async def _forget_service_requests(db: aiosqlite.Connection, scope: _Scope) -> i
     — erasing it would make a genuine letter look forged. Only its WhatsApp number, which the
     letter never showed, is replaced.
     """
-    async with db.execute(
+    rows = await db.fetchall(
         f"SELECT id, kind, patron, detail, decided_by FROM service_requests"
         f" WHERE ({scope.service_requests}) AND patron NOT LIKE 'erased:%'", scope.params,
-    ) as cur:
-        rows = list(await cur.fetchall())
+    )
     for row in rows:
         who = pseudonym(row["patron"])
         detail = json.loads(row["detail"])
@@ -231,21 +226,19 @@ async def _forget_service_requests(db: aiosqlite.Connection, scope: _Scope) -> i
     return len(rows)
 
 
-async def _forget_suggestions(db: aiosqlite.Connection, scope: _Scope) -> int:
-    async with db.execute(
+async def _forget_suggestions(db: Tx, scope: _Scope) -> int:
+    rows = await db.fetchall(
         f"SELECT id, patron FROM suggestions WHERE ({scope.suggestions}) AND patron NOT LIKE 'erased:%'", scope.params
-    ) as cur:
-        rows = list(await cur.fetchall())
+    )
     for row in rows:
         await db.execute("UPDATE suggestions SET patron = ?, text = '' WHERE id = ?", (pseudonym(row["patron"]), row["id"]))
     return len(rows)
 
 
-async def _forget_events(db: aiosqlite.Connection, scope: _Scope) -> None:
-    async with db.execute(
+async def _forget_events(db: Tx, scope: _Scope) -> None:
+    actors = [row["actor"] for row in await db.fetchall(
         f"SELECT DISTINCT actor FROM events WHERE ({scope.patron_events}) AND actor NOT LIKE 'erased:%'", scope.params
-    ) as cur:
-        actors = [row["actor"] for row in await cur.fetchall()]
+    )]
     for actor in actors:
         await db.execute(
             f"UPDATE events SET actor = :who WHERE actor = :actor AND ({scope.patron_events})",

@@ -1,23 +1,78 @@
-"""Patron- and librarian-facing texts, in Indonesian (default) and English, kept in data files."""
+"""Every text refbot shows a person, in Indonesian (the default) and English, kept in data files.
+
+Two catalogues share one loader and one rule:
+
+- ``{id,en}.yaml`` — what patrons and librarians read on WhatsApp (the desk and its services);
+- ``console/{id,en}.yaml`` — the librarians' web console.
+
+The rule for a missing text: a key missing in English falls back to Indonesian (every key is
+written in Indonesian first); a key missing in Indonesian too is a programming error and
+raises ``KeyError`` (tests check that every key the code uses exists).
+"""
 
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
 import yaml
 
 LANGUAGES = ("id", "en")
+"""The languages refbot speaks; the first is the default."""
+TEXT_LIMIT = 4096
+"""The most characters WhatsApp takes in one text message."""
 
 
 @functools.cache
-def _table(language: str) -> dict[str, str]:
-    text = (resources.files("refbot.texts") / f"{language}.yaml").read_text(encoding="utf-8")
-    return dict(yaml.safe_load(text))
+def _table(catalogue: str, language: str) -> dict[str, str]:
+    folder = resources.files("refbot.texts")
+    entry = folder / f"{language}.yaml" if not catalogue else folder / catalogue / f"{language}.yaml"
+    data = yaml.safe_load(entry.read_text(encoding="utf-8"))
+    return {str(k): str(v) for k, v in data.items()}
+
+
+def known_language(language: str, default: str = "id") -> str:
+    """``language`` when refbot speaks it, else ``default`` (else Indonesian)."""
+    if language in LANGUAGES:
+        return language
+    return default if default in LANGUAGES else LANGUAGES[0]
+
+
+def lookup(catalogue: str, language: str, key: str) -> str:
+    """The raw text ``key`` of ``catalogue`` in ``language``, by the one missing-key rule."""
+    table = _table(catalogue, known_language(language))
+    if key in table:
+        return table[key]
+    return _table(catalogue, LANGUAGES[0])[key]
+
+
+def has(key: str, catalogue: str = "") -> bool:
+    """Whether a text exists (in Indonesian, the language every key is written in first)."""
+    return key in _table(catalogue, LANGUAGES[0])
 
 
 def t(language: str, key: str, **values: Any) -> str:
-    """The text ``key`` in ``language`` (falling back to Indonesian), filled with ``values``."""
-    table = _table(language if language in LANGUAGES else "id")
-    return table[key].format(**values)
+    """The WhatsApp text ``key`` in ``language``, filled with ``values``."""
+    return lookup("", language, key).format(**values)
+
+
+@dataclass(frozen=True)
+class Texts:
+    """One language's console texts; calling it fills a text with values (which stay plain text)."""
+
+    language: str
+
+    def __call__(self, key: str, **values: Any) -> str:
+        text = lookup("console", self.language, key)
+        return text.format(**values) if values else text
+
+    def has(self, key: str) -> bool:
+        """Whether a console text exists for ``key``."""
+        return has(key, "console")
+
+
+def console_texts() -> dict[str, Texts]:
+    """The console's texts in each language."""
+    return {language: Texts(language) for language in LANGUAGES}

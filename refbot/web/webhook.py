@@ -4,7 +4,7 @@ Meta delivers at least once, retries for days, and wants its 200 quickly. The ha
 the signature over the raw bytes and that the body is JSON, appends the body to the webhook
 journal (:mod:`refbot.store.journal`: a file only this process writes, so the append never
 waits behind the worker) and answers. The worker parses and applies the journal
-(:mod:`refbot.intake`), where each message's unique wamid absorbs Meta's redeliveries.
+(:mod:`refbot.intake.applier`), where each message's unique wamid absorbs Meta's redeliveries.
 A body the journal could not take (a full disk) gets a 500, and Meta delivers it again.
 """
 

@@ -22,7 +22,7 @@ from connectors.crossref import CrossrefSource, RetryPolicy
 from connectors.zotero import RetryPolicy as ZoteroRetry
 from connectors.zotero import ZoteroClient, ZoteroSource, ZoteroSync
 from refbot.config import Librarian, ZoteroSettings, load_settings
-from refbot.desk import Desk as RefDesk
+from refbot.desk.routing import Desk as RefDesk
 from refbot.models import Draft, InboundMessage
 from refbot.sandbox.crossref import create_crossref_standin
 from refbot.sandbox.zotero import create_zotero_standin

@@ -429,25 +429,25 @@ async def test_the_parts_share_one_library(tmp_path: Path) -> None:
 
 
 async def test_approved_drafts_not_yet_saved_are_saved_by_the_schedule(rig: Rig) -> None:
-    from refbot import approvals
+    from refbot.decisions import drafts
     from refbot.models import InboundMessage
 
     store = rig.store
     for n in (1, 2):
         await store.record_inbound(InboundMessage(f"wamid.{n}", "6281200000001", "text", text="literasi informasi"))
     rows = await store.claim_inbox(2)
-    drafts = []
+    made = []
     for row in rows:
         request = await store.create_request(row.id, "6281200000001", need("literasi informasi"))
         async with store.tx() as db:
-            drafts.append(await store.insert_draft(db, request.id, (Ranked(ARTICLE, Score(1.0)),), ()))
-    await approvals.approve(store, drafts[0], "6281300000001")  # the second stays pending
+            made.append(await store.insert_draft(db, request.id, (Ranked(ARTICLE, Score(1.0)),), ()))
+    await drafts.approve(store, made[0], "6281300000001")  # the second stays pending
 
     first = await rig.saver.save_pending()
     again = await rig.saver.save_pending()
-    await approvals.approve(store, drafts[1], "6281300000001")
+    await drafts.approve(store, made[1], "6281300000001")
     not_before = await rig.saver.save_pending(since=time.time() + 60)  # approved before that time
 
-    assert [r.name.split()[0] for r in first] == [f"#{drafts[0]}"] and first[0].created == 1
+    assert [r.name.split()[0] for r in first] == [f"#{made[0]}"] and first[0].created == 1
     assert again == [] and not_before == []
-    assert [r.name.split()[0] for r in await rig.saver.save_pending()] == [f"#{drafts[1]}"]
+    assert [r.name.split()[0] for r in await rig.saver.save_pending()] == [f"#{made[1]}"]

@@ -17,7 +17,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from connectors.whatsapp import WhatsAppChannel
+from connectors.whatsapp.channel import WhatsAppChannel
 from refbot.config import Librarian, Secret, WhatsAppSettings
 from refbot.models import Button, InboundMessage, OutgoingMessage
 from refbot.sandbox.chat import create_chat_app

@@ -14,7 +14,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from connectors.whatsapp import WhatsAppChannel, parse_updates
+from connectors.whatsapp.channel import WhatsAppChannel, parse_updates
 from refbot.config import Secret, WhatsAppSettings
 from refbot.models import OutgoingMessage, StatusUpdate
 from refbot.sandbox.graph import create_graph_standin

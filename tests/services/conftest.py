@@ -18,16 +18,16 @@ import pytest
 from aiohttp import web
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
-from connectors.koha import KohaLibrary
+from connectors.koha.library import KohaLibrary
 from refbot import codec
 from refbot.config import Librarian, Secret, Settings, load_settings
-from refbot.desk import Desk
+from refbot.desk.routing import Desk
 from refbot.models import InboundMessage, OutgoingMessage
 from refbot.sandbox.koha import KOHA_STATE, KohaState, create_koha_standin
-from refbot.services import desk_services
-from refbot.services.media import GraphMedia
-from refbot.services.verify import setup_verify
+from refbot.services.snap.media import GraphMedia
 from refbot.store import InboxRow, Store
+from refbot.web.verify import setup_verify
+from refbot.wiring import desk_services
 from tests.conftest import serve
 
 PATRON = "6281200000001"       # Siti: three loans and a fine (see refbot.sandbox.koha.seed)

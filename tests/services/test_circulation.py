@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from refbot.decisions import requests
 from refbot.models import InboundMessage
-from refbot.services import approvals
 from refbot.services.codes import Command, parse_code
 from tests.services.conftest import CLEAR_PATRON, LIBRARIAN, LIBRARIAN_2, LIMIT_PATRON, PATRON, STRANGER, Harness
 
@@ -133,7 +133,7 @@ async def test_koha_down_tells_the_patron_and_the_request_waits_for_a_librarian(
     inbox_id = await harness.send("RENEW#B0001")
     assert "tidak dapat dihubungi" in (await harness.last(PATRON)).text
     assert await harness.inbox_state(inbox_id) == "done"
-    request = await approvals.for_inbox(harness.store, inbox_id)
+    request = await requests.for_inbox(harness.store, inbox_id)
     assert request is not None and (request.kind, request.status) == ("circulation", "pending")
     for librarian in (LIBRARIAN, LIBRARIAN_2):
         waiting = await harness.last(librarian)
@@ -146,7 +146,7 @@ async def test_koha_down_tells_the_patron_and_the_request_waits_for_a_librarian(
     await harness.press(f"circ-retry:{request.id}")
     assert "Perpanjangan berhasil" in (await harness.last(PATRON)).text
     assert harness.koha.checkouts[11].renewals_count == 1
-    assert (await approvals.get(harness.store, request.id)).status == "done"  # type: ignore[union-attr]
+    assert (await requests.get(harness.store, request.id)).status == "done"  # type: ignore[union-attr]
 
     await harness.press(f"circ-retry:{request.id}", sender=LIBRARIAN_2)
     assert "Dewi" in (await harness.last(LIBRARIAN_2)).text
@@ -156,7 +156,7 @@ async def test_koha_down_tells_the_patron_and_the_request_waits_for_a_librarian(
 async def test_a_librarian_can_answer_a_waiting_request_in_their_own_words(harness: Harness) -> None:
     await harness.koha_fault(status=500, times=5)
     inbox_id = await harness.send("DENDA")
-    request = await approvals.for_inbox(harness.store, inbox_id)
+    request = await requests.for_inbox(harness.store, inbox_id)
     assert request is not None
     await harness.send(f"JAWAB#{request.id} Denda Anda Rp 4.000, bisa dibayar di loket.", sender=LIBRARIAN)
     assert (await harness.last(PATRON)).text == "Denda Anda Rp 4.000, bisa dibayar di loket."
@@ -228,7 +228,7 @@ async def test_daftar_confirmed_by_the_code_the_librarians_received(harness: Har
 
 async def test_daftar_confirmed_by_a_librarian(harness: Harness) -> None:
     inbox_id = await harness.send("DAFTAR#2100003", sender=STRANGER)
-    request = await approvals.for_inbox(harness.store, inbox_id)
+    request = await requests.for_inbox(harness.store, inbox_id)
     assert request is not None
     assert [b.id for b in (await harness.last(LIBRARIAN)).buttons] == [f"link-approve:{request.id}",
                                                                        f"link-reject:{request.id}"]

@@ -6,7 +6,7 @@ import re
 
 import aiohttp
 
-from refbot.services import approvals
+from refbot.decisions import requests
 from tests.services.conftest import LIBRARIAN, PATRON, STRANGER, Harness
 
 
@@ -34,7 +34,7 @@ async def test_erasure_unlinks_the_card_and_forgets_requests_but_the_letter_stil
     await harness.send(f"KODE#{code}", sender=STRANGER)
     await harness.send("USUL#Sejarah pers Semarang 1920an", sender=STRANGER)
     await harness.send("USUL#Metodologi Penelitian, ISBN 978-0-306-40615-7")
-    letter_request = await approvals.for_inbox(harness.store, await harness.send("BEBASPUSTAKA", sender=STRANGER))
+    letter_request = await requests.for_inbox(harness.store, await harness.send("BEBASPUSTAKA", sender=STRANGER))
     assert letter_request is not None
     await harness.press(f"letter-approve:{letter_request.id}")
     letter_code = re.search(r"[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}", (await harness.last(STRANGER)).text)
@@ -60,7 +60,7 @@ async def test_erasure_unlinks_the_card_and_forgets_requests_but_the_letter_stil
 
 async def test_a_request_waiting_for_a_librarian_is_withdrawn(harness: Harness) -> None:
     inbox_id = await harness.send("DAFTAR#2100003", sender=STRANGER)
-    request = await approvals.for_inbox(harness.store, inbox_id)
+    request = await requests.for_inbox(harness.store, inbox_id)
     assert request is not None
 
     await erase(harness, STRANGER)

@@ -8,15 +8,15 @@ from pathlib import Path
 import aiohttp
 from pypdf import PdfReader
 
-from refbot.services import approvals
-from refbot.services.letters import new_code
-from refbot.services.verify import normalise_code
+from refbot.decisions import requests
+from refbot.services.letters.service import new_code
+from refbot.web.verify import normalise_code
 from tests.services.conftest import CLEAR_PATRON, LIBRARIAN, LIBRARIAN_2, PATRON, STRANGER, Harness
 
 
 async def request_letter(harness: Harness, sender: str = CLEAR_PATRON) -> int:
     inbox_id = await harness.send("BEBASPUSTAKA", sender=sender)
-    request = await approvals.for_inbox(harness.store, inbox_id)
+    request = await requests.for_inbox(harness.store, inbox_id)
     assert request is not None and request.kind == "letter"
     return request.id
 
@@ -30,7 +30,7 @@ async def test_a_patron_with_loans_and_fines_is_told_what_is_open(harness: Harne
     text = (await harness.last(PATRON)).text
     assert "belum dapat diterbitkan" in text
     assert all(b in text for b in ("B0001", "B0002", "B0003")) and "Rp 4.000" in text
-    assert await approvals.for_inbox(harness.store, inbox_id) is None
+    assert await requests.for_inbox(harness.store, inbox_id) is None
     assert await harness.received(LIBRARIAN) == []
 
 
@@ -109,7 +109,7 @@ async def test_a_loan_made_before_approval_stops_the_letter(harness: Harness) ->
     await harness.press(f"letter-approve:{request_id}")
     assert "kini memiliki pinjaman" in (await harness.last(LIBRARIAN)).text
     assert await harness.store.fetchall("SELECT id FROM letters") == []
-    assert (await approvals.get(harness.store, request_id)).status == "pending"  # type: ignore[union-attr]
+    assert (await requests.get(harness.store, request_id)).status == "pending"  # type: ignore[union-attr]
 
 
 async def test_rejecting_tells_the_patron_and_no_letter_exists(harness: Harness) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from refbot.services.media import delete_saved, safe_stem
+from refbot.services.snap.media import delete_saved, safe_stem
 
 
 def test_only_the_files_refbot_named_for_those_messages_are_deleted(tmp_path: Path) -> None:

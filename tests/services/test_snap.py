@@ -9,9 +9,9 @@ import pytest
 from fpdf import FPDF
 from PIL import Image
 
-from refbot.services import approvals
-from refbot.services.faq import Faq
-from refbot.services.ocr import OcrError, read_file
+from refbot.decisions import requests
+from refbot.services.snap.faq import Faq
+from refbot.services.snap.ocr import OcrError, read_file
 from tests.services.conftest import LIBRARIAN, LIBRARIAN_2, PATRON, Harness, render_text_image
 
 LOGIN_FAILED_ID = ["Portal Perpustakaan", "Login gagal: nama pengguna atau", "kata sandi salah. Silakan coba lagi."]
@@ -27,7 +27,7 @@ async def snap(harness: Harness, data: bytes, mime: str = "image/png", caption: 
 async def test_indonesian_screenshot_reaches_the_librarian_with_a_matched_answer(harness: Harness) -> None:
     inbox_id = await snap(harness, render_text_image(LOGIN_FAILED_ID))
     assert "gambar Anda sudah kami terima" in (await harness.last(PATRON)).text
-    request = await approvals.for_inbox(harness.store, inbox_id)
+    request = await requests.for_inbox(harness.store, inbox_id)
     assert request is not None and request.kind == "snap" and request.detail["faq"] == "login-failed"
 
     image, read, decision = await harness.received(LIBRARIAN)
@@ -51,7 +51,7 @@ async def test_english_screenshot_gets_the_english_answer(harness: Harness) -> N
     await harness.send("LANGUAGE#EN")
     inbox_id = await snap(harness, render_text_image(ACCESS_DENIED_EN))
     assert "we have your image" in (await harness.last(PATRON)).text
-    request = await approvals.for_inbox(harness.store, inbox_id)
+    request = await requests.for_inbox(harness.store, inbox_id)
     assert request is not None and request.detail["faq"] == "access-denied"
     assert "Akses ditolak" in (await harness.last(LIBRARIAN)).text  # librarians read their own language
     await harness.press(f"snap-approve:{request.id}", sender=LIBRARIAN_2)
@@ -68,7 +68,7 @@ async def test_english_screenshot_gets_the_english_answer(harness: Harness) -> N
 )
 async def test_unreadable_image_still_reaches_the_librarian_without_a_suggestion(harness: Harness, image: bytes) -> None:
     inbox_id = await snap(harness, image)
-    request = await approvals.for_inbox(harness.store, inbox_id)
+    request = await requests.for_inbox(harness.store, inbox_id)
     assert request is not None and request.detail["faq"] == "" and request.suggestion == ""
     image_message, read, decision = await harness.received(LIBRARIAN)
     assert image_message.image is not None
@@ -80,18 +80,18 @@ async def test_unreadable_image_still_reaches_the_librarian_without_a_suggestion
     assert "tidak punya usulan" in (await harness.last(LIBRARIAN)).text
     await harness.send(f"JAWAB#{request.id} Gambarnya kurang jelas, bisa kirim ulang?", sender=LIBRARIAN)
     assert (await harness.last(PATRON)).text == "Gambarnya kurang jelas, bisa kirim ulang?"
-    assert (await approvals.get(harness.store, request.id)).status == "answered"  # type: ignore[union-attr]
+    assert (await requests.get(harness.store, request.id)).status == "answered"  # type: ignore[union-attr]
 
 
 async def test_caption_counts_towards_the_match(harness: Harness) -> None:
     inbox_id = await snap(harness, render_text_image([]), caption="kak, sesi anda telah berakhir terus")
-    request = await approvals.for_inbox(harness.store, inbox_id)
+    request = await requests.for_inbox(harness.store, inbox_id)
     assert request is not None and request.detail["faq"] == "session-expired"
 
 
 async def test_image_that_cannot_be_downloaded_still_reaches_the_librarian(harness: Harness) -> None:
     inbox_id = await harness.send("", type="image", media_id="404404", mime_type="image/jpeg")
-    request = await approvals.for_inbox(harness.store, inbox_id)
+    request = await requests.for_inbox(harness.store, inbox_id)
     assert request is not None
     read, decision = await harness.received(LIBRARIAN)
     assert "tidak dapat diunduh" in read.text and decision.buttons
@@ -104,7 +104,7 @@ async def test_pdf_with_a_text_layer_is_read_without_ocr(harness: Harness) -> No
     pdf.set_font("Helvetica", size=14)
     pdf.cell(0, 10, "Your session has expired. Please sign in again.")
     inbox_id = await snap(harness, bytes(pdf.output()), mime="application/pdf")
-    request = await approvals.for_inbox(harness.store, inbox_id)
+    request = await requests.for_inbox(harness.store, inbox_id)
     assert request is not None and request.detail["faq"] == "session-expired"
     document = (await harness.received(LIBRARIAN))[0]
     assert document.image is None and document.document is not None
@@ -113,7 +113,7 @@ async def test_pdf_with_a_text_layer_is_read_without_ocr(harness: Harness) -> No
 
 async def test_rejecting_tells_the_patron_and_a_second_librarian_is_told_who_decided(harness: Harness) -> None:
     inbox_id = await snap(harness, render_text_image(LOGIN_FAILED_ID))
-    request = await approvals.for_inbox(harness.store, inbox_id)
+    request = await requests.for_inbox(harness.store, inbox_id)
     assert request is not None
     await harness.press(f"snap-reject:{request.id}")
     assert "membalas Anda secara langsung" in (await harness.last(PATRON)).text
@@ -126,7 +126,7 @@ async def test_an_image_whatsapp_cannot_forward_is_read_and_reaches_the_libraria
     webp = io.BytesIO()
     Image.open(io.BytesIO(render_text_image(LOGIN_FAILED_ID))).save(webp, "WEBP", lossless=True)
     inbox_id = await snap(harness, webp.getvalue(), mime="image/webp")
-    request = await approvals.for_inbox(harness.store, inbox_id)
+    request = await requests.for_inbox(harness.store, inbox_id)
     assert request is not None and request.detail["faq"] == "login-failed"  # read all the same
     read, decision = await harness.received(LIBRARIAN)
     assert read.image is None and read.document is None

@@ -10,10 +10,10 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from connectors.koha import KohaLibrary
+from connectors.koha.library import KohaLibrary
 from refbot.config import Secret
 from refbot.sandbox.koha import create_koha_standin
-from refbot.services import desk_services
+from refbot.wiring import desk_services
 from tests.conftest import LIBRARIAN, PATRON, Desk, eventually, serve
 
 

@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 from refbot.sandbox.payloads import media_message
-from refbot.services.media import media_folder
+from refbot.services.snap.media import media_folder
 from tests.conftest import LIBRARIAN, PATRON, Desk, eventually
 from tests.services.conftest import render_text_image
 
@@ -116,7 +116,7 @@ async def test_retention_forgets_old_decided_screenshots_only(desk: Desk) -> Non
         await db.execute("UPDATE outbox SET created_at = ? WHERE recipient = ? OR idem_key LIKE ?",
                          (OLD, PATRON, f"svc:{request['id']}:%"))
 
-    await desk.services.worker.chores.run_once()
+    await desk.worker.chores.run_once()
 
     assert not old.exists() and recent.exists()
     text = await database_text(desk)

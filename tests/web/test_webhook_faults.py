@@ -15,12 +15,12 @@ from typing import Any
 import aiohttp
 import pytest
 
-from connectors.whatsapp import parse_updates
-from refbot.app import SERVICES, create_app
+from connectors.whatsapp.channel import parse_updates
 from refbot.models import IgnoredUpdate, InboundMessage
 from refbot.sandbox.crossref import create_crossref_standin
 from refbot.sandbox.graph import GRAPH_STATE, GraphState, create_graph_standin
 from refbot.sandbox.payloads import BusinessNumber, button_reply, text_message
+from refbot.web.server import SERVICES, WORKER, create_app
 from tests.conftest import (
     APP_SECRET,
     LIBRARIAN,
@@ -56,7 +56,7 @@ async def running(tmp_path: Path, catalog_dir: Path, *, graph: dict[str, Any] | 
     runner, url = await serve(app, port)
     try:
         async with aiohttp.ClientSession() as http:
-            yield Desk(url, graph_url, crossref_url, app[SERVICES], http, BusinessNumber(PHONE_NUMBER_ID)), \
+            yield Desk(url, graph_url, crossref_url, app[SERVICES], http, BusinessNumber(PHONE_NUMBER_ID), app.get(WORKER)), \
                 graph_app[GRAPH_STATE]
     finally:
         await graph_runner.cleanup()  # first, so it posts no statuses to a service that has gone
@@ -201,7 +201,7 @@ async def test_a_send_accepted_after_refbot_gave_up_is_not_sent_twice(tmp_path: 
 async def test_every_recorded_payload_is_stored_or_ignored_with_a_log_line(
     desk: Desk, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.INFO, logger="refbot.intake")
+    caplog.set_level(logging.INFO, logger="refbot.intake.applier")
     folder = shared_data("whatsapp", "pywa")
     expected_ignored = 0
     inbound = set()

@@ -117,7 +117,7 @@ async def test_signed_bodies_of_random_shapes_never_get_a_5xx(desk: Desk) -> Non
     # Hypothesis drives the examples from a thread; each POST runs on the service's own loop.
     await asyncio.to_thread(post)
     assert len(answers) >= 100
-    worker = desk.services.worker
+    worker = desk.worker
     assert all(not t.done() for t in worker._tasks), "a worker loop has stopped"
 
     # The desk still works: a normal question afterwards gets its draft.

@@ -3,7 +3,7 @@
 Pages are rendered on the server (Jinja2, autoescaped) with a local stylesheet and no script.
 Librarians sign in with a password (scrypt); the session lives in a signed, expiring cookie
 keyed by ``REFBOT_CONSOLE_SECRET``; every form that changes something carries a CSRF token.
-Drafts change only through :mod:`refbot.approvals`, with the version the librarian saw, so a
+Drafts change only through :mod:`refbot.decisions.drafts`, with the version the librarian saw, so a
 colleague's change is never silently overwritten.
 
     setup_console(app, settings)     mount the console on refbot's web application
@@ -30,6 +30,7 @@ from refbot.web.console.routes_search import search_page
 from refbot.web.console.routes_stats import stats_csv, stats_page
 from refbot.web.console.sessions import SessionSigner
 from refbot.web.console.state import CONSOLE, PREFIX, Console, build_templates, redirect
+from refbot.web.keys import SERVICES
 
 log = logging.getLogger(__name__)
 
@@ -37,9 +38,7 @@ SANDBOX_ACCOUNT = "pustakawan"
 
 
 def setup_console(app: web.Application, settings: Settings) -> None:
-    """Serve the console under ``/console`` on ``app`` (built by :func:`refbot.app.create_app`)."""
-    from refbot.app import SERVICES  # here, not at the top: refbot.app imports this package
-
+    """Serve the console under ``/console`` on ``app`` (built by :func:`refbot.web.server.create_app`)."""
     secret = settings.secrets.console_secret.get()
     if not secret and settings.sandbox.enabled:
         secret = secrets.token_urlsafe(32)  # the sandbox's sessions need not outlive the run
@@ -51,7 +50,6 @@ def setup_console(app: web.Application, settings: Settings) -> None:
         templates=build_templates(),
         texts=load_texts(),
         signer=SessionSigner(secret) if secret else None,
-        services_key=SERVICES,
     ))
     app.router.add_get(PREFIX, _to_queue)
     app.add_subapp(PREFIX, console_app)
@@ -91,8 +89,6 @@ async def _to_queue(request: web.Request) -> web.Response:
 
 async def _sandbox_account(app: web.Application) -> None:
     """In the sandbox, a librarian account to sign in with, its password shown once in the log."""
-    from refbot.app import SERVICES
-
     store = app[SERVICES].store
     password = secrets.token_urlsafe(9)
     if await accounts.find_account(store, SANDBOX_ACCOUNT):

@@ -9,10 +9,8 @@ import asyncio
 import re
 from dataclasses import dataclass
 
-import aiosqlite
-
 from refbot.errors import RefbotError
-from refbot.store import Store
+from refbot.store import Row, Store, Tx
 from refbot.web.console.passwords import DUMMY_HASH, hash_password, password_problem, verify_password
 
 ROLES = ("librarian", "admin")
@@ -148,11 +146,10 @@ async def list_accounts(store: Store) -> list[Account]:
     return [_account(r) for r in await store.fetchall(f"SELECT {_COLUMNS} FROM console_accounts ORDER BY username")]
 
 
-async def _row(db: aiosqlite.Connection, username: str) -> aiosqlite.Row | None:
-    async with db.execute("SELECT id FROM console_accounts WHERE username = ?", (username,)) as cur:
-        row: aiosqlite.Row | None = await cur.fetchone()
+async def _row(db: Tx, username: str) -> Row | None:
+    row: Row | None = await db.fetchone("SELECT id FROM console_accounts WHERE username = ?", (username,))
     return row
 
 
-def _account(row: aiosqlite.Row) -> Account:
+def _account(row: Row) -> Account:
     return Account(row["id"], row["username"], row["name"], row["role"], row["session_epoch"], row["created_at"])

@@ -1,6 +1,6 @@
 """The console's reads and its two small writes (who took a draft, how much effort it took).
 
-Drafts themselves change only through :mod:`refbot.approvals`; nothing here touches their
+Drafts themselves change only through :mod:`refbot.decisions.drafts`; nothing here touches their
 status, items or version.
 """
 
@@ -12,8 +12,8 @@ from typing import Any
 
 from refbot import codec
 from refbot.config import Settings
+from refbot.delivery.render import mask_phone
 from refbot.models import InboundMessage, OutgoingMessage
-from refbot.render import mask_phone
 from refbot.store import Store
 from refbot.web.console.accounts import Account
 

@@ -1,4 +1,4 @@
-"""A draft: look at it, edit it, approve or reject it — each change through :mod:`refbot.approvals`.
+"""A draft: look at it, edit it, approve or reject it — each change through :mod:`refbot.decisions.drafts`.
 
 Every form carries the version the librarian was looking at. When someone else changed or
 decided the draft in between, approvals raises :class:`DraftConflict` and the page comes back
@@ -16,8 +16,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from aiohttp import web
 from multidict import MultiDictProxy
 
-from refbot import approvals
-from refbot import render as patron_render
+from refbot.decisions import drafts
+from refbot.delivery import render as patron_render
 from refbot.errors import DraftConflict
 from refbot.models import Draft, Ranked, Score
 from refbot.web.console import queries
@@ -140,7 +140,7 @@ async def _note(request: web.Request, draft: Draft, form: Form, account: Account
 async def _approve(request: web.Request, draft: Draft, form: Form, account: Account) -> str:
     svc = services(request)
     effort = _effort(form)
-    await approvals.approve(svc.store, draft.id, account.actor, language=svc.settings.language.default,
+    await drafts.approve(svc.store, draft.id, account.actor, language=svc.settings.language.default,
                             expected_version=_version(form))
     await _after_decision(request, draft, account, effort)
     return f"{PREFIX}/?done=approved&draft={draft.id}"
@@ -152,7 +152,7 @@ async def _reject(request: web.Request, draft: Draft, form: Form, account: Accou
     reply = str(form.get("reply", "")).strip()
     if len(reply) > REPLY_LIMIT:
         raise BadForm(texts(request)("error_too_long", n=REPLY_LIMIT))
-    await approvals.reject(svc.store, draft.id, account.actor, reply=reply, language=svc.settings.language.default,
+    await drafts.reject(svc.store, draft.id, account.actor, reply=reply, language=svc.settings.language.default,
                            expected_version=_version(form))
     await _after_decision(request, draft, account, effort)
     return f"{PREFIX}/?done=rejected&draft={draft.id}"
@@ -174,7 +174,7 @@ async def _edit(
     intent = json.dumps([request.match_info["action"], version, list(remove), list(order or []),
                          [f"{r.candidate.source}:{r.candidate.source_id}" for r in add], note], ensure_ascii=False)
     idem = f"{account.actor}:{hashlib.sha256(intent.encode()).hexdigest()[:20]}"
-    await approvals.edit(store, draft.id, account.actor, remove=remove, order=order, add=add, note=note,
+    await drafts.edit(store, draft.id, account.actor, remove=remove, order=order, add=add, note=note,
                          expected_version=version, idem=idem)
     await queries.take(store, draft.id, account)  # whoever edits a draft is working on it
     return _page(draft.id, saved=True)
@@ -184,7 +184,7 @@ async def _after_decision(request: web.Request, draft: Draft, account: Account, 
     svc = services(request)
     if effort is not None:
         await queries.set_effort(svc.store, draft.id, effort, account)
-    svc.worker.outbox_ready.set()  # send now rather than at the next poll
+    svc.wake()  # send now rather than at the next poll
 
 
 async def _conflict(request: web.Request, draft_id: int, reason: str) -> web.Response:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import jinja2
 from aiohttp import web
@@ -16,9 +16,8 @@ from refbot.web.console.accounts import Account
 from refbot.web.console.language import Texts
 from refbot.web.console.sessions import Session, SessionSigner
 from refbot.web.console.throttle import LoginThrottle
-
-if TYPE_CHECKING:
-    from refbot.app import Services
+from refbot.web.keys import SERVICES
+from refbot.wiring import Services
 
 PREFIX = "/console"
 
@@ -31,7 +30,6 @@ class Console:
     templates: jinja2.Environment
     texts: dict[str, Texts]
     signer: SessionSigner | None  # None: no REFBOT_CONSOLE_SECRET, the console stays shut
-    services_key: web.AppKey[Any]
     throttle: LoginThrottle = field(default_factory=LoginThrottle)
     clock: Callable[[], float] = time.time
 
@@ -64,7 +62,7 @@ def console(request: web.Request) -> Console:
 
 def services(request: web.Request) -> Services:
     """The running refbot's store, sources, worker and settings."""
-    found: Services = request.config_dict[console(request).services_key]
+    found: Services = request.config_dict[SERVICES]
     return found
 
 

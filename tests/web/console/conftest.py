@@ -14,7 +14,6 @@ import aiohttp
 import pytest
 from yarl import URL
 
-from refbot.app import SERVICES, create_app
 from refbot.catalog.search import CatalogIndex, CatalogSource
 from refbot.config import Secret, Secrets
 from refbot.models import Draft
@@ -23,6 +22,7 @@ from refbot.sandbox.crossref import create_crossref_standin
 from refbot.sandbox.graph import create_graph_standin
 from refbot.sandbox.payloads import BusinessNumber
 from refbot.web.console import accounts
+from refbot.web.server import SERVICES, WORKER, create_app
 from tests.conftest import (
     APP_SECRET,
     PATRON,
@@ -165,7 +165,7 @@ async def running_console(
     await accounts.add_account(store, "admin", PASSWORD, name="Admin Perpustakaan", role="admin")
     try:
         async with aiohttp.ClientSession() as http:
-            desk = Desk(url, graph_url, crossref_url, app[SERVICES], http, BusinessNumber(PHONE_NUMBER_ID))
+            desk = Desk(url, graph_url, crossref_url, app[SERVICES], http, BusinessNumber(PHONE_NUMBER_ID), app.get(WORKER))
             found = ConsoleDesk(desk, url)
             try:
                 yield found

@@ -1,7 +1,7 @@
 """Realistic console data without the whole pipeline: waiting drafts, and weeks of decided ones.
 
 Used by the stats screenshot test and by ``bench/console.py``. Drafts are made through the
-store and decided through :mod:`refbot.approvals` (and the store's own ``mark_sent``), with the
+store and decided through :mod:`refbot.decisions.drafts` (and the store's own ``mark_sent``), with the
 store's clock moved back in time, so the rows look exactly as a real month would leave them.
 """
 
@@ -11,7 +11,7 @@ import datetime
 import random
 from collections.abc import Callable
 
-from refbot import approvals
+from refbot.decisions import drafts
 from refbot.models import Candidate, Holding, InboundMessage, Kind, Ranked, Score
 from refbot.pipeline.parse import parse_need
 from refbot.store import Store
@@ -120,11 +120,11 @@ async def _decide(store: Store, rng: random.Random, draft_id: int, asked: float)
     roll = rng.random()
     actor = rng.choice(["console:dewi", "console:budi", "6281300000001"])
     if roll < 0.12:
-        await approvals.reject(store, draft_id, actor, reply="Baik kak, saya hubungi langsung ya.")
+        await drafts.reject(store, draft_id, actor, reply="Baik kak, saya hubungi langsung ya.")
     else:
         if roll < 0.55:
-            await approvals.edit(store, draft_id, actor, remove=[rng.randint(1, 4)], order=[2, 1])
-        await approvals.approve(store, draft_id, actor)
+            await drafts.edit(store, draft_id, actor, remove=[rng.randint(1, 4)], order=[2, 1])
+        await drafts.approve(store, draft_id, actor)
     async with store.tx() as db:
         await db.execute(
             "INSERT INTO console_effort (draft_id, effort, account_id, set_at) VALUES (?, ?, NULL, ?)",

@@ -9,11 +9,11 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from refbot import render
-from refbot.app import SERVICES, create_app
 from refbot.config import Secret, Secrets, load_settings
+from refbot.delivery import render
 from refbot.models import DraftStatus
 from refbot.web.console import accounts
+from refbot.web.server import SERVICES, create_app
 from tests.conftest import PATRON, eventually, free_port, serve
 from tests.web.console import seed
 from tests.web.console.conftest import CONSOLE_SECRET, PASSWORD, SCREENSHOTS, ConsoleDesk

@@ -10,10 +10,10 @@ from pathlib import Path
 
 from markupsafe import escape
 
-from refbot import approvals
-from refbot.app import create_app
+from refbot.decisions import drafts
 from refbot.models import DraftStatus, Ranked, Score
 from refbot.web.console.language import load_texts
+from refbot.web.server import create_app
 from tests.conftest import PATRON, eventually, free_port, make_settings, serve
 from tests.web.console.conftest import ConsoleDesk, Page
 
@@ -226,7 +226,7 @@ async def test_the_same_form_sent_twice_edits_once(console: ConsoleDesk) -> None
 async def test_retracted_items_are_flagged_and_not_counted_for_the_patron(console: ConsoleDesk) -> None:
     draft = await console.question(ID_QUESTION)
     retracted = replace(draft.items[0].candidate, source_id="retracted-1", title="Studi yang ditarik", retracted=True)
-    await approvals.edit(console.store, draft.id, "6281300000001",
+    await drafts.edit(console.store, draft.id, "6281300000001",
                          add=[Ranked(retracted, Score(-9.5, (("relevance", 0.5), ("retracted", -10.0))))])
     dewi = await console.librarian("dewi")
     page = await dewi.get(f"/console/drafts/{draft.id}")

@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import yaml
-
 from refbot.models import Candidate, Kind
 from refbot.web.console import charts, formatting, passwords
 from refbot.web.console.language import load_texts
 from refbot.web.console.routes_login import safe_next
 from refbot.web.console.sessions import SessionSigner
 from refbot.web.console.throttle import LoginThrottle
-from tests.conftest import REPO
-
-TEXTS = REPO / "refbot" / "web" / "console" / "texts"
 
 
 def test_passwords_are_salted_scrypt_hashes() -> None:
@@ -106,18 +101,3 @@ def test_chart_scales_are_round_and_columns_fit() -> None:
     segments = charts.share_bar([("unchanged", 3), ("edited", 1), ("rejected", 0)], width=400)
     assert [s.percent for s in segments] == [75.0, 25.0, 0.0] and segments[1].x == 300
     assert charts.share_bar([("unchanged", 0)])[0].width == 0
-
-
-def test_both_languages_have_every_text() -> None:
-    indonesian = yaml.safe_load((TEXTS / "id.yaml").read_text(encoding="utf-8"))
-    english = yaml.safe_load((TEXTS / "en.yaml").read_text(encoding="utf-8"))
-    assert set(indonesian) == set(english)
-    for key, text in indonesian.items():
-        assert set(_fields(text)) == set(_fields(english[key])), key
-        assert "<" not in text and "<" not in english[key], key  # texts are plain; templates escape them
-
-
-def _fields(text: str) -> list[str]:
-    import string
-
-    return [name for _lit, name, _spec, _conv in string.Formatter().parse(text) if name]

@@ -6,7 +6,7 @@ import html
 import re
 import time
 
-from refbot import approvals
+from refbot.decisions import drafts
 from refbot.models import DraftStatus
 from refbot.web.console.sessions import SESSION_COOKIE, SessionSigner
 from tests.web.console.conftest import CONSOLE_SECRET, PASSWORD, ConsoleDesk, Librarian
@@ -178,7 +178,7 @@ async def test_whatsapp_and_console_race_safely(console: ConsoleDesk) -> None:
     draft = await console.question(QUESTION)
     dewi = await console.librarian("dewi")
     page = await dewi.get(f"/console/drafts/{draft.id}")
-    await approvals.approve(console.store, draft.id, "6281300000002")  # Budi presses Approve on WhatsApp
+    await drafts.approve(console.store, draft.id, "6281300000002")  # Budi presses Approve on WhatsApp
     page = await dewi.post(f"/console/drafts/{draft.id}/remove", {"version": "1", "position": "1"}, csrf=page.csrf)
     assert page.status == 409
     assert "Budi lebih dulu" in page.text

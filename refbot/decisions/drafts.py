@@ -1,0 +1,159 @@
+"""The only way a draft changes state: approve, edit, reject.
+
+The WhatsApp buttons, the librarian's text commands and the web console are thin adapters
+over these functions. Each runs in one transaction that also queues the messages it causes,
+so a decision and its effects are stored together or not at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from refbot.delivery import render
+from refbot.errors import DraftConflict
+from refbot.models import Draft, DraftStatus, OutgoingMessage, Ranked
+from refbot.store import Store, Tx
+from refbot.texts import TEXT_LIMIT, t
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The draft after a librarian's action."""
+
+    draft: Draft
+    changed: bool
+
+
+async def approve(
+    store: Store, draft_id: int, actor: str, *, language: str = "id", expected_version: int | None = None
+) -> Decision:
+    """Approve a pending draft and queue the patron's list.
+
+    Raises:
+        DraftConflict: the draft is gone, already decided, or at another version.
+    """
+    draft = await _pending(store, draft_id, actor, expected_version)
+    patron_language = _patron_language(draft, language)
+    async with store.tx() as db:
+        await _set_status(db, draft, DraftStatus.APPROVED, actor, store.clock())
+        for n, message in enumerate(render.patron_list(draft, patron_language)):
+            await store.enqueue(db, f"draft:{draft.id}:v{draft.version}:patron:{n}", message, draft.id)
+        await store.add_event(db, actor, "approve", f"draft:{draft.id}", {"version": draft.version})
+    return Decision(await _reload(store, draft_id), True)
+
+
+async def reject(
+    store: Store, draft_id: int, actor: str, *, reply: str = "", language: str = "id",
+    expected_version: int | None = None,
+) -> Decision:
+    """Reject a draft; the patron is told a librarian will answer personally (or gets ``reply``)."""
+    draft = await _pending(store, draft_id, actor, expected_version)
+    text = reply.strip() or t(_patron_language(draft, language), "rejected")
+    async with store.tx() as db:
+        await _set_status(db, draft, DraftStatus.REJECTED, actor, store.clock())
+        message = OutgoingMessage(to=draft.patron, text=text[: TEXT_LIMIT])
+        await store.enqueue(db, f"draft:{draft.id}:v{draft.version}:patron:rejected", message, draft.id)
+        await store.add_event(db, actor, "reject", f"draft:{draft.id}", {"version": draft.version})
+    return Decision(await _reload(store, draft_id), True)
+
+
+async def edit(
+    store: Store,
+    draft_id: int,
+    actor: str,
+    *,
+    remove: Sequence[int] = (),
+    order: Sequence[int] | None = None,
+    add: Sequence[Ranked] = (),
+    note: str | None = None,
+    expected_version: int | None = None,
+    idem: str = "",
+) -> Decision:
+    """Make a new version of a pending draft. Positions are 1-based, as the librarian sees them.
+
+    ``idem`` names the request for this edit (a WhatsApp message, a form post): an edit
+    already made under that name is not made again, so "remove item 1" retried after a
+    crash removes one item, not two.
+
+    Raises:
+        DraftConflict: the draft is not pending or has moved on.
+        ValueError: a position does not exist in the draft.
+    """
+    if idem and await _already_edited(store, draft_id, idem):
+        return Decision(await _reload(store, draft_id), True)
+    draft = await _pending(store, draft_id, actor, expected_version)
+    items = _edited_items(draft.items, remove, order) + tuple(add)
+    if items == draft.items and (note is None or note == draft.note):
+        return Decision(draft, False)
+    version = draft.version + 1
+    async with store.tx() as db:
+        cur = await db.execute(
+            "UPDATE drafts SET version = ?, note = ?, updated_at = ? WHERE id = ? AND version = ? AND status = 'pending'",
+            (version, draft.note if note is None else note.strip(), store.clock(), draft.id, draft.version),
+        )
+        if cur.rowcount == 0:
+            raise DraftConflict(f"draft {draft.id} changed while it was being edited")
+        await store.insert_items(db, draft.id, version, items)
+        detail = {"version": version, "removed": list(remove), "order": list(order or []), "added": len(add),
+                  "idem": idem}
+        await store.add_event(db, actor, "edit", f"draft:{draft.id}", detail)
+    return Decision(await _reload(store, draft_id), True)
+
+
+def _edited_items(items: tuple[Ranked, ...], remove: Sequence[int], order: Sequence[int] | None) -> tuple[Ranked, ...]:
+    positions = list(order) if order else list(range(1, len(items) + 1))
+    bad = [p for p in [*positions, *remove] if not 1 <= p <= len(items)]
+    if bad:
+        raise ValueError(f"no item {bad[0]} in this draft (it has {len(items)})")
+    if order:
+        # Items the librarian did not mention keep their relative order after the named ones.
+        positions += [p for p in range(1, len(items) + 1) if p not in positions]
+    return tuple(items[p - 1] for p in dict.fromkeys(positions) if p not in set(remove))
+
+
+async def _pending(store: Store, draft_id: int, actor: str, expected_version: int | None) -> Draft:
+    draft = await store.get_draft(draft_id)
+    if draft is None:
+        raise DraftConflict(f"draft {draft_id} does not exist")
+    if draft.status is not DraftStatus.PENDING:
+        who = await _decided_by(store, draft_id)
+        raise DraftConflict(f"draft {draft_id} is already {draft.status.value} by {who or 'someone'}")
+    if expected_version is not None and expected_version != draft.version:
+        raise DraftConflict(f"draft {draft_id} is now at version {draft.version}, not {expected_version}")
+    return draft
+
+
+async def _set_status(db: Tx, draft: Draft, status: DraftStatus, actor: str, now: float) -> None:
+    # The version and status in the WHERE clause make two librarians' clicks race safely:
+    # the second one changes nothing and is told so.
+    cur = await db.execute(
+        "UPDATE drafts SET status = ?, decided_by = ?, updated_at = ?"
+        " WHERE id = ? AND version = ? AND status = 'pending'",
+        (status.value, actor, now, draft.id, draft.version),
+    )
+    if cur.rowcount == 0:
+        raise DraftConflict(f"draft {draft.id} was decided by someone else a moment ago")
+
+
+async def _already_edited(store: Store, draft_id: int, idem: str) -> bool:
+    row = await store.fetchone(
+        "SELECT 1 FROM events WHERE kind = 'edit' AND subject = ? AND json_extract(detail, '$.idem') = ?",
+        (f"draft:{draft_id}", idem),
+    )
+    return row is not None
+
+
+async def _decided_by(store: Store, draft_id: int) -> str:
+    row = await store.fetchone("SELECT decided_by FROM drafts WHERE id = ?", (draft_id,))
+    return row["decided_by"] if row else ""
+
+
+async def _reload(store: Store, draft_id: int) -> Draft:
+    draft = await store.get_draft(draft_id)
+    assert draft is not None
+    return draft
+
+
+def _patron_language(draft: Draft, default: str) -> str:
+    return draft.language if draft.language in ("id", "en") else default

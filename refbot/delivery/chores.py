@@ -1,0 +1,71 @@
+"""Periodic chores: what the desk does because time passed, not because someone wrote."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from refbot.config import Settings
+from refbot.delivery.sender import WINDOW, Sender
+from refbot.errors import SourceError
+from refbot.models import OutgoingMessage
+from refbot.services.snap.media import media_folder
+from refbot.store import Store
+from refbot.store.privacy import purge_older_than
+from refbot.texts import t
+
+if TYPE_CHECKING:
+    from connectors.zotero import ZoteroParts
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Chores:
+    """Templates for shut windows, warnings before a window shuts, and the retention purge."""
+
+    store: Store
+    sender: Sender
+    settings: Settings
+    zotero: ZoteroParts | None = None
+    started: float = field(default_factory=time.time)
+    _next_sync: float = 0.0
+
+    async def run_once(self) -> None:
+        """Do each chore once."""
+        if self.zotero is not None:
+            await self.zotero_chores(self.zotero)
+        templates = await self.sender.queue_templates()
+        warnings = await self.warn_closing_windows()
+        cutoff = self.store.clock() - self.settings.privacy.retention_days * 86400
+        purged = await purge_older_than(self.store, cutoff, media_folder(self.settings))
+        if templates or warnings or purged:
+            log.info("chores: %d templates queued, %d window warnings, %d rows purged", templates, warnings, purged)
+
+    async def zotero_chores(self, zotero: ZoteroParts) -> None:
+        """Copy the library's Zotero collections when due; save approved lists not yet saved."""
+        if self.store.clock() >= self._next_sync:
+            self._next_sync = self.store.clock() + self.settings.zotero.sync_interval
+            try:
+                await zotero.sync.run_once()
+            except SourceError as e:  # the previous copy stays searchable
+                log.warning("zotero sync failed: %s", e.reason)
+        if self.settings.zotero.save_approved:
+            await zotero.saver.save_pending(since=self.started)
+
+    async def warn_closing_windows(self) -> int:
+        """Tell librarians, once per draft, that a waiting patron's window is about to shut."""
+        margin = self.settings.whatsapp.window_warning_minutes * 60
+        now = self.store.clock()
+        queued = 0
+        language = self.settings.language.default
+        for draft_id, last in await self.store.drafts_closing(now, margin):
+            minutes = max(1, int((last + WINDOW - now) // 60))
+            async with self.store.tx() as db:
+                for lib in self.settings.librarians:
+                    text = t(language, "window_warning", id=draft_id, minutes=minutes)
+                    key = f"window-warning:{draft_id}:{lib.phone}"
+                    queued += await self.store.enqueue(db, key, OutgoingMessage(to=lib.phone, text=text), draft_id)
+        return queued

@@ -1,0 +1,136 @@
+"""Applying the webhook journal to the store: the worker's half of taking a webhook.
+
+The web process only verifies a webhook and writes its body to the journal
+(:mod:`refbot.store.journal`). Here, in the worker, each body is read in arrival order and
+parsed into refbot's types: messages become inbox rows (a redelivered wamid is absorbed),
+statuses update the outbox, anything else is logged and set aside. Progress is recorded in
+the store after each batch; after a crash the batch is applied again, which changes nothing
+that was already applied (the wamid is unique, a status never moves a row backwards).
+
+A body that cannot be read, or whose updates the store refuses :data:`MAX_ATTEMPTS` times
+in a row, is never retried forever (it would hold up every message behind it) and never
+dropped silently: it is logged and kept as an event with its first kilobytes, and the
+journal moves on. A store that is briefly busy or failing only delays the journal.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections import Counter
+
+from refbot.delivery.render import mask_phone
+from refbot.models import IgnoredUpdate, InboundMessage, StatusUpdate
+from refbot.ports import Channel
+from refbot.store import Store
+from refbot.store.journal import JournalEntry, WebhookJournal
+
+log = logging.getLogger(__name__)
+
+BATCH = 200
+"""Journal entries read and applied per round."""
+KEPT_OF_UNREADABLE = 2000
+"""How many characters of an unreadable body its event keeps."""
+MAX_ATTEMPTS = 3
+"""Tries at applying one entry before it is set aside as an event."""
+
+
+class JournalApplier:
+    """Moves what the journal holds into the store, in order."""
+
+    def __init__(self, store: Store, channel: Channel, journal: WebhookJournal) -> None:
+        self.store = store
+        self.channel = channel
+        self.journal = journal
+        self._failures: Counter[int] = Counter()
+
+    async def apply_new(self, batch: int = BATCH) -> int:
+        """Apply the entries not yet applied (at most ``batch``); returns how many there were.
+
+        Raises:
+            Exception: what the store raised for an entry that has not used up its tries;
+                the entries before it are recorded as applied.
+        """
+        done = await self.store.journal_applied(self.journal.identity)
+        entries = await asyncio.to_thread(self.journal.read_after, done, batch)
+        applied = done
+        try:
+            for entry in entries:
+                await self._apply_entry(entry)
+                applied = entry.id
+        finally:
+            if applied > done:
+                await self.store.mark_journal_applied(self.journal.identity, applied)
+        return len(entries)
+
+    async def waiting(self) -> int:
+        """How many journal entries wait to be applied."""
+        return await waiting_in_journal(self.store, self.journal)
+
+    async def _apply_entry(self, entry: JournalEntry) -> int:
+        try:
+            updates = self.channel.parse_updates(json.loads(entry.body))
+        except Exception as e:  # the web process checked it was JSON; a parser bug must not stop intake
+            log.error("webhook %d could not be read (%s: %s); kept as an event", entry.id, type(e).__name__, e)
+            await self._set_aside(entry, "webhook_unreadable", e)
+            return 0
+        stored = 0
+        try:
+            for update in updates:
+                stored += await self._apply(update, entry.received_at)
+        except Exception as e:
+            # Applying again is harmless (a wamid is stored once, a status never moves a row
+            # back), so a failure is retried; one that keeps failing is set aside.
+            self._failures[entry.id] += 1
+            if self._failures[entry.id] < MAX_ATTEMPTS:
+                raise
+            del self._failures[entry.id]
+            log.error("webhook %d could not be stored after %d tries (%s: %s); kept as an event",
+                      entry.id, MAX_ATTEMPTS, type(e).__name__, e)
+            await self._set_aside(entry, "webhook_unapplied", e)
+        return stored
+
+    async def _set_aside(self, entry: JournalEntry, kind: str, error: Exception) -> None:
+        async with self.store.tx() as db:
+            await self.store.add_event(db, "webhook", kind, f"journal:{entry.id}", {
+                "error": f"{type(error).__name__}: {error}",
+                "body": entry.body[:KEPT_OF_UNREADABLE].decode("utf-8", "replace"),
+            })
+
+    async def _apply(self, update: InboundMessage | StatusUpdate | IgnoredUpdate, received_at: float) -> int:
+        if isinstance(update, InboundMessage):
+            new = await self.store.record_inbound(update, received_at)
+            if not new:
+                log.info("duplicate delivery of %s ignored", update.wamid)
+            return int(new)
+        if isinstance(update, StatusUpdate):
+            matched = await self.store.record_status(update)
+            log.info("status %s for %s to %s%s", update.status, update.wamid, mask_phone(update.recipient),
+                     "" if matched else " (no matching outbox row)")
+            return 0
+        log.info("webhook update ignored: %s %s", update.kind, update.detail[:200])
+        return 0
+
+
+async def waiting_in_journal(store: Store, journal: WebhookJournal) -> int:
+    """How many journal entries wait to be applied (from any process: both are files)."""
+    done = await store.journal_applied(journal.identity)
+    return max(0, await asyncio.to_thread(journal.last_id) - done)
+
+
+async def keep_journal_trimmed(store: Store, journal: WebhookJournal, every: float) -> None:
+    """In the web process, for as long as it runs: delete the entries the worker has applied, and checkpoint.
+
+    Both run in a thread, in short steps, so webhooks arriving meanwhile are answered as fast
+    as ever.
+    """
+    while True:
+        await asyncio.sleep(every)
+        try:
+            done = await store.journal_applied(journal.identity)
+            if done:
+                await asyncio.to_thread(journal.trim, done)
+            await asyncio.to_thread(journal.checkpoint)
+        except Exception:  # a failed trim is retried next round; the journal only grows meanwhile
+            log.exception("trimming the webhook journal failed")

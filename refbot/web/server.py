@@ -1,0 +1,141 @@
+"""The web server: webhook, health, console, verification page and (in the sandbox) the stand-ins.
+
+``create_app(settings)`` builds the application; its startup builds the services
+(:func:`refbot.wiring.build_services`) and starts the worker where ``worker.mode`` says: in
+this process (``inline``), in a child process (``process``, the default), or nowhere
+(``none``: ``refbot worker`` runs elsewhere). The web process builds a worker only when it
+runs one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+
+from aiohttp import web
+
+from refbot.config import Settings
+from refbot.intake.applier import keep_journal_trimmed, waiting_in_journal
+from refbot.ports import Channel, Source
+from refbot.web.console import setup_console
+from refbot.web.errors import error_response
+from refbot.web.keys import SERVICES, SETTINGS
+from refbot.web.verify import setup_verify
+from refbot.web.webhook import WebhookHandler
+from refbot.wiring import Services, build_services, with_sandbox
+from refbot.worker.loops import Worker, stop_tasks
+from refbot.worker.process import start_worker_process, stop_worker_process
+
+log = logging.getLogger(__name__)
+
+WORKER = web.AppKey("worker", Worker)
+"""The worker running in this process (``worker.mode: inline`` only)."""
+JOURNAL_TRIM_EVERY = 10.0
+"""Seconds between deletions of applied webhook journal entries (in the web process)."""
+
+__all__ = ["SERVICES", "SETTINGS", "WORKER", "Services", "create_app"]
+
+
+def create_app(
+    settings: Settings,
+    *,
+    channel: Channel | None = None,
+    sources: Sequence[Source] | None = None,
+    run_worker: bool = True,
+) -> web.Application:
+    """Build the web application; its startup opens the store and starts the worker."""
+    if settings.sandbox.enabled:
+        settings = with_sandbox(settings)
+    app = web.Application(middlewares=[_errors])
+    app[SETTINGS] = settings
+
+    async def lifecycle(app: web.Application) -> AsyncIterator[None]:
+        services = await build_services(settings, channel, sources)
+        app[SERVICES] = services
+        stop_worker = await _start_worker(app, services, run_worker)
+        trimming = asyncio.create_task(keep_journal_trimmed(services.store, services.journal, JOURNAL_TRIM_EVERY))
+        yield
+        await stop_tasks([trimming], "journal trimming")
+        await stop_worker()
+        await services.close()
+
+    app.cleanup_ctx.append(lifecycle)
+    webhook = _LazyWebhook(app)
+    app.router.add_get("/webhook", webhook.verify)
+    app.router.add_post("/webhook", webhook.receive)
+    app.router.add_get("/healthz", _health)
+    setup_console(app, settings)
+    setup_verify(app, lambda: app[SERVICES].store, settings)
+    if settings.sandbox.enabled:
+        from refbot.sandbox.mount import mount_sandbox
+
+        mount_sandbox(app, settings)
+    return app
+
+
+async def _start_worker(app: web.Application, services: Services, run_worker: bool) -> Callable[[], Awaitable[None]]:
+    """Start the worker where ``worker.mode`` says; returns what stops it."""
+    mode = services.settings.worker.mode
+    if run_worker and mode == "inline":
+        worker = app[WORKER] = Worker.from_services(services)
+        services.wake = worker.wake
+        await worker.start()
+        return worker.stop
+    if run_worker and mode == "process":
+        process = start_worker_process(services.settings)
+        return lambda: asyncio.to_thread(stop_worker_process, process)
+    return _nothing_to_stop
+
+
+async def _nothing_to_stop() -> None:
+    return None
+
+
+class _LazyWebhook:
+    """Routes added before startup that reach the handler built at startup."""
+
+    def __init__(self, app: web.Application) -> None:
+        self._app = app
+        self._handler: WebhookHandler | None = None
+
+    def _get(self) -> WebhookHandler:
+        if self._handler is None:
+            services = self._app[SERVICES]
+            self._handler = WebhookHandler(
+                services.journal,
+                services.channel,
+                services.settings.secrets.whatsapp_verify_token.get(),
+                on_inbound=lambda: services.wake(),
+            )
+        return self._handler
+
+    async def verify(self, request: web.Request) -> web.StreamResponse:
+        return await self._get().verify(request)
+
+    async def receive(self, request: web.Request) -> web.StreamResponse:
+        return await self._get().receive(request)
+
+
+async def _health(request: web.Request) -> web.Response:
+    services = request.app[SERVICES]
+    inbox = await services.store.inbox_counts()
+    waiting = await waiting_in_journal(services.store, services.journal)
+    return web.json_response(
+        {"status": "ok", "inbox": inbox, "webhooks_waiting": waiting, "sources": [s.name for s in services.sources]}
+    )
+
+
+@web.middleware
+async def _errors(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except web.HTTPException as e:
+        if e.status < 400 or not request.path.startswith(("/webhook", "/healthz")):
+            raise
+        return error_response(e.status, e.reason.lower().replace(" ", "_"), e.reason)
+    except Exception:
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return error_response(500, "internal_error", "refbot hit an unexpected error; it has been logged")

@@ -1,0 +1,171 @@
+"""Wiring: the one place that reads settings and builds the store, sources, channel and desk.
+
+``build_services(settings)`` hands every part down; a test swaps any of them by passing its own
+(a channel pointed at a stand-in, a source that fails) instead of patching. It is also the only
+module of the core that imports :mod:`connectors`. Who runs the parts — the web server, a worker
+in this process or in another — builds on what this returns.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
+
+import aiohttp
+
+from refbot.config import Secret, Settings
+from refbot.desk.routing import Desk, DeskService
+from refbot.errors import ConfigError
+from refbot.pipeline.language import LanguageDetector
+from refbot.ports import Channel, Source
+from refbot.services.answers import AnswerService
+from refbot.services.circulation.service import CirculationService
+from refbot.services.exports import ExportService
+from refbot.services.letters.service import LetterService
+from refbot.services.library import LibrarySystem, NoLibrarySystem
+from refbot.services.snap.faq import Faq
+from refbot.services.snap.media import GraphMedia, MediaFetcher
+from refbot.services.snap.service import SnapService
+from refbot.store import Store
+from refbot.store.cache import SourceCache
+from refbot.store.journal import WebhookJournal, journal_path
+
+if TYPE_CHECKING:
+    from connectors.zotero import ZoteroParts
+
+WORKER_MODES = ("process", "inline", "none")
+
+
+def _nothing() -> None:
+    """The default wake-up call: no worker in this process to wake; it finds the rows by polling."""
+
+
+@dataclass
+class Services:
+    """What a running refbot is made of, for routes, the worker and tests to reach."""
+
+    settings: Settings
+    store: Store
+    channel: Channel
+    sources: Sequence[Source]
+    desk: Desk
+    session: aiohttp.ClientSession
+    journal: WebhookJournal
+    zotero: ZoteroParts | None = None
+    wake: Callable[[], None] = field(default=_nothing)
+    """Tells a worker in this process that new rows wait (set by whoever starts one)."""
+
+    async def close(self) -> None:
+        """Close what was opened."""
+        for source in self.sources:
+            close = getattr(source, "close", None)
+            if callable(close):
+                close()
+        await self.store.close()
+        self.journal.close()
+        await self.session.close()
+
+
+async def build_services(
+    settings: Settings, channel: Channel | None = None, sources: Sequence[Source] | None = None
+) -> Services:
+    """Open the store and build the channel, sources and desk."""
+    if settings.worker.mode not in WORKER_MODES:
+        raise ConfigError("worker.mode", f"must be one of {', '.join(WORKER_MODES)}, not {settings.worker.mode!r}")
+    store = await Store.open(settings.path(settings.store.path))
+    journal = WebhookJournal(journal_path(settings.path(settings.store.path)))
+    session = aiohttp.ClientSession()
+    if channel is None:
+        from connectors.whatsapp.channel import WhatsAppChannel
+
+        s = settings.secrets
+        channel = WhatsAppChannel(settings.whatsapp, s.whatsapp_token, s.whatsapp_app_secret, session)
+    zotero = _zotero(settings, store)
+    if sources is None:
+        sources = default_sources(settings, store) + ([zotero.source] if zotero else [])
+    services = desk_services(settings, store, session, library_system(settings, session))
+    desk = Desk(store, sources, settings, detect=LanguageDetector(), services=services)
+    return Services(settings, store, channel, sources, desk, session, journal, zotero)
+
+
+def desk_services(
+    settings: Settings,
+    store: Store,
+    session: aiohttp.ClientSession,
+    library: LibrarySystem,
+    *,
+    media: MediaFetcher | None = None,
+    clock: Callable[[], float] = time.time,
+) -> list[DeskService]:
+    """The desk's other services, in the order the desk offers them a message."""
+    if media is None:
+        media = GraphMedia(settings.whatsapp, settings.secrets.whatsapp_token, session, settings.snap.max_media_bytes)
+    faq = Faq.load(settings.path(settings.snap.faq_file) if settings.snap.faq_file else "")
+    exports = ExportService(store, settings.path(settings.store.path).parent / "exports", settings.language.default)
+    return [
+        exports,
+        AnswerService(store, settings),
+        SnapService(store, settings, media, faq),
+        LetterService(store, settings, library, clock),
+        CirculationService(store, settings, library, clock),
+    ]
+
+
+def _zotero(settings: Settings, store: Store) -> ZoteroParts | None:
+    if not settings.zotero.enabled:
+        return None
+    from connectors.zotero import zotero_parts
+
+    return zotero_parts(settings.zotero, settings.secrets.zotero_api_key, store)
+
+
+def library_system(settings: Settings, session: aiohttp.ClientSession) -> LibrarySystem:
+    """Koha when configured; otherwise a library system that says circulation is unavailable."""
+    if not settings.koha.enabled:
+        return NoLibrarySystem()
+    from connectors.koha.library import KohaLibrary
+
+    s = settings.secrets
+    return KohaLibrary(settings.koha, s.koha_client_id, s.koha_client_secret, session)
+
+
+def default_sources(settings: Settings, store: Store) -> list[Source]:
+    """The catalog, and Crossref (with its answers cached in the store) when enabled."""
+    from connectors.crossref import CrossrefSource
+    from refbot.catalog.search import CatalogIndex, CatalogSource
+
+    found: list[Source] = [
+        CatalogSource(CatalogIndex(settings.path(settings.catalog.index_dir)), timeout=settings.catalog.timeout)
+    ]
+    if settings.crossref.enabled:
+        found.append(CrossrefSource(settings.crossref, cache=SourceCache(store, "crossref")))
+    return found
+
+
+def with_sandbox(settings: Settings) -> Settings:
+    """Point the channel, Crossref, Koha and Zotero at the in-process stand-ins mounted under /sandbox."""
+    # The sandbox signs and checks with secrets only it and the service share; when the
+    # environment gives none, a fresh one per run is as good as any.
+    s = settings.secrets
+    filled = replace(
+        s,
+        whatsapp_token=s.whatsapp_token or Secret(secrets.token_hex(16)),
+        whatsapp_app_secret=s.whatsapp_app_secret or Secret(secrets.token_hex(16)),
+        whatsapp_verify_token=s.whatsapp_verify_token or Secret(secrets.token_hex(8)),
+        koha_client_id=s.koha_client_id or Secret("sandbox"),
+        koha_client_secret=s.koha_client_secret or Secret(secrets.token_hex(16)),
+    )
+    base = settings.public_url
+    return replace(
+        settings,
+        secrets=filled,
+        whatsapp=replace(settings.whatsapp, graph_api_base=f"{base}/sandbox/graph",
+                         phone_number_id=settings.whatsapp.phone_number_id or "100000000000001"),
+        crossref=replace(settings.crossref, base_url=f"{base}/sandbox/crossref"),
+        koha=replace(settings.koha, enabled=True, base_url=f"{base}/sandbox/koha"),
+        zotero=replace(settings.zotero, enabled=True, api_base=f"{base}/sandbox/zotero",
+                       library_id=settings.zotero.library_id or "2501"),
+    )

@@ -1,0 +1,188 @@
+"""The worker: claims stored rows and does the work they stand for.
+
+Four loops share the event loop: the journal (webhooks the web process wrote down → inbox
+rows and statuses), intake (inbox rows → the desk), the sender (outbox rows → the channel)
+and the chores (templates for shut windows, warnings, retention). State lives in rows, so a
+worker killed at any point resumes on restart and the unique keys keep every effect
+exactly-once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import TYPE_CHECKING
+
+from refbot.config import Settings
+from refbot.delivery.chores import Chores
+from refbot.delivery.sender import Sender
+from refbot.desk.routing import Desk
+from refbot.intake.applier import JournalApplier
+from refbot.ports import Channel
+from refbot.store import InboxRow, Store
+from refbot.store.journal import WebhookJournal
+
+if TYPE_CHECKING:
+    from connectors.zotero import ZoteroParts
+    from refbot.wiring import Services
+
+log = logging.getLogger(__name__)
+
+
+class Worker:
+    """Runs the journal, intake, sender and chore loops until stopped."""
+
+    def __init__(
+        self,
+        store: Store,
+        desk: Desk,
+        channel: Channel,
+        settings: Settings,
+        journal: WebhookJournal,
+        *,
+        zotero: ZoteroParts | None = None,
+    ) -> None:
+        self.store = store
+        self.desk = desk
+        self.channel = channel
+        self.settings = settings
+        self.applier = JournalApplier(store, channel, journal)
+        self.journal_ready = asyncio.Event()
+        self.inbox_ready = asyncio.Event()
+        self.outbox_ready = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._running: set[asyncio.Task[None]] = set()
+        self._senders: dict[str, _Turn] = {}
+        self.sender = Sender(store, channel, settings)
+        self.chores = Chores(store, self.sender, settings, zotero=zotero)
+
+    @classmethod
+    def from_services(cls, services: Services) -> Worker:
+        """A worker over the parts :func:`refbot.wiring.build_services` built."""
+        s = services
+        return cls(s.store, s.desk, s.channel, s.settings, s.journal, zotero=s.zotero)
+
+    def wake(self) -> None:
+        """Something new waits (a webhook in the journal, a decision to send): look now, not at the next poll."""
+        self.journal_ready.set()
+        self.inbox_ready.set()
+        self.outbox_ready.set()
+
+    async def start(self) -> None:
+        """Put back rows a previous process left half-done, then start both loops."""
+        resumed = await self.store.reset_in_flight()
+        if resumed:
+            log.info("resuming %d rows left in flight by a previous run", resumed)
+        loops = (self._journal, self._intake, self._send, self._chores)
+        self._tasks = [asyncio.create_task(loop()) for loop in loops]
+
+    async def stop(self) -> None:
+        """Stop the loops and the questions in hand; unfinished rows stay claimed and are resumed on the next start."""
+        await stop_tasks([*self._tasks, *self._running], "worker")
+
+    async def _journal(self) -> None:
+        while True:
+            try:
+                applied = await self.applier.apply_new()
+            except Exception:  # the store is busy or failing: try again shortly, lose nothing
+                log.exception("applying the webhook journal failed; retrying")
+                applied = 0
+                await asyncio.sleep(self.settings.worker.poll_interval)
+            if applied:
+                self.inbox_ready.set()
+                self.outbox_ready.set()  # a patron writing again releases messages held for their window
+            else:
+                await _wait(self.journal_ready, self.settings.worker.poll_interval)
+
+    async def _intake(self) -> None:
+        limit = self.settings.worker.concurrency
+        while True:
+            free = limit - len(self._running)
+            rows = await self.store.claim_inbox(free) if free > 0 else []
+            for row in rows:
+                task = asyncio.create_task(self._handle(row))
+                self._running.add(task)
+                task.add_done_callback(self._running.discard)
+            if not rows:
+                await _wait(self.inbox_ready, self.settings.worker.poll_interval)
+
+    async def _handle(self, row: InboxRow) -> None:
+        # One person's messages are handled in the order they were sent ("#12 hapus 1" and
+        # then "#12 catatan …" must not race); different people's run side by side.
+        sender = row.message.sender
+        turn = self._senders.setdefault(sender, _Turn())
+        turn.waiting += 1
+        try:
+            async with turn.lock:
+                await self._handle_in_turn(row)
+        finally:
+            turn.waiting -= 1
+            if not turn.waiting:
+                del self._senders[sender]
+
+    async def _handle_in_turn(self, row: InboxRow) -> None:
+        try:
+            await self.desk.handle(row)
+        except asyncio.CancelledError:
+            raise
+        except Exception as e:  # one bad message must not stop the desk
+            give_up = row.attempts >= self.settings.worker.max_attempts
+            log.exception("message %s failed (attempt %d)%s", row.id, row.attempts, "; set aside" if give_up else "")
+            await self.store.retry_inbox(row.id, f"{type(e).__name__}: {e}", give_up)
+        self.outbox_ready.set()
+
+    async def _send(self) -> None:
+        while True:
+            if not await self.sender.send_due():
+                await _wait(self.outbox_ready, self.settings.worker.poll_interval)
+
+    async def _chores(self) -> None:
+        """Every minute: templates for held messages, window warnings, the retention purge."""
+        while True:
+            try:
+                await self.chores.run_once()
+            except Exception:  # a failed chore is retried next minute; the desk goes on
+                log.exception("periodic chore failed")
+            self.outbox_ready.set()
+            await asyncio.sleep(self.settings.worker.chore_interval)
+
+
+class _Turn:
+    """One sender's queue: a lock, and how many of their messages want it."""
+
+    def __init__(self) -> None:
+        self.lock = asyncio.Lock()
+        self.waiting = 0
+
+
+async def _wait(event: asyncio.Event, seconds: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(seconds):
+            await event.wait()
+    event.clear()
+
+
+STOP_GRACE = 5.0
+"""Seconds a cancelled task gets to end before shutdown goes on without it."""
+
+
+async def stop_tasks(tasks: list[asyncio.Task[None]], owner: str, grace: float = STOP_GRACE) -> None:
+    """Cancel the tasks and wait for them to end, but never longer than ``grace``.
+
+    A task may swallow its cancellation (Python 3.11's ``asyncio.wait_for`` can, when what it
+    waits for finishes at the same moment) and go on waiting; shutting down must not wait
+    with it. Awaiting with ``asyncio.wait`` also keeps a cancellation of the caller itself
+    from being mistaken for the task's and silently dropped.
+    """
+    for task in tasks:
+        task.cancel()
+    if not tasks:
+        return
+    done, pending = await asyncio.wait(tasks, timeout=grace)
+    for task in done:
+        if not task.cancelled() and task.exception() is not None:
+            log.error("%s task %s ended with %r", owner, task.get_name(), task.exception())
+    for task in pending:
+        log.warning("%s task %s did not stop within %g s after being cancelled; shutting down without it",
+                    owner, task.get_name(), grace)

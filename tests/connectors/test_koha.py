@@ -1,0 +1,145 @@
+"""The Koha connector against the Koha stand-in over HTTP: token, shapes, renewals, failures."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import aiohttp
+import pytest
+
+from connectors.koha.library import KohaLibrary, phone_variants
+from refbot.config import KohaSettings, Secret
+from refbot.sandbox.koha import KOHA_STATE, KohaState, create_koha_standin
+from refbot.services.library import LibraryUnavailable
+from tests.conftest import free_port, serve
+
+
+@dataclass
+class Koha:
+    url: str
+    state: KohaState
+    http: aiohttp.ClientSession
+
+    def library(self, secret: str = "s3cret", **settings: object) -> KohaLibrary:
+        koha = KohaSettings(enabled=True, base_url=self.url, **settings)  # type: ignore[arg-type]
+        return KohaLibrary(koha, Secret("refbot"), Secret(secret), self.http)
+
+    def token_requests(self) -> int:
+        return sum(call.endswith("/oauth/token") for call in self.state.calls)
+
+
+@pytest.fixture
+async def koha() -> AsyncIterator[Koha]:
+    app = create_koha_standin("refbot", "s3cret")
+    runner, url = await serve(app)
+    async with aiohttp.ClientSession() as http:
+        yield Koha(url, app[KOHA_STATE], http)
+    await runner.cleanup()
+
+
+async def test_patrons_by_card_and_by_phone_in_any_spelling(koha: Koha) -> None:
+    library = koha.library()
+    siti = await library.patron_by_card("2100001")
+    assert siti is not None and (siti.id, siti.name) == ("1", "Siti Rahmawati")
+    assert await library.patron_by_card("210000") is None  # exact, not "contains"
+    # Koha stores 081200000001, +6281200000002 and 6281200000004; WhatsApp says 62…
+    for phone, patron_id in (("6281200000001", "1"), ("6281200000002", "2"), ("6281200000004", "4")):
+        assert [p.id for p in await library.patrons_by_phone(phone)] == [patron_id]
+    assert await library.patrons_by_phone("6281299999999") == []
+
+
+async def test_loans_carry_barcodes_titles_and_due_dates(koha: Koha) -> None:
+    loans = await koha.library().loans("1")
+    assert [loan.barcode for loan in loans] == ["B0003", "B0002", "B0001"]  # soonest due first
+    assert loans[0].title == "Pengantar ilmu perpustakaan" and loans[0].due is not None
+    assert loans[0].due.tzinfo is not None and loans[0].renewals == 0
+    assert await koha.library().loans("2") == []
+
+
+async def test_renewal_succeeds_with_a_new_due_date(koha: Koha) -> None:
+    library = koha.library()
+    loan = next(loan for loan in await library.loans("1") if loan.barcode == "B0001")
+    renewal = await library.renew(loan)
+    assert renewal.renewed and renewal.renewals == 1 and renewal.max_renewals == 2
+    assert renewal.due is not None and loan.due is not None and renewal.due > loan.due
+
+
+@pytest.mark.parametrize(("patron", "barcode", "reason"), [
+    ("1", "B0002", "on_reserve"), ("1", "B0003", "overdue"), ("4", "B0005", "too_many"),
+])
+async def test_refused_renewals_carry_kohas_reason(koha: Koha, patron: str, barcode: str, reason: str) -> None:
+    library = koha.library()
+    loan = next(loan for loan in await library.loans(patron) if loan.barcode == barcode)
+    renewal = await library.renew(loan)
+    assert (renewal.renewed, renewal.reason) == (False, reason)
+
+
+async def test_a_403_from_the_renewal_itself_is_read_too(koha: Koha) -> None:
+    # allows_renewal said yes, then a hold was placed before the POST: Koha answers 403.
+    async with koha.http.post(f"{koha.url}/api/v1/oauth/token", data={
+        "grant_type": "client_credentials", "client_id": "refbot", "client_secret": "s3cret"}) as resp:
+        token = (await resp.json())["access_token"]
+    koha.state.items[1].on_hold = True
+    async with koha.http.post(f"{koha.url}/api/v1/checkouts/11/renewal",
+                              headers={"Authorization": f"Bearer {token}"}) as resp:
+        assert resp.status == 403
+        assert await resp.json() == {"error": "Renewal not authorized (on_reserve)"}
+
+
+async def test_account_balance_and_lines(koha: Koha) -> None:
+    account = await koha.library().account("1")
+    assert account.balance == 4000.0
+    assert [(f.description, f.amount) for f in account.fines] == [
+        ("Denda keterlambatan: Pengantar ilmu perpustakaan", 4000.0)]
+    assert (await koha.library().account("2")).balance == 0
+
+
+async def test_the_token_is_kept_and_fetched_again_when_refused(koha: Koha) -> None:
+    library = koha.library()
+    await library.patron_by_card("2100001")
+    await library.loans("1")
+    assert koha.token_requests() == 1
+    koha.state.tokens.clear()  # Koha forgot it (restart, revocation)
+    assert await library.patron_by_card("2100001") is not None
+    assert koha.token_requests() == 2
+
+
+async def test_a_wrong_api_key_is_unavailable_with_the_reason(koha: Koha) -> None:
+    with pytest.raises(LibraryUnavailable, match="refused refbot's API key"):
+        await koha.library(secret="wrong").patron_by_card("2100001")
+
+
+@pytest.mark.parametrize("fault", [{"down": True}, {"status": 500, "times": 3}])
+async def test_koha_failing_is_unavailable(koha: Koha, fault: dict[str, object]) -> None:
+    async with koha.http.post(f"{koha.url}/_control", json=fault) as resp:
+        assert resp.status == 200
+    with pytest.raises(LibraryUnavailable):
+        await koha.library().loans("1")
+
+
+async def test_koha_not_listening_or_too_slow_is_unavailable(koha: Koha) -> None:
+    async with aiohttp.ClientSession() as http:
+        nobody = KohaLibrary(KohaSettings(base_url=f"http://127.0.0.1:{free_port()}"), Secret("a"), Secret("b"), http)
+        with pytest.raises(LibraryUnavailable, match="cannot reach Koha"):
+            await nobody.loans("1")
+    async with koha.http.post(f"{koha.url}/_control", json={"delay": 1.0}) as resp:
+        assert resp.status == 200
+    with pytest.raises(LibraryUnavailable, match="did not answer within"):
+        await koha.library(timeout=0.2).loans("1")
+
+
+async def test_unconfigured_koha_is_unavailable(koha: Koha) -> None:
+    with pytest.raises(LibraryUnavailable, match=r"koha\.base_url"):
+        await KohaLibrary(KohaSettings(), Secret("a"), Secret("b"), koha.http).loans("1")
+    with pytest.raises(LibraryUnavailable, match="REFBOT_KOHA_CLIENT_ID"):
+        await KohaLibrary(KohaSettings(base_url=koha.url), Secret(""), Secret(""), koha.http).loans("1")
+
+
+async def test_the_standin_requires_a_token(koha: Koha) -> None:
+    async with koha.http.get(f"{koha.url}/api/v1/patrons") as resp:
+        assert resp.status == 401 and await resp.json() == {"error": "Authentication failure."}
+
+
+def test_phone_variants_cover_how_indonesian_numbers_are_written() -> None:
+    assert phone_variants("6281234567890") == ["6281234567890", "+6281234567890", "081234567890"]
