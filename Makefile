@@ -42,8 +42,10 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
+## the fast tests first, then the slow end-to-end, crash and chaos flows (tests/flows, marked slow)
 unit: install
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -m "not slow"
+	$(BIN)/pytest -q -m slow
 
 index: install
 	$(BIN)/refbot index build $(DEMO_CATALOG)

@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import importlib
-import inspect
 import io
 import json
 import logging
@@ -27,10 +25,10 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from refbot.catalog.index import BuildFailed, BuildProgress, BuildReport, build_index
 from refbot.catalog.maintenance import delete_records, index_status, update_records
-from refbot.catalog.need import need_from_text
 from refbot.catalog.search import CatalogIndex
 from refbot.errors import CatalogError
 from refbot.models import Candidate, InformationNeed
+from refbot.pipeline.parse import parse_need
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -161,17 +159,8 @@ def run_search(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _need(text: str, language: str) -> InformationNeed:
-    # The real parser lives in the pipeline package, written alongside this one; use it
-    # when it is there so `index search` shows what refbot itself would search for.
-    try:
-        parser = importlib.import_module("refbot.pipeline.parse")
-    except ImportError:
-        return need_from_text(text, language)
-    options: dict[str, Any] = {"default_language": language}
-    if "current_year" in inspect.signature(parser.parse_need).parameters:
-        options["current_year"] = datetime.date.today().year
-    need: InformationNeed = parser.parse_need(text, **options)
-    return need
+    # The desk's own parser, so `index search` shows what refbot itself would search for.
+    return parse_need(text, language, current_year=datetime.date.today().year)
 
 
 def summary(report: BuildReport, headline: str) -> str:

@@ -125,10 +125,9 @@ def reference_from_candidate(c: Candidate) -> Reference:
         authors=tuple(parse_name(a) for a in c.authors if a.strip()),
         year=c.year,
         container=c.container,
-        # Filled once refbot.models' Candidate carries them; empty until then.
-        volume=str(getattr(c, "volume", "") or ""),
-        issue=str(getattr(c, "issue", "") or ""),
-        pages=str(getattr(c, "pages", "") or ""),
+        volume=c.volume,
+        issue=c.issue,
+        pages=c.pages,
         publisher="" if thesis else c.publisher,
         institution=c.publisher if thesis else "",
         published=not thesis or bool(doi or c.url),

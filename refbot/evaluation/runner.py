@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from refbot.catalog.index import build_index
-from refbot.catalog.need import need_from_text
 from refbot.catalog.query import QueryOptions
 from refbot.catalog.record import SOURCE_NAME
 from refbot.catalog.search import CatalogIndex
@@ -27,6 +26,7 @@ from refbot.config import MatchSettings
 from refbot.evaluation.baseline import build_baseline, run_baseline
 from refbot.evaluation.collection import Collection, Document, load_collection
 from refbot.evaluation.metrics import evaluate
+from refbot.evaluation.plain import need_from_text
 from refbot.models import InformationNeed
 from refbot.pipeline.parse import parse_need
 from refbot.pipeline.rank import rank

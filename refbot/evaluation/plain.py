@@ -1,9 +1,9 @@
-"""A plain text → :class:`InformationNeed`, for ``refbot index search`` when the real parser is absent.
+"""A plain text → :class:`InformationNeed`: ``refbot eval``'s reading with *understanding* switched off.
 
-The pipeline's parser (``refbot.pipeline.parse``) understands requests properly: language,
-weights, relative years, material kinds. This fallback only drops stop words and request
-phrasing, keeps "quoted phrases" together, and reads one or two four-digit years as a range,
-which is enough to try the index from a shell.
+The pipeline's parser (:mod:`refbot.pipeline.parse`) understands requests: language, weights,
+relative years, material kinds. To measure what that is worth, the evaluation also reads each
+query this plain way — drop stop words and request phrasing, keep "quoted phrases" together,
+read one or two four-digit years as a range — and compares.
 """
 
 from __future__ import annotations
