@@ -1,7 +1,15 @@
-"""Reading loosely typed JSON from outside services: a wrong type becomes an empty value, never an error."""
+"""What every connector needs from the outside services' answers, read without ever raising.
+
+Loosely typed JSON (:func:`as_dict`, :func:`as_list`, :func:`as_text`): a wrong type becomes an
+empty value, never an error. ``Retry-After`` headers (:func:`parse_retry_after`): seconds, or
+``None`` when the header is absent or unreadable.
+"""
 
 from __future__ import annotations
 
+import email.utils
+import math
+from datetime import UTC, datetime
 from typing import Any
 
 
@@ -28,3 +36,27 @@ def as_text(value: Any) -> str:
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
     return ""
+
+
+def parse_retry_after(value: str) -> float | None:
+    """Seconds a ``Retry-After`` (or Zotero's ``Backoff``) header asks for, or ``None``.
+
+    Takes delta-seconds (``"7"``, ``"1.5"``) or an HTTP date; a date in the past is ``0.0``.
+    Anything else (empty, words, ``nan``, ``inf``) is ``None``; never raises.
+    """
+    value = value.strip() if isinstance(value, str) else ""
+    if not value:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        pass
+    else:
+        return max(seconds, 0.0) if math.isfinite(seconds) else None
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:  # "-0000": a date in UTC with no zone given
+        when = when.replace(tzinfo=UTC)
+    return max((when - datetime.now(UTC)).total_seconds(), 0.0)

@@ -67,11 +67,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     try:
         settings = load_settings(_config_path(getattr(args, "config", None)))
+        if args.handler in (_serve, _worker, _config):
+            from refbot.wiring import check_settings
+
+            check_settings(settings)
+        handler: Handler = args.handler
+        return handler(args, settings)
     except ConfigError as e:
         print(f"refbot: {e}", file=sys.stderr)
         return 2
-    handler: Handler = args.handler
-    return handler(args, settings)
 
 
 def _config_path(given: str | None) -> str | None:

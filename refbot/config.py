@@ -297,6 +297,11 @@ def _build(cls: type, data: Any, prefix: str) -> Any:
         if key not in known:
             raise ConfigError(f"{prefix}{key}", f"unknown key; known keys here: {', '.join(sorted(known))}")
     values = {key: _convert(hints[key], value, f"{prefix}{key}") for key, value in data.items()}
+    for key, value in values.items():
+        rule = RULES.get(f"{prefix}{key}".split("[")[0])
+        problem = rule(value) if rule is not None else None
+        if problem:
+            raise ConfigError(f"{prefix}{key}", f"{problem}, not {value!r}")
     return cls(**values)
 
 
@@ -318,6 +323,85 @@ def _convert(hint: Any, value: Any, key: str) -> Any:
     if not isinstance(value, hint) or (hint is int and isinstance(value, bool)):
         raise ConfigError(key, f"expected {hint.__name__}, got {type(value).__name__} {value!r}")
     return value
+
+
+Rule = typing.Callable[[Any], "str | None"]
+
+
+def _positive(value: float) -> str | None:
+    return None if value > 0 else "must be more than 0"
+
+
+def _not_negative(value: float) -> str | None:
+    return None if value >= 0 else "must be 0 or more"
+
+
+def _between(low: float, high: float) -> Rule:
+    return lambda value: None if low <= value <= high else f"must be between {low:g} and {high:g}"
+
+
+def _one_of(*choices: str) -> Rule:
+    return lambda value: None if value in choices else f"must be one of {', '.join(choices)}"
+
+
+def _url(value: str) -> str | None:
+    return None if not value or value.startswith(("http://", "https://")) else "must be an http:// or https:// URL"
+
+
+def _time_zone(value: str) -> str | None:
+    import zoneinfo
+
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return "must be a time zone such as Asia/Jakarta"
+    return None
+
+
+def _dates(value: tuple[str, ...]) -> str | None:
+    import datetime
+
+    for day in value:
+        try:
+            datetime.date.fromisoformat(day)
+        except ValueError:
+            return f"dates must be YYYY-MM-DD ({day!r} is not)"
+    return None
+
+
+_POSITIVE = """
+    catalog.timeout catalog.keep_generations crossref.timeout crossref.rows crossref.max_concurrent
+    crossref.rate_limit zotero.timeout zotero.sync_interval whatsapp.send_timeout whatsapp.max_attempts
+    whatsapp.messages_per_second search.deadline search.per_source search.draft_size worker.poll_interval
+    worker.concurrency worker.max_attempts worker.chore_interval koha.timeout snap.ocr_timeout
+    snap.max_media_bytes desk.max_questions_per_hour privacy.retention_days privacy.erase_confirm_minutes
+    match.rrf_k match.citations_for_full_credit
+"""
+_NOT_NEGATIVE = """
+    crossref.cache_ttl crossref.stale_ttl whatsapp.unsure_wait_seconds whatsapp.window_warning_minutes
+    match.source_weight match.title_weight match.year_weight match.kind_weight match.language_weight
+    match.available_weight match.open_access_weight match.journal_weight match.citation_weight
+    match.retracted_penalty match.mix_each
+"""
+RULES: dict[str, Rule] = {
+    **{key: _positive for key in _POSITIVE.split()},
+    **{key: _not_negative for key in _NOT_NEGATIVE.split()},
+    "server.port": _between(1, 65535),
+    "catalog.max_reject_ratio": _between(0, 1),
+    "match.duplicate_threshold": _between(0, 100),
+    "snap.match_threshold": _between(0, 100),
+    "language.default": _one_of("id", "en"),
+    "worker.mode": _one_of("process", "inline", "none"),
+    "zotero.library_type": _one_of("group", "user"),
+    "desk.timezone": _time_zone,
+    "desk.holidays": _dates,
+    "server.public_url": _url,
+    "crossref.base_url": _url,
+    "zotero.api_base": _url,
+    "whatsapp.graph_api_base": _url,
+    "koha.base_url": _url,
+}
+"""What a value must be besides its type, by key; a value that breaks its rule stops start-up."""
 
 
 def describe(cls: type = Settings, prefix: str = "") -> list[tuple[str, str, str]]:

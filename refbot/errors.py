@@ -4,11 +4,15 @@
     ├── ConfigError             config.yaml or the environment is wrong; names the key
     ├── SourceError             a search source failed; the draft gets a note instead
     │   └── SourceTimeout       the source did not answer within its budget
-    ├── ChannelError            the messaging channel refused or failed a send
-    │   └── SendInDoubt         no answer came: the channel may or may not have taken it
+    ├── ChannelError            the messaging channel refused or failed a send or a download
+    │   ├── SendInDoubt         no answer came: the channel may or may not have taken it
+    │   ├── MediaError          a patron's media could not be fetched (transient) or was refused
+    │   └── MessageRefused      a message the channel's rules forbid; never retried
+    ├── LibraryUnavailable      the library system (Koha) is down, slow or refuses refbot
     ├── CatalogError            the catalog index is missing, corrupt or cannot be built
     ├── RecordError             one catalog record could not be read; it is skipped
-    └── DraftConflict           a draft was changed or decided by someone else first
+    ├── DraftConflict           a draft was changed or decided by someone else first
+    └── EditRefused             a librarian's edit names an item or a command that does not exist
 
 ``transient`` says whether trying again later may succeed.
 """
@@ -67,6 +71,32 @@ class SendInDoubt(ChannelError):
     """
 
 
+class MessageRefused(ChannelError):
+    """A message the channel's rules forbid (no recipient, no text, too big, a type it cannot carry).
+
+    Never transient: sending it again cannot help; the message is marked failed with this reason.
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, transient=False)
+
+
+class LibraryUnavailable(RefbotError):
+    """The library system could not be asked: down, too slow, or refusing refbot's credentials."""
+
+    transient = True
+
+
+class MediaError(ChannelError):
+    """A patron's image or file could not be fetched, or was refused.
+
+    ``transient`` true: the channel was unreachable or slow, a download link expired, the bytes
+    arrived corrupt; trying again later may succeed. False: too big, a type refbot does not take,
+    bytes that are not what they claim, an unknown media id. ``code`` is the channel's error
+    code when it gave one.
+    """
+
+
 class CatalogError(RefbotError):
     """The catalog index cannot be opened or built."""
 
@@ -83,3 +113,11 @@ class RecordError(RefbotError):
 
 class DraftConflict(RefbotError):
     """A draft was already decided or changed by someone else."""
+
+
+class EditRefused(RefbotError):
+    """A librarian's edit cannot be made as asked: no such item in the draft, or no such command.
+
+    The message says what was wrong, and may be shown to the librarian. Raise and catch it by
+    name; it is a ``ValueError`` too only so that code written before it had a name still works.
+    """

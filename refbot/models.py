@@ -6,6 +6,7 @@ mutate them, so a stage can be tested with plain constructors and no I/O.
 
 from __future__ import annotations
 
+import datetime
 import enum
 from dataclasses import dataclass, field
 
@@ -228,6 +229,15 @@ class InboundMessage:
     filename: str = ""
 
 
+
+@dataclass(frozen=True)
+class InboxRow:
+    """An inbound message claimed for work: its row in the store, and how often it was tried."""
+
+    id: int
+    message: InboundMessage
+    attempts: int
+
 @dataclass(frozen=True)
 class StatusUpdate:
     """What the channel says happened to a message refbot sent."""
@@ -249,3 +259,62 @@ class IgnoredUpdate:
 
 
 Update = InboundMessage | StatusUpdate | IgnoredUpdate
+
+
+# --- the library system's circulation records (see refbot.ports.LibrarySystem) ---------------
+
+
+@dataclass(frozen=True)
+class LibraryPatron:
+    """A borrower in the library system."""
+
+    id: str
+    cardnumber: str
+    name: str
+    phones: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Loan:
+    """One item a patron has on loan."""
+
+    id: str
+    barcode: str
+    title: str
+    due: datetime.datetime | None = None
+    renewals: int = 0
+
+    def overdue(self, now: datetime.datetime) -> bool:
+        """Whether the item should have been back by ``now``."""
+        return self.due is not None and self.due < now
+
+
+@dataclass(frozen=True)
+class Renewal:
+    """What the library system said to a renewal.
+
+    ``reason`` is the system's own code when refused (Koha: ``too_many``, ``on_reserve``,
+    ``overdue``, ``restriction``, ``too_soon``, …), so the desk can word it for the patron.
+    """
+
+    renewed: bool
+    due: datetime.datetime | None = None
+    reason: str = ""
+    renewals: int | None = None
+    max_renewals: int | None = None
+
+
+@dataclass(frozen=True)
+class Fine:
+    """One unpaid charge."""
+
+    description: str
+    amount: float
+
+
+@dataclass(frozen=True)
+class Account:
+    """What a patron owes: the balance and the charges behind it."""
+
+    balance: float
+    fines: tuple[Fine, ...] = ()

@@ -9,6 +9,7 @@ in this process or in another — builds on what this returns.
 from __future__ import annotations
 
 import secrets
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -17,17 +18,17 @@ from typing import TYPE_CHECKING
 import aiohttp
 
 from refbot.config import Secret, Settings
-from refbot.desk.routing import Desk, DeskService
+from refbot.desk.hours import OfficeHours
+from refbot.desk.routing import Desk
 from refbot.errors import ConfigError
 from refbot.pipeline.language import LanguageDetector
-from refbot.ports import Channel, Source
+from refbot.ports import Channel, DeskService, LibrarySystem, Source
 from refbot.services.answers import AnswerService
 from refbot.services.circulation.service import CirculationService
 from refbot.services.exports import ExportService
 from refbot.services.letters.service import LetterService
-from refbot.services.library import LibrarySystem, NoLibrarySystem
+from refbot.services.library import NoLibrarySystem
 from refbot.services.snap.faq import Faq
-from refbot.services.snap.media import GraphMedia, MediaFetcher
 from refbot.services.snap.service import SnapService
 from refbot.store import Store
 from refbot.store.cache import SourceCache
@@ -35,9 +36,6 @@ from refbot.store.journal import WebhookJournal, journal_path
 
 if TYPE_CHECKING:
     from connectors.zotero import ZoteroParts
-
-WORKER_MODES = ("process", "inline", "none")
-
 
 def _nothing() -> None:
     """The default wake-up call: no worker in this process to wake; it finds the rows by polling."""
@@ -72,12 +70,50 @@ class Services:
 async def build_services(
     settings: Settings, channel: Channel | None = None, sources: Sequence[Source] | None = None
 ) -> Services:
-    """Open the store and build the channel, sources and desk."""
-    if settings.worker.mode not in WORKER_MODES:
-        raise ConfigError("worker.mode", f"must be one of {', '.join(WORKER_MODES)}, not {settings.worker.mode!r}")
+    """Open the store and build the channel, sources and desk.
+
+    Raises:
+        ConfigError: a setting that cannot work (checked before anything is opened).
+    """
+    check_settings(settings)
     store = await Store.open(settings.path(settings.store.path))
-    journal = WebhookJournal(journal_path(settings.path(settings.store.path)))
-    session = aiohttp.ClientSession()
+    journal: WebhookJournal | None = None
+    session: aiohttp.ClientSession | None = None
+    try:
+        journal = WebhookJournal(journal_path(settings.path(settings.store.path)))
+        session = aiohttp.ClientSession()
+        return _build(settings, store, journal, session, channel, sources)
+    except BaseException:
+        # Whatever was opened is closed again: an open store thread would keep a failed
+        # start-up alive, never listening and never exiting, where a supervisor cannot see it.
+        if session is not None:
+            await session.close()
+        if journal is not None:
+            journal.close()
+        await store.close()
+        raise
+
+
+def check_settings(settings: Settings) -> None:
+    """Check what the settings' own rules cannot: office-hour syntax, and a store folder refbot can write.
+
+    Raises:
+        ConfigError: naming the key.
+    """
+    OfficeHours.from_settings(settings.desk)
+    folder = settings.path(settings.store.path).parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as e:
+        raise ConfigError("store.path", f"refbot cannot write in {folder}: {e.strerror}") from e
+
+
+def _build(
+    settings: Settings, store: Store, journal: WebhookJournal, session: aiohttp.ClientSession,
+    channel: Channel | None, sources: Sequence[Source] | None,
+) -> Services:
     if channel is None:
         from connectors.whatsapp.channel import WhatsAppChannel
 
@@ -86,7 +122,7 @@ async def build_services(
     zotero = _zotero(settings, store)
     if sources is None:
         sources = default_sources(settings, store) + ([zotero.source] if zotero else [])
-    services = desk_services(settings, store, session, library_system(settings, session))
+    services = desk_services(settings, store, channel, library_system(settings, session))
     desk = Desk(store, sources, settings, detect=LanguageDetector(), services=services)
     return Services(settings, store, channel, sources, desk, session, journal, zotero)
 
@@ -94,21 +130,22 @@ async def build_services(
 def desk_services(
     settings: Settings,
     store: Store,
-    session: aiohttp.ClientSession,
+    channel: Channel,
     library: LibrarySystem,
     *,
-    media: MediaFetcher | None = None,
     clock: Callable[[], float] = time.time,
 ) -> list[DeskService]:
-    """The desk's other services, in the order the desk offers them a message."""
-    if media is None:
-        media = GraphMedia(settings.whatsapp, settings.secrets.whatsapp_token, session, settings.snap.max_media_bytes)
+    """The desk's other services, in the order the desk offers them a message.
+
+    Snap and send downloads patrons' images through ``channel`` (its checked download path)
+    and keeps them in the media folder beside the database.
+    """
     faq = Faq.load(settings.path(settings.snap.faq_file) if settings.snap.faq_file else "")
     exports = ExportService(store, settings.path(settings.store.path).parent / "exports", settings.language.default)
     return [
         exports,
         AnswerService(store, settings),
-        SnapService(store, settings, media, faq),
+        SnapService(store, settings, channel, faq),
         LetterService(store, settings, library, clock),
         CirculationService(store, settings, library, clock),
     ]

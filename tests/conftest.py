@@ -128,6 +128,14 @@ class Desk:
 
         await eventually(none_waiting, within=within, what="the webhook journal to be applied")
 
+    async def post_webhook_only(self, sender: str, text: str) -> aiohttp.ClientResponse:
+        """A patron's message posted without waiting for the worker to apply it."""
+        body = encode(text_message(self.business, sender, text))
+        headers = {SIGNATURE_HEADER: sign(body, APP_SECRET), "Content-Type": "application/json"}
+        async with self.http.post(f"{self.url}/webhook", data=body, headers=headers) as resp:
+            await resp.read()
+        return resp
+
     async def patron_says(self, text: str, *, sender: str = PATRON, wamid: str = "") -> aiohttp.ClientResponse:
         return await self.post_webhook(text_message(self.business, sender, text, wamid=wamid))
 

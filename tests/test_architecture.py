@@ -3,7 +3,7 @@
 - SQL is written only under ``refbot/store/``.
 - Dependencies point one way: a module imports only from its own layer or the layers below.
 - No import circles.
-- Each Protocol has one home: ``refbot/ports.py`` (the desk service port excepted: it is the desk's).
+- Each Protocol has one home: a Protocol that more than one package uses lives in ``refbot/ports.py``.
 """
 
 from __future__ import annotations
@@ -162,15 +162,27 @@ def _package_reexport(circle: str) -> bool:
         b.startswith(a + ".") or a.startswith(b + ".") for a, b in itertools.pairwise(nodes))
 
 
-def test_every_protocol_has_one_home() -> None:
-    stray = []
-    for _name, path in _modules():
+def test_every_protocol_shared_between_packages_lives_in_ports() -> None:
+    defined: dict[str, str] = {}
+    for name, path in _modules():
+        if path.name == "ports.py" and name == "refbot.ports":
+            continue
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in ast.walk(tree):
-            if isinstance(node, ast.ClassDef) and any(
-                    (isinstance(b, ast.Name) and b.id == "Protocol") for b in node.bases):
-                where = str(path.relative_to(REPO))
-                # A connector's own inner interfaces (Crossref's calls) are not ports of the core.
-                if where not in PROTOCOL_HOMES and where.startswith("refbot/"):
-                    stray.append(f"{where}: {node.name}")
-    assert not stray, "Protocols outside refbot/ports.py:\n" + "\n".join(stray)
+            if isinstance(node, ast.ClassDef) and any(isinstance(b, ast.Name) and b.id == "Protocol" for b in node.bases):
+                defined[node.name] = name
+    stray = []
+    for name, path in _modules():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                for alias in node.names:
+                    home = defined.get(alias.name)
+                    if home and node.module == home and _package(name) != _package(home):
+                        stray.append(f"{path.relative_to(REPO)}: imports the Protocol {alias.name} from {home}")
+    assert not stray, "Protocols shared between packages outside refbot/ports.py:\n" + "\n".join(stray)
+
+
+def _package(module: str) -> str:
+    """The package a module belongs to for this rule: refbot.<first part>, or connectors.<first part>."""
+    return ".".join(module.split(".")[:2])

@@ -82,3 +82,40 @@ def test_config_option_works_before_or_after_the_command(tmp_path: Path, before:
     bad = write(tmp_path, "colour: blue\n")
     argv = ["--config", str(bad), "config"] if before else ["config", "--config", str(bad)]
     assert main(argv) == 2  # the named file was read, and its unknown key refused
+
+
+@pytest.mark.parametrize(("text", "key"), [
+    ("server: {port: -5}", "server.port"),
+    ("server: {port: 70000}", "server.port"),
+    ("worker: {concurrency: 0}", "worker.concurrency"),
+    ("worker: {mode: threads}", "worker.mode"),
+    ("language: {default: fr}", "language.default"),
+    ("whatsapp: {messages_per_second: -1}", "whatsapp.messages_per_second"),
+    ("desk: {timezone: Mars/Olympus}", "desk.timezone"),
+    ("desk: {holidays: [soon]}", "desk.holidays"),
+    ("crossref: {base_url: api.crossref.org}", "crossref.base_url"),
+    ("match: {duplicate_threshold: 150}", "match.duplicate_threshold"),
+])
+def test_a_value_that_cannot_work_is_refused_naming_the_key(tmp_path: Path, text: str, key: str) -> None:
+    path = tmp_path / "config.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError, match=re.escape(f"'{key}'")):
+        load_settings(path, env={})
+
+
+@pytest.mark.parametrize(("text", "key"), [
+    ('desk: {office_hours: ["garbage"]}', "desk.office_hours"),
+    ("store: {path: a-file/refbot.sqlite3}", "store.path"),
+])
+def test_refbot_serve_with_a_bad_setting_exits_at_once_naming_it(tmp_path: Path, text: str, key: str) -> None:
+    import subprocess
+    import sys
+
+    (tmp_path / "a-file").write_text("not a folder", encoding="utf-8")
+    config = tmp_path / "config.yaml"
+    config.write_text(text + "\nserver: {port: 18999}\n", encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", "refbot.cli", "serve", "--config", str(config)],
+                          capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    assert done.returncode == 2
+    assert f"'{key}'" in done.stderr and "Traceback" not in done.stderr
+    assert not (tmp_path / "var").exists(), "nothing is opened before the settings are checked"

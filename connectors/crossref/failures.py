@@ -8,11 +8,11 @@ chain, and the HTTP response inside it when there is one, into a :class:`Failure
 
 from __future__ import annotations
 
-import email.utils
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
+from connectors._http import parse_retry_after
 from refbot.errors import SourceError, SourceTimeout
 
 SOURCE_NAME = "crossref"
@@ -95,23 +95,6 @@ def _http_failure(status: int, headers: Mapping[str, str], exc: BaseException) -
 def _unreachable(chain: list[BaseException]) -> str:
     refused = any(isinstance(e, ConnectionRefusedError) or "refused" in str(e) for e in chain)
     return "Crossref could not be reached" + (" (connection refused)" if refused else "")
-
-
-def parse_retry_after(value: str) -> float | None:
-    """Seconds a Retry-After header asks for (delta-seconds or an HTTP date), or None."""
-    value = value.strip()
-    if not value:
-        return None
-    try:
-        return max(float(value), 0.0)
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    now = email.utils.parsedate_to_datetime(email.utils.formatdate(usegmt=True))
-    return max((when - now).total_seconds(), 0.0)
 
 
 def parse_rate_limit(headers: Mapping[str, str]) -> RateLimit | None:

@@ -1,4 +1,4 @@
-"""Koha's REST API behind refbot's :class:`refbot.services.library.LibrarySystem` port.
+"""Koha's REST API behind refbot's :class:`refbot.ports.LibrarySystem` port.
 
 Routes used (all under ``{koha.base_url}/api/v1``, JSON, ``Authorization: Bearer``):
 
@@ -34,7 +34,8 @@ from connectors._http import as_dict as _obj
 from connectors._http import as_list as _list
 from connectors._http import as_text as _text
 from refbot.config import KohaSettings, Secret
-from refbot.services.library import Account, Fine, LibraryPatron, LibraryUnavailable, Loan, Renewal
+from refbot.errors import LibraryUnavailable
+from refbot.models import Account, Fine, LibraryPatron, Loan, Renewal
 
 _REFUSAL = re.compile(r"\(([^)]+)\)\s*$")
 _TOKEN_MARGIN = 60.0

@@ -1,7 +1,8 @@
 """The WhatsApp Cloud API channel: signed webhooks in, Graph API messages and media out.
 
 Inbound, :func:`parse_updates` (in :mod:`connectors.whatsapp.inbound`) turns every webhook
-change into one of refbot's updates and never raises. Outbound,
+change into one of refbot's updates and never raises; a webhook body's ``X-Hub-Signature-256``
+is checked by :func:`~connectors.whatsapp.signature.verify_signature`. Outbound,
 :class:`WhatsAppChannel` posts messages to ``/{version}/{phone_number_id}/messages``:
 
 - :meth:`~WhatsAppChannel.send` — a text, a reply-button message when the message has
@@ -24,7 +25,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import hmac
 import json
 import re
 from collections.abc import Collection, Sequence
@@ -40,7 +40,6 @@ from connectors.whatsapp.media import (
     DEFAULT_MAX_BYTES,
     INBOUND_TYPES,
     MEDIA_LIMITS,
-    MediaError,
     base_type,
     document_upload_type,
     image_upload_type,
@@ -65,8 +64,9 @@ from connectors.whatsapp.outbound import (
     message_body,
     template_body,
 )
+from connectors.whatsapp.signature import verify_signature
 from refbot.config import Secret, WhatsAppSettings
-from refbot.errors import ChannelError, SendInDoubt
+from refbot.errors import ChannelError, MediaError, MessageRefused, SendInDoubt
 from refbot.models import OutgoingMessage, Update
 
 __all__ = [
@@ -277,9 +277,12 @@ class WhatsAppChannel:
         """
         if not _MEDIA_ID.match(media_id):
             raise MediaError(f"not a media id: {media_id[:40]!r}", transient=False)
-        self._check_configured()
         url = f"{self._settings.graph_api_base.rstrip('/')}/{self._settings.api_version}/{media_id}"
-        status, info = await self._request("GET", url, params={"phone_number_id": self._settings.phone_number_id})
+        try:
+            self._check_configured()
+            status, info = await self._request("GET", url, params={"phone_number_id": self._settings.phone_number_id})
+        except ChannelError as e:  # not configured, unreachable, slow: no media error of its own yet
+            raise MediaError(f"media {media_id}: {e}", code=e.code, transient=e.transient) from e
         if not 200 <= status < 300:
             error = graph_error(status, info, f"media {media_id}")
             raise MediaError(str(error), code=error.code, transient=error.transient)
@@ -339,27 +342,12 @@ def _read_attachment(path: Path, mime_type: str, what: str) -> bytes:
     try:
         size = path.stat().st_size
         if size > MEDIA_LIMITS[mime_type]:
-            raise ValueError(f"{what} {path.name} is {size} bytes; WhatsApp allows {MEDIA_LIMITS[mime_type]}")
+            raise MessageRefused(f"{what} {path.name} is {size} bytes; WhatsApp allows {MEDIA_LIMITS[mime_type]}")
         if size == 0:
-            raise ValueError(f"{what} {path.name} is empty")
+            raise MessageRefused(f"{what} {path.name} is empty")
         return path.read_bytes()
     except OSError as e:
-        raise ValueError(f"cannot read {what} {path}: {e.strerror}") from e
-
-
-# --- signatures ------------------------------------------------------------------------
-
-
-def verify_signature(body: bytes, header: str, secret: str) -> bool:
-    """Check a ``sha256=<hex>`` header against the HMAC-SHA256 of ``body``."""
-    if not secret or not isinstance(header, str):
-        return False
-    algorithm, _, received = header.strip().partition("=")
-    if algorithm.lower() != "sha256" or len(received) != 64:
-        return False
-    expected = hmac.new(secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
-    # Compare bytes: compare_digest refuses non-ASCII str, and a header can hold anything.
-    return hmac.compare_digest(expected.encode("ascii"), received.lower().encode("utf-8"))
+        raise MessageRefused(f"cannot read {what} {path}: {e.strerror}") from e
 
 
 # --- tolerant readers ------------------------------------------------------------------

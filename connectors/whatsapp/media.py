@@ -12,7 +12,22 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from refbot.errors import ChannelError
+from refbot.errors import MediaError, MessageRefused
+
+__all__ = [
+    "DEFAULT_MAX_BYTES",
+    "DOCUMENT_TYPES",
+    "EXTENSIONS",
+    "IMAGE_TYPES",
+    "INBOUND_TYPES",
+    "MEDIA_LIMITS",
+    "MediaError",
+    "base_type",
+    "document_upload_type",
+    "image_upload_type",
+    "looks_like",
+    "safe_filename",
+]
 
 MB = 1024 * 1024
 
@@ -87,10 +102,6 @@ _MAGIC: dict[str, tuple[bytes, ...]] = {
 _ISO_MEDIA = frozenset({"video/mp4", "video/3gpp", "audio/mp4"})
 
 
-class MediaError(ChannelError):
-    """Media could not be fetched or was refused (too big, a type refbot does not take, corrupt)."""
-
-
 def base_type(mime_type: str) -> str:
     """``"audio/ogg; codecs=opus"`` → ``"audio/ogg"``."""
     return mime_type.split(";", 1)[0].strip().lower()
@@ -123,7 +134,7 @@ def document_upload_type(mime_type: str) -> str:
         return kind
     if kind in _TEXTUAL or kind.startswith("text/"):
         return "text/plain"
-    raise ValueError(f"WhatsApp cannot send a {kind or 'typeless'} document; it takes {', '.join(sorted(DOCUMENT_TYPES))}")
+    raise MessageRefused(f"WhatsApp cannot send a {kind or 'typeless'} document; it takes {', '.join(sorted(DOCUMENT_TYPES))}")
 
 
 def image_upload_type(mime_type: str) -> str:
@@ -135,7 +146,7 @@ def image_upload_type(mime_type: str) -> str:
     kind = base_type(mime_type)
     if kind in IMAGE_TYPES:
         return kind
-    raise ValueError(f"WhatsApp cannot send a {kind or 'typeless'} image; it takes {', '.join(sorted(IMAGE_TYPES))}")
+    raise MessageRefused(f"WhatsApp cannot send a {kind or 'typeless'} image; it takes {', '.join(sorted(IMAGE_TYPES))}")
 
 
 def safe_filename(name: str, mime_type: str = "", fallback: str = "file") -> str:

@@ -24,7 +24,7 @@ from typing import Any
 
 from connectors._http import as_dict as _obj
 from connectors._http import as_text as _text
-from refbot.errors import ChannelError
+from refbot.errors import ChannelError, MessageRefused
 from refbot.models import OutgoingMessage
 
 MAX_TEXT = 4096
@@ -81,7 +81,7 @@ class ListSection:
 def addressed(to: str) -> dict[str, Any]:
     """The common head of a send body; a business-scoped user id goes in ``recipient``."""
     if not to.strip():
-        raise ValueError("a message needs a recipient")
+        raise MessageRefused("a message needs a recipient")
     key = "recipient" if _BSUID.match(to) else "to"
     return {"messaging_product": "whatsapp", "recipient_type": "individual", key: to}
 
@@ -101,20 +101,20 @@ def message_body(message: OutgoingMessage, media_id: str = "") -> dict[str, Any]
     """
     if message.template is not None:
         if message.buttons or message.document is not None or message.image is not None:
-            raise ValueError("a template message cannot carry buttons, a document or an image")
+            raise MessageRefused("a template message cannot carry buttons, a document or an image")
         t = message.template
         return template_body(message.to, t.name, t.language, t.parameters)
     base = addressed(message.to)
     if message.document is not None and message.image is not None:
-        raise ValueError("a message carries a document or an image, not both")
+        raise MessageRefused("a message carries a document or an image, not both")
     if (message.document is not None or message.image is not None) and message.buttons:
-        raise ValueError(f"{'a document' if message.document else 'an image'} cannot carry reply buttons")
+        raise MessageRefused(f"{'a document' if message.document else 'an image'} cannot carry reply buttons")
     if message.document is not None:
         return {**base, **document_part(media_id, message.document.filename, message.text)}
     if message.image is not None:
         return {**base, **image_part(media_id, message.text)}
     if not message.text.strip():
-        raise ValueError("a message needs text")
+        raise MessageRefused("a message needs text")
     if not message.buttons:
         check_length("text", message.text, MAX_TEXT)
         return {**base, "type": "text", "text": {"preview_url": False, "body": message.text}}
@@ -127,9 +127,9 @@ def message_body(message: OutgoingMessage, media_id: str = "") -> dict[str, Any]
 def document_part(media_id: str, filename: str, caption: str) -> dict[str, Any]:
     """``type: document`` with an uploaded media id, a file name and an optional caption."""
     if not media_id:
-        raise ValueError("a document needs an uploaded media id")
+        raise MessageRefused("a document needs an uploaded media id")
     if not filename.strip():
-        raise ValueError("a document needs a file name")
+        raise MessageRefused("a document needs a file name")
     check_length("document file name", filename, MAX_FILENAME)
     check_length("document caption", caption, MAX_CAPTION)
     document = {"id": media_id, "filename": filename}
@@ -141,7 +141,7 @@ def document_part(media_id: str, filename: str, caption: str) -> dict[str, Any]:
 def image_part(media_id: str, caption: str) -> dict[str, Any]:
     """``type: image`` with an uploaded media id and an optional caption (no file name)."""
     if not media_id:
-        raise ValueError("an image needs an uploaded media id")
+        raise MessageRefused("an image needs an uploaded media id")
     check_length("image caption", caption, MAX_CAPTION)
     image = {"id": media_id}
     if caption.strip():
@@ -185,32 +185,32 @@ def _row(row: ListRow) -> dict[str, str]:
 
 def _check_list(text: str, button: str, sections: Sequence[ListSection], header: str, footer: str) -> None:
     if not text.strip():
-        raise ValueError("a list message needs body text")
+        raise MessageRefused("a list message needs body text")
     check_length("list body", text, MAX_TEXT)
     if not button.strip():
-        raise ValueError("a list message needs a button label")
+        raise MessageRefused("a list message needs a button label")
     check_length("list button label", button, MAX_LIST_BUTTON)
     check_length("list header", header, MAX_HEADER)
     check_length("list footer", footer, MAX_FOOTER)
     if not 1 <= len(sections) <= MAX_LIST_SECTIONS:
-        raise ValueError(f"a list has 1 to {MAX_LIST_SECTIONS} sections, got {len(sections)}")
+        raise MessageRefused(f"a list has 1 to {MAX_LIST_SECTIONS} sections, got {len(sections)}")
     if len(sections) > 1 and not all(s.title.strip() for s in sections):
-        raise ValueError("every section needs a title when a list has several")
+        raise MessageRefused("every section needs a title when a list has several")
     rows = [r for s in sections for r in s.rows]
     if not 1 <= len(rows) <= MAX_LIST_ROWS:
-        raise ValueError(f"a list has 1 to {MAX_LIST_ROWS} rows in all, got {len(rows)}")
+        raise MessageRefused(f"a list has 1 to {MAX_LIST_ROWS} rows in all, got {len(rows)}")
     for section in sections:
         check_length("section title", section.title, MAX_SECTION_TITLE)
         if not section.rows:
-            raise ValueError(f"section {section.title!r} has no rows")
+            raise MessageRefused(f"section {section.title!r} has no rows")
     for row in rows:
         if not row.id.strip() or not row.title.strip():
-            raise ValueError("a list row needs an id and a title")
+            raise MessageRefused("a list row needs an id and a title")
         check_length(f"row title {row.title!r}", row.title, MAX_ROW_TITLE)
         check_length(f"row description of {row.title!r}", row.description, MAX_ROW_DESCRIPTION)
         check_length("row id", row.id, MAX_ROW_ID)
     if len({r.id for r in rows}) < len(rows):
-        raise ValueError("row ids must differ")
+        raise MessageRefused("row ids must differ")
 
 
 def template_body(to: str, name: str, language: str, parameters: Sequence[str] = ()) -> dict[str, Any]:
@@ -222,9 +222,9 @@ def template_body(to: str, name: str, language: str, parameters: Sequence[str] =
     """
     base = addressed(to)
     if not _TEMPLATE_NAME.match(name):
-        raise ValueError(f"template name {name!r} must be lower-case letters, digits and _")
+        raise MessageRefused(f"template name {name!r} must be lower-case letters, digits and _")
     if not _LANGUAGE_CODE.match(language):
-        raise ValueError(f"template language {language!r} must be a code like 'id' or 'en_US'")
+        raise MessageRefused(f"template language {language!r} must be a code like 'id' or 'en_US'")
     for i, value in enumerate(parameters, start=1):
         _check_parameter(i, value)
     template: dict[str, Any] = {"name": name, "language": {"code": language}}
@@ -236,31 +236,31 @@ def template_body(to: str, name: str, language: str, parameters: Sequence[str] =
 
 def _check_parameter(i: int, value: str) -> None:
     if not value.strip():
-        raise ValueError(f"template parameter {{{{{i}}}}} is empty")
+        raise MessageRefused(f"template parameter {{{{{i}}}}} is empty")
     if "\n" in value or "\t" in value or "     " in value:
-        raise ValueError(f"template parameter {{{{{i}}}}} has a new line, a tab or more than 4 spaces in a row")
+        raise MessageRefused(f"template parameter {{{{{i}}}}} has a new line, a tab or more than 4 spaces in a row")
     check_length(f"template parameter {{{{{i}}}}}", value, MAX_TEMPLATE_PARAMETER)
 
 
 def _check_buttons(message: OutgoingMessage) -> None:
     check_length("interactive body", message.text, MAX_INTERACTIVE_BODY)
     if len(message.buttons) > MAX_BUTTONS:
-        raise ValueError(f"at most {MAX_BUTTONS} reply buttons, got {len(message.buttons)}")
+        raise MessageRefused(f"at most {MAX_BUTTONS} reply buttons, got {len(message.buttons)}")
     for button in message.buttons:
         if not button.title.strip() or not button.id.strip():
-            raise ValueError("a button needs an id and a title")
+            raise MessageRefused("a button needs an id and a title")
         check_length(f"button title {button.title!r}", button.title, MAX_BUTTON_TITLE)
         check_length("button id", button.id, MAX_BUTTON_ID)
     if len({b.id for b in message.buttons}) < len(message.buttons):
-        raise ValueError("button ids must differ")
+        raise MessageRefused("button ids must differ")
     if len({b.title for b in message.buttons}) < len(message.buttons):
-        raise ValueError("button titles must differ")
+        raise MessageRefused("button titles must differ")
 
 
 def check_length(what: str, value: str, limit: int) -> None:
     """Raise ``ValueError`` when ``value`` is longer than WhatsApp allows."""
     if len(value) > limit:
-        raise ValueError(f"{what} is {len(value)} characters; WhatsApp allows {limit}")
+        raise MessageRefused(f"{what} is {len(value)} characters; WhatsApp allows {limit}")
 
 
 # --- Graph error answers ---------------------------------------------------------------

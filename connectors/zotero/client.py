@@ -20,7 +20,6 @@ first, else backoff with jitter) and reads every failure as one :class:`Failure`
 from __future__ import annotations
 
 import asyncio
-import email.utils
 import logging
 import random
 from collections.abc import Callable
@@ -31,6 +30,7 @@ from urllib.parse import urlsplit
 import httpx2
 from pyzotero import zotero
 
+from connectors._http import parse_retry_after
 from refbot.config import Secret, ZoteroSettings
 from refbot.errors import SourceError, SourceTimeout
 
@@ -242,20 +242,3 @@ def describe_failure(exc: BaseException, timeout: float) -> Failure:
     if "PyZoteroError" in names:
         return Failure(f"Zotero refused the request: {str(exc)[:160]}", False)
     return Failure(f"Zotero gave an answer refbot could not read ({type(exc).__name__})", False)
-
-
-def parse_retry_after(value: str) -> float | None:
-    """Seconds a Retry-After (or Zotero's Backoff) header asks for, or None."""
-    value = value.strip()
-    if not value:
-        return None
-    try:
-        return max(float(value), 0.0)
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    now = email.utils.parsedate_to_datetime(email.utils.formatdate(usegmt=True))
-    return max((when - now).total_seconds(), 0.0)

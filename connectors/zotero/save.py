@@ -81,15 +81,9 @@ class ZoteroSaver:
         Called on a schedule, this makes "save each approved list" survive a crash or a Zotero
         outage at the moment of approval; a failure is logged and tried again next time.
         """
-        rows = await self._store.fetchall(
-            "SELECT d.id FROM drafts d LEFT JOIN zotero_saved z ON z.draft_id = d.id AND z.library = ?"
-            " WHERE d.status IN ('approved', 'sent') AND CAST(d.updated_at AS REAL) >= ? AND z.draft_id IS NULL"
-            " ORDER BY d.id LIMIT ?",
-            (self.library, since, limit),
-        )
         saved = []
-        for row in rows:
-            draft = await self._store.get_draft(row["id"])
+        for draft_id in await self._store.drafts_unsaved_to_zotero(self.library, since, limit):
+            draft = await self._store.get_draft(draft_id)
             if draft is None:
                 continue
             try:
@@ -99,19 +93,10 @@ class ZoteroSaver:
         return saved
 
     async def _known_collection(self, draft_id: int) -> str:
-        row = await self._store.fetchone(
-            "SELECT collection FROM zotero_saved WHERE draft_id = ? AND library = ?", (draft_id, self.library)
-        )
-        return str(row["collection"]) if row else ""
+        return await self._store.zotero_saved_collection(draft_id, self.library)
 
     async def _record(self, draft_id: int, collection: str, items: int) -> None:
-        async with self._store.tx() as db:
-            await db.execute(
-                "INSERT INTO zotero_saved (draft_id, library, collection, items, saved_at) VALUES (?, ?, ?, ?, ?)"
-                " ON CONFLICT (draft_id, library) DO UPDATE SET collection = excluded.collection,"
-                " items = excluded.items, saved_at = excluded.saved_at",
-                (draft_id, self.library, collection, items, self._store.clock()),
-            )
+        await self._store.record_zotero_saved(draft_id, self.library, collection, items)
 
 
 def collection_name(draft: Draft) -> str:

@@ -10,7 +10,6 @@ has moved the library's version.
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
@@ -62,24 +61,20 @@ class ZoteroSource:
         ]
 
     async def _current(self) -> list[_Entry]:
-        row = await self._store.fetchone(
-            "SELECT version, synced_at, error FROM zotero_libraries WHERE library = ?", (self.library,)
-        )
-        if row is None or row["synced_at"] is None:
-            if row is not None and row["error"]:
-                raise SourceError(self.name, f"the library has not been copied yet ({row['error']})")
+        state = await self._store.zotero_state(self.library)
+        if state is None or state.synced_at is None:
+            if state is not None and state.error:
+                raise SourceError(self.name, f"the library has not been copied yet ({state.error})")
             return []
         async with self._lock:
-            if self._version != row["version"]:
+            if self._version != state.version:
                 self._entries = await self._load()
-                self._version = row["version"]
+                self._version = state.version
         return self._entries
 
     async def _load(self) -> list[_Entry]:
-        names = {r["key"]: r["name"] for r in await self._store.fetchall(
-            "SELECT key, name FROM zotero_collections WHERE library = ?", (self.library,))}
-        rows = await self._store.fetchall("SELECT data FROM zotero_items WHERE library = ?", (self.library,))
-        items = [json.loads(r["data"]) for r in rows]
+        names = await self._store.zotero_collection_names(self.library)
+        items = await self._store.zotero_item_data(self.library)
         return await asyncio.to_thread(lambda: [self._entry(i, names) for i in items])
 
     def _entry(self, data: dict[str, Any], names: Mapping[str, str]) -> _Entry:

@@ -10,7 +10,6 @@ so a sync that fails half-way leaves the previous copy whole and still searchabl
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,7 +19,8 @@ from pyzotero import zotero
 from connectors.zotero.client import ZoteroClient, everything, library_version
 from connectors.zotero.items import SKIPPED_TYPES
 from refbot.errors import SourceError
-from refbot.store import Store, Tx
+from refbot.store import Store
+from refbot.store.zotero import ZoteroCollection, ZoteroItem
 
 log = logging.getLogger(__name__)
 
@@ -100,31 +100,20 @@ class ZoteroSync:
 
     async def version(self) -> int:
         """The library version of the last complete copy (0: none yet)."""
-        row = await self._store.fetchone("SELECT version FROM zotero_libraries WHERE library = ?", (self.library,))
-        return int(row["version"]) if row else 0
+        return await self._store.zotero_version(self.library)
 
     async def _apply(self, changes: Changes) -> None:
-        async with self._store.tx() as db:
-            await _upsert_collections(db, self.library, changes.collections)
-            await _upsert_items(db, self.library, changes.items)
-            await db.executemany("DELETE FROM zotero_items WHERE library = ? AND key = ?",
-                                 [(self.library, k) for k in changes.deleted_items])
-            await db.executemany("DELETE FROM zotero_collections WHERE library = ? AND key = ?",
-                                 [(self.library, k) for k in changes.deleted_collections])
-            await db.execute(
-                "INSERT INTO zotero_libraries (library, version, synced_at, error) VALUES (?, ?, ?, '')"
-                " ON CONFLICT (library) DO UPDATE SET version = excluded.version, synced_at = excluded.synced_at,"
-                " error = ''",
-                (self.library, changes.version, self._store.clock()),
-            )
+        await self._store.apply_zotero_changes(
+            self.library,
+            changes.version,
+            _collections(changes.collections),
+            _items(changes.items),
+            changes.deleted_collections,
+            changes.deleted_items,
+        )
 
     async def _record_error(self, reason: str) -> None:
-        async with self._store.tx() as db:
-            await db.execute(
-                "INSERT INTO zotero_libraries (library, error) VALUES (?, ?)"
-                " ON CONFLICT (library) DO UPDATE SET error = excluded.error",
-                (self.library, reason),
-            )
+        await self._store.record_zotero_error(self.library, reason)
 
 
 def read_changes(zot: zotero.Zotero, since: int) -> Changes:
@@ -156,21 +145,11 @@ def read_changes(zot: zotero.Zotero, since: int) -> Changes:
     )
 
 
-async def _upsert_collections(db: Tx, library: str, collections: list[dict[str, Any]]) -> None:
-    await db.executemany(
-        "INSERT INTO zotero_collections (library, key, name, parent, version) VALUES (?, ?, ?, ?, ?)"
-        " ON CONFLICT (library, key) DO UPDATE SET name = excluded.name, parent = excluded.parent,"
-        " version = excluded.version",
-        [(library, c["key"], str(c.get("name", "")), str(c.get("parentCollection") or ""), int(c.get("version", 0)))
-         for c in collections],
-    )
+def _collections(collections: list[dict[str, Any]]) -> list[ZoteroCollection]:
+    return [ZoteroCollection(c["key"], str(c.get("name", "")), str(c.get("parentCollection") or ""),
+                             int(c.get("version", 0)))
+            for c in collections]
 
 
-async def _upsert_items(db: Tx, library: str, items: list[dict[str, Any]]) -> None:
-    await db.executemany(
-        "INSERT INTO zotero_items (library, key, version, item_type, data) VALUES (?, ?, ?, ?, ?)"
-        " ON CONFLICT (library, key) DO UPDATE SET version = excluded.version, item_type = excluded.item_type,"
-        " data = excluded.data",
-        [(library, i["key"], int(i.get("version", 0)), str(i.get("itemType", "")), json.dumps(i, ensure_ascii=False))
-         for i in items],
-    )
+def _items(items: list[dict[str, Any]]) -> list[ZoteroItem]:
+    return [ZoteroItem(i["key"], int(i.get("version", 0)), str(i.get("itemType", "")), i) for i in items]

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from refbot.delivery import render
-from refbot.errors import DraftConflict
+from refbot.errors import DraftConflict, EditRefused
 from refbot.models import Draft, DraftStatus, OutgoingMessage, Ranked
 from refbot.store import Store, Tx
 from refbot.texts import TEXT_LIMIT, t
@@ -36,7 +36,7 @@ async def approve(
     draft = await _pending(store, draft_id, actor, expected_version)
     patron_language = _patron_language(draft, language)
     async with store.tx() as db:
-        await _set_status(db, draft, DraftStatus.APPROVED, actor, store.clock())
+        await _set_status(store, db, draft, DraftStatus.APPROVED, actor)
         for n, message in enumerate(render.patron_list(draft, patron_language)):
             await store.enqueue(db, f"draft:{draft.id}:v{draft.version}:patron:{n}", message, draft.id)
         await store.add_event(db, actor, "approve", f"draft:{draft.id}", {"version": draft.version})
@@ -51,7 +51,7 @@ async def reject(
     draft = await _pending(store, draft_id, actor, expected_version)
     text = reply.strip() or t(_patron_language(draft, language), "rejected")
     async with store.tx() as db:
-        await _set_status(db, draft, DraftStatus.REJECTED, actor, store.clock())
+        await _set_status(store, db, draft, DraftStatus.REJECTED, actor)
         message = OutgoingMessage(to=draft.patron, text=text[: TEXT_LIMIT])
         await store.enqueue(db, f"draft:{draft.id}:v{draft.version}:patron:rejected", message, draft.id)
         await store.add_event(db, actor, "reject", f"draft:{draft.id}", {"version": draft.version})
@@ -78,9 +78,9 @@ async def edit(
 
     Raises:
         DraftConflict: the draft is not pending or has moved on.
-        ValueError: a position does not exist in the draft.
+        EditRefused: a position does not exist in the draft.
     """
-    if idem and await _already_edited(store, draft_id, idem):
+    if idem and await store.edit_already_made(draft_id, idem):
         return Decision(await _reload(store, draft_id), True)
     draft = await _pending(store, draft_id, actor, expected_version)
     items = _edited_items(draft.items, remove, order) + tuple(add)
@@ -88,11 +88,7 @@ async def edit(
         return Decision(draft, False)
     version = draft.version + 1
     async with store.tx() as db:
-        cur = await db.execute(
-            "UPDATE drafts SET version = ?, note = ?, updated_at = ? WHERE id = ? AND version = ? AND status = 'pending'",
-            (version, draft.note if note is None else note.strip(), store.clock(), draft.id, draft.version),
-        )
-        if cur.rowcount == 0:
+        if not await store.edit_draft_version(db, draft, version, draft.note if note is None else note.strip()):
             raise DraftConflict(f"draft {draft.id} changed while it was being edited")
         await store.insert_items(db, draft.id, version, items)
         detail = {"version": version, "removed": list(remove), "order": list(order or []), "added": len(add),
@@ -105,7 +101,7 @@ def _edited_items(items: tuple[Ranked, ...], remove: Sequence[int], order: Seque
     positions = list(order) if order else list(range(1, len(items) + 1))
     bad = [p for p in [*positions, *remove] if not 1 <= p <= len(items)]
     if bad:
-        raise ValueError(f"no item {bad[0]} in this draft (it has {len(items)})")
+        raise EditRefused(f"no item {bad[0]} in this draft (it has {len(items)})")
     if order:
         # Items the librarian did not mention keep their relative order after the named ones.
         positions += [p for p in range(1, len(items) + 1) if p not in positions]
@@ -117,36 +113,18 @@ async def _pending(store: Store, draft_id: int, actor: str, expected_version: in
     if draft is None:
         raise DraftConflict(f"draft {draft_id} does not exist")
     if draft.status is not DraftStatus.PENDING:
-        who = await _decided_by(store, draft_id)
+        who = await store.draft_decided_by(draft_id)
         raise DraftConflict(f"draft {draft_id} is already {draft.status.value} by {who or 'someone'}")
     if expected_version is not None and expected_version != draft.version:
         raise DraftConflict(f"draft {draft_id} is now at version {draft.version}, not {expected_version}")
     return draft
 
 
-async def _set_status(db: Tx, draft: Draft, status: DraftStatus, actor: str, now: float) -> None:
-    # The version and status in the WHERE clause make two librarians' clicks race safely:
-    # the second one changes nothing and is told so.
-    cur = await db.execute(
-        "UPDATE drafts SET status = ?, decided_by = ?, updated_at = ?"
-        " WHERE id = ? AND version = ? AND status = 'pending'",
-        (status.value, actor, now, draft.id, draft.version),
-    )
-    if cur.rowcount == 0:
+async def _set_status(store: Store, db: Tx, draft: Draft, status: DraftStatus, actor: str) -> None:
+    # The store decides at the draft's version: of two librarians' clicks at once, the second
+    # changes nothing and is told so.
+    if not await store.decide_draft(db, draft, status, actor):
         raise DraftConflict(f"draft {draft.id} was decided by someone else a moment ago")
-
-
-async def _already_edited(store: Store, draft_id: int, idem: str) -> bool:
-    row = await store.fetchone(
-        "SELECT 1 FROM events WHERE kind = 'edit' AND subject = ? AND json_extract(detail, '$.idem') = ?",
-        (f"draft:{draft_id}", idem),
-    )
-    return row is not None
-
-
-async def _decided_by(store: Store, draft_id: int) -> str:
-    row = await store.fetchone("SELECT decided_by FROM drafts WHERE id = ?", (draft_id,))
-    return row["decided_by"] if row else ""
 
 
 async def _reload(store: Store, draft_id: int) -> Draft:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from refbot.config import Settings
 from refbot.decisions import drafts
 from refbot.delivery import render
-from refbot.errors import DraftConflict
+from refbot.errors import DraftConflict, EditRefused
 from refbot.models import InboundMessage, OutgoingMessage
 from refbot.store import InboxRow, Store
 from refbot.texts import t
@@ -59,7 +59,7 @@ class LibrarianActions:
                 reply = await self._command(draft_id, command[2].lower(), command[3], message.sender, row.id)
         except DraftConflict as e:
             reply = await self._conflict_text(draft_id, str(e))
-        except ValueError as e:
+        except EditRefused as e:
             reply = t(self.language, "edit_failed", id=draft_id, reason=str(e))
         async with self.store.tx() as db:
             if reply:
@@ -88,7 +88,7 @@ class LibrarianActions:
         elif verb in _NOTE:
             decision = await drafts.edit(self.store, draft_id, actor, note=rest, idem=idem)
         else:
-            raise ValueError(f"unknown command '{verb}'")
+            raise EditRefused(f"unknown command '{verb}'")
         if decision.changed:
             await self.notify(draft_id)
         return ""
@@ -97,9 +97,8 @@ class LibrarianActions:
         draft = await self.store.get_draft(draft_id)
         if draft is None:
             return t(self.language, "not_found", id=draft_id)
-        row = await self.store.fetchone("SELECT decided_by FROM drafts WHERE id = ?", (draft_id,))
         names = {lib.phone: lib.name for lib in self.settings.librarians}
-        decided_by = row["decided_by"] if row else ""
+        decided_by = await self.store.draft_decided_by(draft_id)
         # A console librarian decides as "console:<username>"; a WhatsApp one by phone number.
         who = names.get(decided_by) or decided_by.removeprefix("console:") if decided_by.startswith("console:") \
             else names.get(decided_by) or render.mask_phone(decided_by) or "?"

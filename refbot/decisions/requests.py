@@ -15,15 +15,15 @@ a librarian's button on it is a conflict too.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 from refbot.config import Settings
 from refbot.errors import RefbotError
 from refbot.models import OutgoingMessage
-from refbot.store import Row, Store, Tx
+from refbot.store import Store, Tx
+from refbot.store.service_requests import ServiceRequest  # kept by the store; importable from here too
 from refbot.texts import TEXT_LIMIT
 
 
@@ -36,52 +36,28 @@ class RequestConflict(RefbotError):
         self.status = status
 
 
-@dataclass(frozen=True)
-class ServiceRequest:
-    """A request as stored."""
-
-    id: int
-    inbox_id: int
-    kind: str
-    patron: str
-    language: str
-    status: str
-    detail: dict[str, Any]
-    suggestion: str
-    answer: str
-    decided_by: str
-
-
 async def create(
     store: Store, db: Tx, *, inbox_id: int, kind: str, patron: str, language: str,
     detail: dict[str, Any], suggestion: str = "",
 ) -> int | None:
     """Store a new pending request for an inbound message; None when that message has one."""
-    now = store.clock()
-    cur = await db.execute(
-        "INSERT OR IGNORE INTO service_requests (inbox_id, kind, patron, language, detail, suggestion,"
-        " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        (inbox_id, kind, patron, language, json.dumps(detail, ensure_ascii=False), suggestion, now, now),
-    )
-    return cur.lastrowid if cur.rowcount else None
+    return await store.create_service_request(db, inbox_id=inbox_id, kind=kind, patron=patron, language=language,
+                                              detail=detail, suggestion=suggestion)
 
 
-async def load(db: Tx, request_id: int) -> ServiceRequest | None:
+async def load(store: Store, db: Tx, request_id: int) -> ServiceRequest | None:
     """One request, read inside a transaction."""
-    row = await db.fetchone("SELECT * FROM service_requests WHERE id = ?", (request_id,))
-    return _request(row) if row else None
+    return await store.load_service_request(db, request_id)
 
 
 async def get(store: Store, request_id: int) -> ServiceRequest | None:
     """One request, outside any transaction."""
-    row = await store.fetchone("SELECT * FROM service_requests WHERE id = ?", (request_id,))
-    return _request(row) if row else None
+    return await store.service_request(request_id)
 
 
 async def for_inbox(store: Store, inbox_id: int) -> ServiceRequest | None:
     """The request an inbound message made, if it made one."""
-    row = await store.fetchone("SELECT * FROM service_requests WHERE inbox_id = ?", (inbox_id,))
-    return _request(row) if row else None
+    return await store.service_request_for_inbox(inbox_id)
 
 
 def pending(request: ServiceRequest | None, request_id: int, kind: str | None) -> ServiceRequest:
@@ -151,13 +127,8 @@ async def enqueue_to_librarians(
 async def _decide(
     store: Store, db: Tx, request_id: int, actor: str, kind: str | None, status: str, answer: str,
 ) -> ServiceRequest:
-    request = pending(await load(db, request_id), request_id, kind)
-    cur = await db.execute(
-        "UPDATE service_requests SET status = ?, decided_by = ?, answer = ?, updated_at = ?"
-        " WHERE id = ? AND status = 'pending'",
-        (status, actor, answer, store.clock(), request_id),
-    )
-    if cur.rowcount == 0:
+    request = pending(await store.load_service_request(db, request_id), request_id, kind)
+    if not await store.decide_service_request(db, request_id, status, actor, answer):
         raise RequestConflict(f"request #{request_id} was decided by someone else a moment ago")
     await store.add_event(db, actor, status, f"{request.kind}:{request_id}", {})
     return replace(request, status=status, decided_by=actor, answer=answer)
@@ -169,10 +140,3 @@ async def _to_patron(
     for n, message in enumerate(messages):
         await store.enqueue(db, f"svc:{request.id}:{what}:patron:{n}", message)
 
-
-def _request(row: Row) -> ServiceRequest:
-    return ServiceRequest(
-        id=row["id"], inbox_id=row["inbox_id"], kind=row["kind"], patron=row["patron"], language=row["language"],
-        status=row["status"], detail=json.loads(row["detail"]), suggestion=row["suggestion"], answer=row["answer"],
-        decided_by=row["decided_by"],
-    )

@@ -5,19 +5,16 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from refbot.config import Settings
 from refbot.delivery.sender import WINDOW, Sender
 from refbot.errors import SourceError
 from refbot.models import OutgoingMessage
-from refbot.services.snap.media import media_folder
+from refbot.ports import CuratedCollections
 from refbot.store import Store
+from refbot.store.media import media_folder
 from refbot.store.privacy import purge_older_than
 from refbot.texts import t
-
-if TYPE_CHECKING:
-    from connectors.zotero import ZoteroParts
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +26,7 @@ class Chores:
     store: Store
     sender: Sender
     settings: Settings
-    zotero: ZoteroParts | None = None
+    zotero: CuratedCollections | None = None
     started: float = field(default_factory=time.time)
     _next_sync: float = 0.0
 
@@ -44,7 +41,7 @@ class Chores:
         if templates or warnings or purged:
             log.info("chores: %d templates queued, %d window warnings, %d rows purged", templates, warnings, purged)
 
-    async def zotero_chores(self, zotero: ZoteroParts) -> None:
+    async def zotero_chores(self, zotero: CuratedCollections) -> None:
         """Copy the library's Zotero collections when due; save approved lists not yet saved."""
         if self.store.clock() >= self._next_sync:
             self._next_sync = self.store.clock() + self.settings.zotero.sync_interval

@@ -25,7 +25,7 @@ from collections.abc import Callable
 
 from refbot.config import Settings
 from refbot.delivery.render import mask_phone
-from refbot.errors import ChannelError, SendInDoubt
+from refbot.errors import ChannelError, MessageRefused, SendInDoubt
 from refbot.models import OutgoingMessage, Template
 from refbot.ports import Channel
 from refbot.store import WINDOW_SHUT, OutboxRow, Store
@@ -97,12 +97,12 @@ class Sender:
                 log.warning("send %s unsure (%s); waiting up to %g s for WhatsApp to say whether it arrived",
                             _safe(row.idem_key), e, self.settings.whatsapp.unsure_wait_seconds)
             return
-        except ChannelError as e:
-            await self._failed(row, e)
-            return
-        except ValueError as e:  # a message the channel's rules forbid: retrying will not help
+        except MessageRefused as e:  # the channel's rules forbid it: retrying will not help
             await self.store.mark_unsent(row, str(e), None)
             log.error("send %s refused before sending: %s", _safe(row.idem_key), e)
+            return
+        except ChannelError as e:
+            await self._failed(row, e)
             return
         await self.store.mark_sent(row, wamid)
 

@@ -82,4 +82,5 @@ def _parse_span(spec: str) -> list[tuple[int, tuple[dt.time, dt.time]]]:
         raise ConfigError("desk.office_hours", f"bad time in {spec!r}") from e
     if span[0] >= span[1]:
         raise ConfigError("desk.office_hours", f"{spec!r} closes before it opens")
-    return [(day, span) for day in range(first, last + 1)]
+    # A range may wrap past Sunday ("sun-thu", "fri-mon"): count on from the first day.
+    return [((first + n) % 7, span) for n in range((last - first) % 7 + 1)]

@@ -14,7 +14,6 @@ import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
 
 from refbot.config import Settings
 from refbot.decisions.librarian import LibrarianActions, is_librarian_action
@@ -24,9 +23,9 @@ from refbot.models import Draft, InboundMessage, InformationNeed, OutgoingMessag
 from refbot.pipeline.parse import parse_need, reply_language
 from refbot.pipeline.rank import rank
 from refbot.pipeline.search import search_all
-from refbot.ports import Source
-from refbot.services.snap.media import media_folder
+from refbot.ports import DeskService, Source
 from refbot.store import InboxRow, Store, Tx
+from refbot.store.media import media_folder
 from refbot.store.privacy import erase_patron
 from refbot.texts import t
 
@@ -36,22 +35,6 @@ log = logging.getLogger(__name__)
 SILENT = frozenset({"reaction", "revoke", "edit", "edited", "deleted", "system", "ephemeral", "request_welcome"})
 _ERASE = re.compile(r"^\s*(hapus\s+data(\s+saya)?|delete\s+my\s+data)\s*[.!]*\s*$", re.IGNORECASE)
 _ERASE_YES = re.compile(r"^\s*(ya\s+hapus|yes\s+delete)\s*[.!]*\s*$", re.IGNORECASE)
-
-
-class DeskService(Protocol):
-    """One of the desk's other services (circulation codes, snap and send, clearance letters).
-
-    The desk offers each inbound message to its services in order before treating it as a
-    reference question; the first whose ``wants`` says yes handles it. ``handle`` must be
-    idempotent (a message is handled again after a crash) and must finish the inbox row
-    (``store.finish_inbox``) in the same transaction as its effects.
-    """
-
-    name: str
-
-    def wants(self, message: InboundMessage, *, from_librarian: bool) -> bool: ...
-
-    async def handle(self, row: InboxRow) -> None: ...
 
 
 @dataclass
@@ -128,17 +111,13 @@ class Desk:
         # A reply quoting the list refbot sent refines that request ("yang bahasa Indonesia saja").
         if not message.context_id:
             return message.text
-        row = await self.store.fetchone(
-            "SELECT r.text FROM outbox o JOIN drafts d ON d.id = o.draft_id JOIN requests r ON r.id = d.request_id"
-            " WHERE o.wamid = ? AND r.patron = ?",
-            (message.context_id, message.sender),
-        )
-        return f"{row['text']}\n{message.text}" if row and row["text"] else message.text
+        asked = await self.store.request_text_for_reply(message.context_id, message.sender)
+        return f"{asked}\n{message.text}" if asked else message.text
 
     async def _too_many(self, row: InboxRow, need: InformationNeed) -> bool:
         limit = self.settings.desk.max_questions_per_hour
         asked = await self.store.questions_since(row.message.sender, self.clock() - 3600)
-        already = await self.store.fetchone("SELECT 1 FROM requests WHERE inbox_id = ?", (row.id,))
+        already = await self.store.has_request_for_inbox(row.id)
         if asked < limit or already:
             return False
         log.info("patron %s paused: %d questions in the last hour", render.mask_phone(row.message.sender), asked)
@@ -162,10 +141,8 @@ class Desk:
                 await self.store.add_event(db, message.sender, "erase_requested", f"inbox:{row.id}", {})
             await self._reply_once(row, "erase_confirm", language, minutes=minutes)
             return
-        asked = await self.store.fetchone(
-            "SELECT MAX(at) AS at FROM events WHERE actor = ? AND kind = 'erase_requested'", (message.sender,)
-        )
-        if not asked or asked["at"] is None or self.clock() - asked["at"] > minutes * 60:
+        asked_at = await self.store.erase_requested_at(message.sender)
+        if asked_at is None or self.clock() - asked_at > minutes * 60:
             await self.ask(row) if message.type == "text" else await self._reply_once(row, "unsupported")
             return
         await erase_patron(self.store, message.sender, media_folder(self.settings))

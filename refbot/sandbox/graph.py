@@ -10,7 +10,8 @@ with growing pauses, until it is answered 200: a status is not lost while refbot
 A document or an image must name media uploaded here (for an image, a JPEG or PNG; code
 131053 otherwise); a template, when ``templates`` is given, must be one of them with the
 right number of parameters (codes 132001 and 132000 otherwise). The media endpoints
-(upload, lookup, short-lived download links) are in :mod:`.graph_media`.
+(upload, lookup, short-lived download links) are in :mod:`.graph_media`; the state they share
+and the Graph error answer in :mod:`.graph_state`.
 
 Helper endpoints for tests and the sandbox chat page (not part of the Graph API):
 
@@ -38,10 +39,9 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
-import secrets
 import time
 from collections.abc import AsyncIterator, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from typing import Any
 
 import aiohttp
@@ -49,9 +49,7 @@ from aiohttp import web
 
 from refbot.config import Secret
 from refbot.sandbox import graph_media
-from refbot.sandbox.graph_media import MediaFile
 from refbot.sandbox.graph_rules import (
-    GRAPH_ERRORS,
     IMAGE_TYPES,
     base_type,
     check_message,
@@ -60,58 +58,13 @@ from refbot.sandbox.graph_rules import (
     recipient_of,
     template_parameter_count,
 )
+from refbot.sandbox.graph_state import GRAPH_STATE, Fault, GraphState, MediaFile, graph_error_response
 from refbot.sandbox.graph_statuses import report_statuses
 from refbot.sandbox.payloads import BusinessNumber, new_wamid
 
+__all__ = ["GRAPH_STATE", "Fault", "GraphState", "MediaFile", "create_graph_standin", "graph_error_response"]
+
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class Fault:
-    """A failure the stand-in plays back for the next ``times`` sends."""
-
-    status: int | None = None
-    code: int | None = None
-    times: int = 0
-    delay: float = 0.0
-    as_status: bool = False
-    statuses_first: bool = False
-    on: str = "messages"
-
-
-@dataclass
-class GraphState:
-    """What the stand-in knows and has recorded; reachable as ``app[GRAPH_STATE]``."""
-
-    token: str
-    app_secret: str
-    business: BusinessNumber
-    webhook_url: str = ""
-    status_delay: float = 0.05
-    messages: list[dict[str, Any]] = field(default_factory=list)
-    fault: Fault = field(default_factory=Fault)
-    session: aiohttp.ClientSession | None = None
-    tasks: set[asyncio.Task[None]] = field(default_factory=set)
-    media: dict[str, MediaFile] = field(default_factory=dict)
-    templates: Mapping[tuple[str, str], int] | None = None
-    statuses_first: bool = False
-    retry_cap: float = 2.0  # longest pause between two deliveries of one status webhook
-    retry_for: float = 3600.0  # Meta keeps trying for days; the stand-in gives up sooner
-
-    def sent_to(self, phone: str) -> list[dict[str, Any]]:
-        """Recorded messages to one number (digits compared, so ``+62…`` matches ``62…``)."""
-        wanted = digits(phone)
-        return [m for m in self.messages if digits(m["to"]) == wanted]
-
-    def take_fault(self, on: str = "messages") -> Fault | None:
-        """The fault to play for this call, counting it down."""
-        if self.fault.times <= 0 or self.fault.on != on:
-            return None
-        self.fault.times -= 1
-        return Fault(**asdict(self.fault))
-
-
-GRAPH_STATE = web.AppKey("graph_state", GraphState)
 
 
 def create_graph_standin(
@@ -259,20 +212,6 @@ async def _accept(state: GraphState, body: dict[str, Any], failure: Fault | None
         _spawn(state, report_statuses(state, record, failure_code, delay=state.status_delay))
     contact = {"input": to, "wa_id": digits(to)} if "to" in body else {"input": to, "user_id": to}
     return web.json_response({"messaging_product": "whatsapp", "contacts": [contact], "messages": [{"id": wamid}]})
-
-
-def graph_error_response(status: int, code: int | None, *, details: str = "") -> web.Response:
-    """A Graph API error answer: ``{"error": {message, type, code, error_data, fbtrace_id}}``."""
-    title, default_details = GRAPH_ERRORS.get(code or 0, ("An unknown error occurred", ""))
-    error: dict[str, Any] = {
-        "message": f"(#{code}) {title}" if code is not None else title,
-        "type": "OAuthException",
-        "fbtrace_id": "A" + secrets.token_urlsafe(16),
-    }
-    if code is not None:
-        error["code"] = code
-        error["error_data"] = {"messaging_product": "whatsapp", "details": details or default_details or title}
-    return web.json_response({"error": error}, status=status)
 
 
 def _unknown_object(object_id: str) -> web.Response:

@@ -16,31 +16,18 @@ import hashlib
 import hmac
 import secrets
 import time
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
 from urllib.parse import unquote
 
 from aiohttp import BodyPartReader, web
 
 from refbot.sandbox.graph_rules import MEDIA_LIMITS, base_type
+from refbot.sandbox.graph_state import GraphState, MediaFile, graph_error_response
 
-if TYPE_CHECKING:
-    from refbot.sandbox.graph import GraphState
+__all__ = ["MediaFile", "download", "helper_store", "lookup", "media_problem", "store_media", "upload"]
 
 LOOKASIDE = "lookaside"
 URL_TTL = 300.0
 MAX_UPLOAD = max(MEDIA_LIMITS.values()) + 1024 * 1024
-
-
-@dataclass(frozen=True)
-class MediaFile:
-    """One file in the stand-in's media store."""
-
-    id: str
-    data: bytes
-    mime_type: str
-    filename: str
-    sha256: str
 
 
 def store_media(state: GraphState, data: bytes, mime_type: str, filename: str = "") -> MediaFile:
@@ -53,8 +40,6 @@ def store_media(state: GraphState, data: bytes, mime_type: str, filename: str = 
 
 async def upload(request: web.Request, state: GraphState) -> web.Response:
     """``POST /{version}/{phone_number_id}/media``: a multipart upload."""
-    from refbot.sandbox.graph import graph_error_response
-
     if not request.content_type.startswith("multipart/"):
         return graph_error_response(400, 100, details="Upload must be multipart/form-data")
     fields: dict[str, str] = {}
@@ -94,8 +79,6 @@ def media_problem(data: bytes, mime_type: str) -> str:
 
 async def lookup(request: web.Request, state: GraphState) -> web.Response:
     """``GET /{version}/{media_id}``: where and what the media is."""
-    from refbot.sandbox.graph import graph_error_response
-
     media = state.media.get(request.match_info["media_id"])
     wanted_number = request.query.get("phone_number_id")
     if media is None or (wanted_number and wanted_number != state.business.phone_number_id):

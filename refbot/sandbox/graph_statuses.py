@@ -12,15 +12,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import aiohttp
 
 from refbot.sandbox.graph_rules import GRAPH_ERRORS, digits
+from refbot.sandbox.graph_state import GraphState
 from refbot.sandbox.payloads import SIGNATURE_HEADER, encode, error_entry, sign, status_update
-
-if TYPE_CHECKING:
-    from refbot.sandbox.graph import GraphState
 
 log = logging.getLogger(__name__)
 

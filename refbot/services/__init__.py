@@ -1,4 +1,4 @@
-"""The desk's other services, each a :class:`refbot.desk.routing.DeskService`.
+"""The desk's other services, each a :class:`refbot.ports.DeskService`.
 
 - :mod:`~refbot.services.snap` — snap and send: screenshots of portal problems, read with Tesseract
   and matched against the FAQ, answered through a librarian.

@@ -48,12 +48,7 @@ class ExportService:
             await self.store.finish_inbox(row.id, db)
 
     async def _latest_list(self, patron: str) -> Draft | None:
-        row = await self.store.fetchone(
-            "SELECT d.id FROM drafts d JOIN requests r ON r.id = d.request_id"
-            " WHERE r.patron = ? AND d.status IN ('approved', 'sent') ORDER BY d.id DESC LIMIT 1",
-            (patron,),
-        )
-        return await self.store.get_draft(row["id"]) if row else None
+        return await self.store.latest_approved_draft(patron)
 
     def _write(self, draft_id: int, candidates: list[Candidate], fmt: str) -> Attachment:
         filename, mime, text = export(candidates, fmt, name=f"referensi-{draft_id}")

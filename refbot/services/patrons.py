@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from refbot.services.library import LibraryPatron, LibrarySystem
-from refbot.store import Store, Tx
+from refbot.models import LibraryPatron
+from refbot.ports import LibrarySystem
+from refbot.store import Store
 from refbot.texts import LANGUAGES, known_language
 
 
@@ -13,30 +14,20 @@ async def patron_language(store: Store, phone: str, default: str, hint: str | No
     The one they chose (``BAHASA#EN``), else the one of their latest question, else the one
     their code's keyword is in (``LOANS`` is English, ``PINJAMAN`` Indonesian), else ``default``.
     """
-    row = await store.fetchone("SELECT language FROM patrons WHERE phone = ?", (phone,))
-    if row and row["language"] in LANGUAGES:
-        return str(row["language"])
-    row = await store.fetchone("SELECT language FROM requests WHERE patron = ? ORDER BY id DESC LIMIT 1", (phone,))
-    if row and row["language"] in LANGUAGES:
-        return str(row["language"])
+    chosen = await store.patron_language(phone)
+    if chosen in LANGUAGES:
+        return str(chosen)
+    latest = await store.last_question_language(phone)
+    if latest in LANGUAGES:
+        return str(latest)
     if hint in LANGUAGES:
         return str(hint)
     return known_language(default)
 
 
-async def remember_language(db: Tx, phone: str, language: str) -> None:
-    """Keep a patron's chosen language (inside the caller's transaction)."""
-    await db.execute(
-        "INSERT INTO patrons (phone, language) VALUES (?, ?)"
-        " ON CONFLICT (phone) DO UPDATE SET language = excluded.language",
-        (phone, language),
-    )
-
-
 async def linked_card(store: Store, phone: str) -> str:
     """The card number linked to a WhatsApp number, or ''."""
-    row = await store.fetchone("SELECT cardnumber FROM card_links WHERE phone = ? AND status = 'linked'", (phone,))
-    return str(row["cardnumber"]) if row else ""
+    return await store.linked_card(phone)
 
 
 async def resolve(store: Store, library: LibrarySystem, phone: str) -> LibraryPatron | None:

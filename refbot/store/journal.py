@@ -95,6 +95,14 @@ class WebhookJournal:
             ).fetchall()
         return [JournalEntry(int(i), float(at), bytes(body)) for i, at, body in rows]
 
+    def oldest_after(self, after: int) -> float | None:
+        """When the oldest entry above ``after`` (the first not yet applied) arrived; None when there is none."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT received_at FROM webhooks WHERE id > ? ORDER BY id LIMIT 1", (after,)
+            ).fetchone()
+        return float(row[0]) if row else None
+
     def last_id(self) -> int:
         """The newest entry's id, trimmed or not; 0 when nothing was ever written."""
         with self._lock:

@@ -39,9 +39,9 @@ from typing import Any
 
 from refbot import codec
 from refbot.models import InboundMessage, InformationNeed
-from refbot.services.snap.media import delete_saved
 from refbot.store import Store
 from refbot.store.database import Tx
+from refbot.store.media import delete_saved
 
 # What a service request's detail keeps for statistics: which FAQ entry matched and how well,
 # the kind of file, the circulation command, whether a letter's check reached the library system.
@@ -73,7 +73,7 @@ def pseudonym(phone: str) -> str:
 async def erase_patron(store: Store, phone: str, media: Path) -> int:
     """Erase one patron's messages, questions, requests, files and number; returns the rows changed.
 
-    ``media`` is the folder their attachments were saved in (:func:`refbot.services.snap.media.media_folder`).
+    ``media`` is the folder their attachments were saved in (:func:`refbot.store.media.media_folder`).
     """
     about = (
         "recipient = :phone"

@@ -24,13 +24,18 @@ from refbot.web.keys import SERVICES, SETTINGS
 from refbot.web.verify import setup_verify
 from refbot.web.webhook import WebhookHandler
 from refbot.wiring import Services, build_services, with_sandbox
+from refbot.worker.health import judge
 from refbot.worker.loops import Worker, stop_tasks
-from refbot.worker.process import start_worker_process, stop_worker_process
+from refbot.worker.process import Supervisor
 
 log = logging.getLogger(__name__)
 
 WORKER = web.AppKey("worker", Worker)
 """The worker running in this process (``worker.mode: inline`` only)."""
+SUPERVISOR = web.AppKey("supervisor", Supervisor)
+"""What keeps the worker child running (``worker.mode: process``)."""
+STALE_AFTER = 30.0
+"""Seconds without a heartbeat after which ``/healthz`` says a worker loop has stopped."""
 JOURNAL_TRIM_EVERY = 10.0
 """Seconds between deletions of applied webhook journal entries (in the web process)."""
 
@@ -83,8 +88,15 @@ async def _start_worker(app: web.Application, services: Services, run_worker: bo
         await worker.start()
         return worker.stop
     if run_worker and mode == "process":
-        process = start_worker_process(services.settings)
-        return lambda: asyncio.to_thread(stop_worker_process, process)
+        supervisor = app[SUPERVISOR] = Supervisor(services.settings)
+        supervisor.start()
+        watching = asyncio.create_task(supervisor.watch(), name="worker-supervisor")
+
+        async def stop() -> None:
+            await stop_tasks([watching], "worker supervisor")
+            await supervisor.stop()
+
+        return stop
     return _nothing_to_stop
 
 
@@ -118,12 +130,42 @@ class _LazyWebhook:
 
 
 async def _health(request: web.Request) -> web.Response:
-    services = request.app[SERVICES]
-    inbox = await services.store.inbox_counts()
-    waiting = await waiting_in_journal(services.store, services.journal)
-    return web.json_response(
-        {"status": "ok", "inbox": inbox, "webhooks_waiting": waiting, "sources": [s.name for s in services.sources]}
-    )
+    """The desk's health: 200 and ``"ok"`` only when it can answer now; otherwise 503 with the reasons."""
+    app, services = request.app, request.app[SERVICES]
+    store, settings = services.store, services.settings
+    now = store.clock()
+    inbox = await store.inbox_counts()
+    waiting = await waiting_in_journal(store, services.journal)
+    applied = await store.journal_applied(services.journal.identity)
+    oldest = await asyncio.to_thread(services.journal.oldest_after, applied)
+    stale = STALE_AFTER + max(settings.worker.poll_interval, 1.0)
+    verdict = judge(await store.heartbeats(now - 86400), await store.backlog(), now=now, stale_after=stale,
+                    chore_interval=settings.worker.chore_interval, worker_alive=_worker_alive(app))
+    reasons = list(verdict.reasons)
+    if oldest is not None and now - oldest > stale:
+        reasons.append(f"webhooks have waited {now - oldest:.0f} s to be applied")
+    supervisor = app.get(SUPERVISOR)
+    body = {
+        "status": "ok" if not reasons else "failing",
+        "reasons": reasons,
+        "inbox": inbox,
+        "webhooks_waiting": waiting,
+        "oldest_waiting_webhook_seconds": round(now - oldest, 1) if oldest is not None else None,
+        "worker": {**verdict.detail, "mode": settings.worker.mode,
+                   "pid": supervisor.process.pid if supervisor and supervisor.process else None,
+                   "restarts": supervisor.restarts if supervisor else 0},
+        "sources": [s.name for s in services.sources],
+    }
+    return web.json_response(body, status=200 if not reasons else 503)
+
+
+def _worker_alive(app: web.Application) -> bool | None:
+    """Whether the worker this process runs is alive; None when it runs none (the heartbeats tell)."""
+    supervisor = app.get(SUPERVISOR)
+    if supervisor is not None:
+        return supervisor.alive
+    worker = app.get(WORKER)
+    return worker.alive if worker is not None else None
 
 
 @web.middleware

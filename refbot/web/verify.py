@@ -34,16 +34,16 @@ def setup_verify(app: web.Application, store: Callable[[], Store], settings: Set
 async def verify_letter(request: web.Request, store: Store, settings: Settings) -> web.Response:
     """The verification page (or JSON) for one code."""
     code = normalise_code(request.match_info.get("code", ""))
-    row = await store.fetchone("SELECT * FROM letters WHERE code = ? AND status = 'issued'", (code,)) if code else None
+    row = await store.issued_letter(code) if code else None
     wants_json = "application/json" in request.headers.get("Accept", "")
     if row is None:
         if wants_json:
             return web.json_response({"genuine": False, "code": code}, status=404)
         return _page(settings, False, [], 404)
-    issued = datetime.datetime.fromtimestamp(float(row["issued_at"]), datetime.UTC)
+    issued = datetime.datetime.fromtimestamp(row.issued_at, datetime.UTC)
     facts = {
-        "number": row["number"], "name": row["name"], "cardnumber": row["cardnumber"],
-        "issued": long_date(issued, "id", library_zone(settings)), "code": row["code"],
+        "number": row.number, "name": row.name, "cardnumber": row.cardnumber,
+        "issued": long_date(issued, "id", library_zone(settings)), "code": row.code,
     }
     if wants_json:
         return web.json_response({"genuine": True, **facts})

@@ -5,6 +5,11 @@ rows and statuses), intake (inbox rows â†’ the desk), the sender (outbox rows â†
 and the chores (templates for shut windows, warnings, retention). State lives in rows, so a
 worker killed at any point resumes on restart and the unique keys keep every effect
 exactly-once.
+
+No exception ends a loop: a round that fails (the store locked by a backup, a full disk, a
+bug) is logged with its loop's name, recorded in the loop's health, and tried again after a
+backoff that grows while the failures go on. A fifth task reports every loop's heartbeat and
+last error to the store, where ``/healthz`` reads them (:mod:`refbot.worker.health`).
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from refbot.config import Settings
@@ -19,12 +25,12 @@ from refbot.delivery.chores import Chores
 from refbot.delivery.sender import Sender
 from refbot.desk.routing import Desk
 from refbot.intake.applier import JournalApplier
-from refbot.ports import Channel
+from refbot.ports import Channel, CuratedCollections
 from refbot.store import InboxRow, Store
 from refbot.store.journal import WebhookJournal
+from refbot.worker.health import LOOPS, LoopHealth, worker_name
 
 if TYPE_CHECKING:
-    from connectors.zotero import ZoteroParts
     from refbot.wiring import Services
 
 log = logging.getLogger(__name__)
@@ -41,7 +47,7 @@ class Worker:
         settings: Settings,
         journal: WebhookJournal,
         *,
-        zotero: ZoteroParts | None = None,
+        zotero: CuratedCollections | None = None,
     ) -> None:
         self.store = store
         self.desk = desk
@@ -56,6 +62,8 @@ class Worker:
         self._senders: dict[str, _Turn] = {}
         self.sender = Sender(store, channel, settings)
         self.chores = Chores(store, self.sender, settings, zotero=zotero)
+        self.name = worker_name()
+        self.health = {name: LoopHealth(name, store.clock) for name in LOOPS}
 
     @classmethod
     def from_services(cls, services: Services) -> Worker:
@@ -69,43 +77,85 @@ class Worker:
         self.inbox_ready.set()
         self.outbox_ready.set()
 
+    @property
+    def alive(self) -> bool:
+        """Whether every loop task is still running (none has ended, by error or otherwise)."""
+        return bool(self._tasks) and not any(task.done() for task in self._tasks)
+
     async def start(self) -> None:
         """Put back rows a previous process left half-done, then start both loops."""
         resumed = await self.store.reset_in_flight()
         if resumed:
             log.info("resuming %d rows left in flight by a previous run", resumed)
-        loops = (self._journal, self._intake, self._send, self._chores)
-        self._tasks = [asyncio.create_task(loop()) for loop in loops]
+        rounds = {"journal": self._journal_round, "intake": self._intake_round, "send": self._send_round,
+                  "chores": self._chores_round}
+        self._tasks = [asyncio.create_task(self._forever(name, step), name=f"worker-{name}")
+                       for name, step in rounds.items()]
+        self._tasks.append(asyncio.create_task(self._report(), name="worker-heartbeat"))
 
     async def stop(self) -> None:
         """Stop the loops and the questions in hand; unfinished rows stay claimed and are resumed on the next start."""
         await stop_tasks([*self._tasks, *self._running], "worker")
 
-    async def _journal(self) -> None:
+    async def _forever(self, name: str, step: Callable[[], Awaitable[None]]) -> None:
+        """Run one loop's rounds until cancelled; a failed round is logged, counted and retried."""
+        health = self.health[name]
         while True:
             try:
-                applied = await self.applier.apply_new()
-            except Exception:  # the store is busy or failing: try again shortly, lose nothing
-                log.exception("applying the webhook journal failed; retrying")
-                applied = 0
-                await asyncio.sleep(self.settings.worker.poll_interval)
-            if applied:
-                self.inbox_ready.set()
-                self.outbox_ready.set()  # a patron writing again releases messages held for their window
+                await step()
+            except asyncio.CancelledError:
+                raise
+            except Exception as e:  # the store busy or failing, a bug: the desk must go on
+                health.failed(e)
+                pause = retry_pause(health.failing, self.settings.worker.poll_interval)
+                log.exception("worker loop '%s' failed (%d in a row); trying again in %.1f s", name, health.failing,
+                              pause)
+                await asyncio.sleep(pause)
             else:
-                await _wait(self.journal_ready, self.settings.worker.poll_interval)
+                health.beat()
 
-    async def _intake(self) -> None:
-        limit = self.settings.worker.concurrency
+    async def _journal_round(self) -> None:
+        applied = await self.applier.apply_new()
+        if applied:
+            self.inbox_ready.set()
+            self.outbox_ready.set()  # a patron writing again releases messages held for their window
+        else:
+            await _wait(self.journal_ready, self.settings.worker.poll_interval)
+
+    async def _intake_round(self) -> None:
+        free = self.settings.worker.concurrency - len(self._running)
+        rows = await self.store.claim_inbox(free) if free > 0 else []
+        for row in rows:
+            task = asyncio.create_task(self._handle(row))
+            self._running.add(task)
+            task.add_done_callback(self._running.discard)
+        if not rows:
+            await _wait(self.inbox_ready, self.settings.worker.poll_interval)
+
+    async def _send_round(self) -> None:
+        if not await self.sender.send_due():
+            await _wait(self.outbox_ready, self.settings.worker.poll_interval)
+
+    async def _chores_round(self) -> None:
+        """Templates for held messages, window warnings, the retention purge; then wait."""
+        try:
+            await self.chores.run_once()
+        finally:
+            self.outbox_ready.set()
+        self.health["chores"].beat()  # the round is done; what follows is only the wait for the next
+        await asyncio.sleep(self.settings.worker.chore_interval)
+
+    async def _report(self) -> None:
+        """Write every loop's state to the store every few seconds, for ``/healthz`` to read."""
         while True:
-            free = limit - len(self._running)
-            rows = await self.store.claim_inbox(free) if free > 0 else []
-            for row in rows:
-                task = asyncio.create_task(self._handle(row))
-                self._running.add(task)
-                task.add_done_callback(self._running.discard)
-            if not rows:
-                await _wait(self.inbox_ready, self.settings.worker.poll_interval)
+            try:
+                await self.store.record_heartbeats([h.as_beat(self.name) for h in self.health.values()])
+                await self.store.forget_heartbeats_before(self.store.clock() - FORGET_WORKERS_AFTER)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # the store is failing; /healthz will see the heartbeats age
+                log.exception("recording the worker's heartbeat failed")
+            await asyncio.sleep(HEARTBEAT_EVERY)
 
     async def _handle(self, row: InboxRow) -> None:
         # One person's messages are handled in the order they were sent ("#12 hapus 1" and
@@ -132,21 +182,6 @@ class Worker:
             await self.store.retry_inbox(row.id, f"{type(e).__name__}: {e}", give_up)
         self.outbox_ready.set()
 
-    async def _send(self) -> None:
-        while True:
-            if not await self.sender.send_due():
-                await _wait(self.outbox_ready, self.settings.worker.poll_interval)
-
-    async def _chores(self) -> None:
-        """Every minute: templates for held messages, window warnings, the retention purge."""
-        while True:
-            try:
-                await self.chores.run_once()
-            except Exception:  # a failed chore is retried next minute; the desk goes on
-                log.exception("periodic chore failed")
-            self.outbox_ready.set()
-            await asyncio.sleep(self.settings.worker.chore_interval)
-
 
 class _Turn:
     """One sender's queue: a lock, and how many of their messages want it."""
@@ -161,6 +196,19 @@ async def _wait(event: asyncio.Event, seconds: float) -> None:
         async with asyncio.timeout(seconds):
             await event.wait()
     event.clear()
+
+
+HEARTBEAT_EVERY = 5.0
+"""Seconds between the worker's heartbeat reports to the store."""
+FORGET_WORKERS_AFTER = 86400.0
+"""Seconds after which a silent worker's heartbeats are deleted (a restarted worker has a new name)."""
+MAX_RETRY_PAUSE = 30.0
+"""The longest a failing loop waits before its next round."""
+
+
+def retry_pause(failures: int, poll_interval: float) -> float:
+    """Seconds a loop waits after its ``failures``-th failed round in a row: doubling, capped."""
+    return min(MAX_RETRY_PAUSE, max(poll_interval, 0.05) * 2 ** min(failures - 1, 10))
 
 
 STOP_GRACE = 5.0

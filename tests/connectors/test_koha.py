@@ -10,8 +10,8 @@ import pytest
 
 from connectors.koha.library import KohaLibrary, phone_variants
 from refbot.config import KohaSettings, Secret
+from refbot.errors import LibraryUnavailable
 from refbot.sandbox.koha import KOHA_STATE, KohaState, create_koha_standin
-from refbot.services.library import LibraryUnavailable
 from tests.conftest import free_port, serve
 
 

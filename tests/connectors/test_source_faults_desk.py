@@ -135,13 +135,14 @@ async def rig(tmp_path: Path) -> AsyncIterator[Rig]:
         base = load_settings(None, env={})
         settings = replace(
             base,
-            crossref=replace(base.crossref, base_url=crossref_url, timeout=1.0),
+            # Short timeouts: the "delay" faults only need them to run out (loopback answers take milliseconds).
+            crossref=replace(base.crossref, base_url=crossref_url, timeout=0.5),
             search=replace(base.search, deadline=3.0),
             librarians=(Librarian("Dewi", LIBRARIAN),),
         )
         crossref = CrossrefSource(settings.crossref, cache=SourceCache(store, "crossref"),
                                   retry=RetryPolicy(attempts=2, base_delay=0.05))
-        zotero_settings = ZoteroSettings(enabled=True, library_id="2501", api_base=zotero_url, timeout=1.0)
+        zotero_settings = ZoteroSettings(enabled=True, library_id="2501", api_base=zotero_url, timeout=0.4)
         client = ZoteroClient(zotero_settings, "", retry=ZoteroRetry(attempts=2, base_delay=0.05))
         zotero = ZoteroSource(store, client.library)
         desk = RefDesk(store, [crossref, zotero], settings)

@@ -31,6 +31,7 @@ from refbot.models import Candidate, Draft, Kind, Ranked, Score
 from refbot.pipeline.parse import parse_need
 from refbot.sandbox.zotero import ZOTERO, Library, create_zotero_standin
 from refbot.store import Store
+from tests.conftest import eventually
 
 KEY = "test-zotero-key"
 FAST = RetryPolicy(attempts=3, base_delay=0.05, max_delay=0.2, max_wait=5.0)
@@ -163,11 +164,12 @@ async def test_the_schedule_syncs_until_stopped(rig: Rig) -> None:
     sync = ZoteroSync(rig.client, rig.store, interval=0.1)
     stop = asyncio.Event()
     task = asyncio.create_task(sync.run(stop))
-    await asyncio.sleep(0.6)
+    async def synced_twice() -> bool:
+        return (await rig.stats())["requests"].get("GET /groups/2501/collections", 0) >= 2
+
+    await eventually(synced_twice, within=5.0, what="a second scheduled sync")
     stop.set()
     await asyncio.wait_for(task, 2)  # stops at once, not after the interval
-
-    assert (await rig.stats())["requests"]["GET /groups/2501/collections"] >= 2
 
 
 # --- sync faults ----------------------------------------------------------------------

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from refbot.decisions import drafts
-from refbot.errors import DraftConflict
+from refbot.errors import DraftConflict, EditRefused
 from refbot.models import Candidate, DraftStatus, InboundMessage, InformationNeed, Kind, Ranked, Score, Term
 from refbot.store import Store
 
@@ -69,7 +69,7 @@ async def test_edit_makes_a_new_version_and_stale_versions_conflict(store: Store
     assert decision.draft.note == "lantai 2"
     with pytest.raises(DraftConflict, match="version 2, not 1"):
         await drafts.approve(store, draft_id, "b", expected_version=1)
-    with pytest.raises(ValueError, match="no item 9"):
+    with pytest.raises(EditRefused, match="no item 9"):
         await drafts.edit(store, draft_id, "a", remove=[9])
     unchanged = await drafts.edit(store, draft_id, "a", note="lantai 2")
     assert not unchanged.changed and unchanged.draft.version == 2

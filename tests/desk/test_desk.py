@@ -146,7 +146,7 @@ async def test_librarians_are_warned_before_a_waiting_patron_window_shuts(desk: 
 
 
 async def test_retention_purges_old_bodies_and_keeps_counts(desk: Desk) -> None:
-    from refbot.services.snap.media import media_folder
+    from refbot.store.media import media_folder
     from refbot.store.privacy import purge_older_than
 
     await desk.patron_says("bibliometrika")

@@ -16,9 +16,7 @@ import asyncio
 import contextlib
 import os
 import random
-import signal
 import sqlite3
-import sys
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -32,7 +30,8 @@ import yaml
 from refbot.sandbox.crossref import create_crossref_standin
 from refbot.sandbox.graph import GRAPH_STATE, create_graph_standin
 from refbot.sandbox.payloads import SIGNATURE_HEADER, BusinessNumber, button_reply, encode, sign, text_message
-from tests.conftest import APP_SECRET, LIBRARIAN, PHONE_NUMBER_ID, TOKEN, VERIFY_TOKEN, eventually, free_port, serve
+from tests.conftest import APP_SECRET, LIBRARIAN, PHONE_NUMBER_ID, TOKEN, eventually, free_port, serve
+from tests.flows.conftest import Service
 
 pytestmark = pytest.mark.slow
 
@@ -61,41 +60,6 @@ class Chaos:
     def rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         with contextlib.closing(sqlite3.connect(self.db)) as conn:
             return list(conn.execute(sql, params))
-
-
-class Service:
-    """``refbot serve`` as its own process, the way an admin runs it."""
-
-    def __init__(self, config: Path, port: int, log: Path) -> None:
-        self.config, self.port, self.log = config, port, log
-        self.proc: asyncio.subprocess.Process | None = None
-
-    async def start(self, http: aiohttp.ClientSession) -> None:
-        env = {**os.environ, "REFBOT_WHATSAPP_TOKEN": TOKEN, "REFBOT_WHATSAPP_APP_SECRET": APP_SECRET,
-               "REFBOT_WHATSAPP_VERIFY_TOKEN": VERIFY_TOKEN}
-        with self.log.open("ab") as out:
-            self.proc = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "refbot.cli", "serve", "--config", str(self.config), "--port", str(self.port),
-                env=env, stdout=out, stderr=asyncio.subprocess.STDOUT,
-            )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            with contextlib.suppress(aiohttp.ClientError):
-                async with http.get(f"http://127.0.0.1:{self.port}/healthz") as r:
-                    if r.status == 200:
-                        return
-            await asyncio.sleep(0.05)
-        raise AssertionError("refbot serve did not come up within 30 s")
-
-    async def kill(self) -> None:
-        assert self.proc is not None
-        self.proc.send_signal(signal.SIGKILL)
-        await self.proc.wait()
-
-    async def stop(self) -> None:
-        if self.proc and self.proc.returncode is None:
-            self.proc.terminate()
-            await asyncio.wait_for(self.proc.wait(), 10)
 
 
 async def deliver(http: aiohttp.ClientSession, url: str, payload: dict[str, Any]) -> None:
@@ -148,7 +112,7 @@ async def run_chaos(work: Path, catalog_dir: Path, seed: int) -> Chaos:
     webhook = f"http://127.0.0.1:{port}/webhook"
     started = time.monotonic()
     async with aiohttp.ClientSession() as http:
-        await service.start(http)
+        await service.start()
         posting_done = asyncio.Event()
 
         async def patrons() -> None:
@@ -202,7 +166,7 @@ async def run_chaos(work: Path, catalog_dir: Path, seed: int) -> Chaos:
                 chaos.kills.append(dict(zip(("inbox", "drafts", "outbox"), counts[0] if counts else (0, 0, 0),
                                             strict=True)))
                 await asyncio.sleep(rng.uniform(0.0, 0.5))
-                await service.start(http)
+                await service.start()
 
         try:
             async with asyncio.timeout(300):  # a guard against a hang, not a target

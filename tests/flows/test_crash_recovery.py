@@ -3,78 +3,21 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
 import sqlite3
-import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp
-import pytest
 import yaml
 
-from refbot.sandbox.crossref import create_crossref_standin
-from refbot.sandbox.graph import create_graph_standin
 from refbot.sandbox.payloads import SIGNATURE_HEADER, BusinessNumber, encode, sign, text_message
 from tests.conftest import (
     APP_SECRET,
     LIBRARIAN,
     PATRON,
     PHONE_NUMBER_ID,
-    TOKEN,
-    VERIFY_TOKEN,
     eventually,
-    free_port,
-    serve,
 )
-
-
-class Service:
-    """``refbot serve`` as a separate process, the way an admin runs it."""
-
-    def __init__(self, config: Path, port: int, log: Path) -> None:
-        self.config, self.port, self.log = config, port, log
-        self.proc: asyncio.subprocess.Process | None = None
-
-    async def start(self) -> None:
-        env = {**os.environ, "REFBOT_WHATSAPP_TOKEN": TOKEN, "REFBOT_WHATSAPP_APP_SECRET": APP_SECRET,
-               "REFBOT_WHATSAPP_VERIFY_TOKEN": VERIFY_TOKEN}
-        with self.log.open("ab") as out:
-            self.proc = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "refbot.cli", "serve", "--config", str(self.config), "--port", str(self.port),
-                env=env, stdout=out, stderr=asyncio.subprocess.STDOUT,
-            )
-
-        async def healthy() -> bool:
-            try:
-                async with aiohttp.ClientSession() as http, http.get(f"http://127.0.0.1:{self.port}/healthz") as r:
-                    return r.status == 200
-            except aiohttp.ClientError:
-                return False
-
-        await eventually(healthy, within=30, what="refbot serve to answer /healthz")
-
-    async def kill(self) -> None:
-        assert self.proc is not None
-        self.proc.send_signal(signal.SIGKILL)
-        await asyncio.wait_for(self.proc.wait(), 10)
-
-    async def stop(self) -> None:
-        if self.proc and self.proc.returncode is None:
-            self.proc.terminate()
-            await asyncio.wait_for(self.proc.wait(), 10)
-
-
-@pytest.fixture
-async def stand_ins() -> AsyncIterator[tuple[str, str, int]]:
-    port = free_port()
-    crossref_runner, crossref_url = await serve(create_crossref_standin())
-    graph = create_graph_standin(TOKEN, APP_SECRET, PHONE_NUMBER_ID, webhook_url=f"http://127.0.0.1:{port}/webhook")
-    graph_runner, graph_url = await serve(graph)
-    yield crossref_url, graph_url, port
-    await graph_runner.cleanup()
-    await crossref_runner.cleanup()
+from tests.flows.conftest import Service
 
 
 def rows(db: Path, sql: str) -> list[tuple[object, ...]]:

@@ -388,3 +388,18 @@ async def test_status_webhooks_echo_the_callback_data_and_the_user_id(rig: Rig) 
         assert status["biz_opaque_callback_data"] == "draft:7:v1:patron:0"
         assert status["recipient_user_id"] == "ID.1234567890" and "recipient_id" not in status
     assert [s.recipient for s in rig.statuses()] == ["ID.1234567890"] * 2
+
+
+def test_the_shared_state_module_imports_none_of_the_endpoint_modules() -> None:
+    import ast
+    from pathlib import Path
+
+    import refbot.sandbox.graph_state as graph_state
+    from refbot.sandbox import graph, graph_media, graph_statuses
+
+    tree = ast.parse(Path(graph_state.__file__).read_text(encoding="utf-8"))
+    imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    assert not imported & {"refbot.sandbox.graph", "refbot.sandbox.graph_media", "refbot.sandbox.graph_statuses"}
+    # One GraphState and one error answer, whichever module a caller reaches them through.
+    assert graph.GraphState is graph_media.GraphState is graph_statuses.GraphState is graph_state.GraphState
+    assert graph.graph_error_response is graph_media.graph_error_response is graph_state.graph_error_response

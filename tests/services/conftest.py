@@ -1,12 +1,13 @@
-"""The desk with its services on a real store, Koha and WhatsApp media stand-ins on loopback.
+"""The desk with its services on a real store, the Koha and Graph API stand-ins on loopback.
 
 Messages go in the way the worker hands them to the desk (stored, claimed, handled); what
 comes out is read from the outbox, where every message a person would receive is a row.
+Patrons' images are downloaded the way production does it: a real :class:`WhatsAppChannel`
+asks the sandbox's Graph API stand-in for the media id, then fetches its short-lived link.
 """
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field, replace
@@ -19,12 +20,15 @@ from aiohttp import web
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 from connectors.koha.library import KohaLibrary
+from connectors.whatsapp import WhatsAppChannel
 from refbot import codec
 from refbot.config import Librarian, Secret, Settings, load_settings
 from refbot.desk.routing import Desk
 from refbot.models import InboundMessage, OutgoingMessage
+from refbot.sandbox.graph import GRAPH_STATE, GraphState, create_graph_standin
+from refbot.sandbox.graph_media import store_media
+from refbot.sandbox.graph_state import Fault
 from refbot.sandbox.koha import KOHA_STATE, KohaState, create_koha_standin
-from refbot.services.snap.media import GraphMedia
 from refbot.store import InboxRow, Store
 from refbot.web.verify import setup_verify
 from refbot.wiring import desk_services
@@ -37,53 +41,24 @@ STRANGER = "6281299999999"     # no card lists this number
 LIBRARIAN = "6281300000001"
 LIBRARIAN_2 = "6281300000002"
 MEDIA_TOKEN = "media-token"
+APP_SECRET = "services-app-secret"
+PHONE_NUMBER_ID = "100000000000009"
 KOHA_ID, KOHA_SECRET = "refbot", "koha-secret"
-
-
-@dataclass(frozen=True)
-class MediaMessage(InboundMessage):
-    """An inbound image or document carrying its WhatsApp media id, as the channel parses it."""
-
-    media_id: str = ""
-    mime_type: str = ""
-    filename: str = ""
 
 
 @dataclass
 class MediaStandin:
-    """WhatsApp's media endpoints: ``GET /{version}/{media_id}`` → URL, ``GET /_media/{id}`` → bytes."""
+    """Patrons' media as WhatsApp keeps it: files in the Graph API stand-in, named by media id."""
 
-    files: dict[str, tuple[bytes, str]] = field(default_factory=dict)
-    counter: itertools.count[int] = field(default_factory=lambda: itertools.count(9000))
+    graph: GraphState
 
-    def add(self, data: bytes, mime_type: str) -> str:
-        media_id = str(next(self.counter))
-        self.files[media_id] = (data, mime_type)
-        return media_id
+    def add(self, data: bytes, mime_type: str, filename: str = "") -> str:
+        """Keep a file as if a patron had sent it; its media id, for an inbound message."""
+        return store_media(self.graph, data, mime_type, filename).id
 
-    def app(self) -> web.Application:
-        app = web.Application()
-        app.router.add_get("/_media/{media_id}", self._bytes)
-        app.router.add_get("/{version}/{media_id}", self._meta)
-        return app
-
-    async def _meta(self, request: web.Request) -> web.Response:
-        if request.headers.get("Authorization") != f"Bearer {MEDIA_TOKEN}":
-            return web.json_response({"error": {"message": "Invalid OAuth access token", "code": 190}}, status=401)
-        media_id = request.match_info["media_id"]
-        if media_id not in self.files:
-            return web.json_response({"error": {"message": "(#100) Invalid parameter", "code": 100}}, status=400)
-        data, mime = self.files[media_id]
-        return web.json_response({
-            "messaging_product": "whatsapp", "id": media_id, "mime_type": mime, "file_size": len(data),
-            "sha256": hashlib.sha256(data).hexdigest(), "url": f"{request.url.origin()}/_media/{media_id}",
-        })
-
-    async def _bytes(self, request: web.Request) -> web.Response:
-        if request.headers.get("Authorization") != f"Bearer {MEDIA_TOKEN}":
-            return web.Response(status=401)
-        data, mime = self.files[request.match_info["media_id"]]
-        return web.Response(body=data, content_type=mime)
+    def fault(self, **fault: Any) -> None:
+        """Make the next media lookups fail (see the stand-in's ``POST /_control``)."""
+        self.graph.fault = Fault(**{"times": 1, **fault, "on": "media"})
 
 
 @dataclass
@@ -101,19 +76,14 @@ class Harness:
     async def send(self, text: str = "", *, sender: str = PATRON, button: str = "", type: str = "text",
                    media_id: str = "", mime_type: str = "", name: str = "") -> int:
         """Store a message as the webhook would, then let the desk handle it; returns its inbox id."""
-        message: InboundMessage
         wamid = f"wamid.test{next(self.wamids)}"
         kind = "interactive" if button else type
-        if media_id or type in ("image", "document"):
-            message = MediaMessage(wamid, sender, kind, text=text, media_id=media_id, mime_type=mime_type,
-                                   sender_name=name)
-        else:
-            message = InboundMessage(wamid, sender, kind, text=text, button_id=button, sender_name=name)
+        message = InboundMessage(wamid, sender, kind, text=text, button_id=button, sender_name=name,
+                                 media_id=media_id, mime_type=mime_type)
         assert await self.store.record_inbound(message)
         claimed = await self.store.claim_inbox(10)
         row = next(r for r in claimed if r.message.wamid == wamid)
-        # The stored copy is rebuilt as the core's InboundMessage; hand the desk the parsed one.
-        await self.desk.handle(InboxRow(row.id, message, row.attempts))
+        await self.desk.handle(InboxRow(row.id, row.message, row.attempts))
         return row.id
 
     async def press(self, button: str, *, sender: str = LIBRARIAN) -> int:
@@ -142,14 +112,14 @@ class Harness:
 
 
 def service_settings(tmp_path: Path, koha_url: str, graph_url: str) -> Settings:
-    """Settings for the services: two librarians, Koha and the media stand-in on loopback."""
+    """Settings for the services: two librarians, Koha and the Graph API stand-in on loopback."""
     base = load_settings(None, env={})
-    secrets = replace(base.secrets, whatsapp_token=Secret(MEDIA_TOKEN),
+    secrets = replace(base.secrets, whatsapp_token=Secret(MEDIA_TOKEN), whatsapp_app_secret=Secret(APP_SECRET),
                       koha_client_id=Secret(KOHA_ID), koha_client_secret=Secret(KOHA_SECRET))
     return replace(
         base,
         store=replace(base.store, path=str(tmp_path / "var" / "refbot.sqlite3")),
-        whatsapp=replace(base.whatsapp, graph_api_base=graph_url, phone_number_id="100000000000009"),
+        whatsapp=replace(base.whatsapp, graph_api_base=graph_url, phone_number_id=PHONE_NUMBER_ID),
         librarians=(Librarian("Dewi", LIBRARIAN), Librarian("Budi", LIBRARIAN_2)),
         koha=replace(base.koha, enabled=True, base_url=koha_url, timeout=2.0),
         letters=replace(base.letters, library_name="UPT Perpustakaan Universitas Contoh",
@@ -161,22 +131,23 @@ def service_settings(tmp_path: Path, koha_url: str, graph_url: str) -> Settings:
 
 @pytest.fixture
 async def harness(tmp_path: Path) -> AsyncIterator[Harness]:
-    """The desk with every service, on a fresh store, against the Koha and media stand-ins."""
+    """The desk with every service, on a fresh store, against the Koha and Graph API stand-ins."""
     koha_app = create_koha_standin(KOHA_ID, KOHA_SECRET)
-    media = MediaStandin()
+    graph_app = create_graph_standin(MEDIA_TOKEN, APP_SECRET, PHONE_NUMBER_ID)
     koha_runner, koha_url = await serve(koha_app)
-    media_runner, media_url = await serve(media.app())
-    settings = service_settings(tmp_path, koha_url, media_url)
+    graph_runner, graph_url = await serve(graph_app)
+    settings = service_settings(tmp_path, koha_url, graph_url)
     store = await Store.open(settings.path(settings.store.path))
     async with aiohttp.ClientSession() as session:
         library = KohaLibrary(settings.koha, settings.secrets.koha_client_id, settings.secrets.koha_client_secret,
                               session)
-        media_fetcher = GraphMedia(settings.whatsapp, settings.secrets.whatsapp_token, session)
-        services = desk_services(settings, store, session, library, media=media_fetcher)
+        channel = WhatsAppChannel(settings.whatsapp, settings.secrets.whatsapp_token,
+                                  settings.secrets.whatsapp_app_secret, session)
+        services = desk_services(settings, store, channel, library)
         desk = Desk(store, [], settings, services=services)
-        yield Harness(desk, store, settings, koha_app[KOHA_STATE], koha_url, media)
+        yield Harness(desk, store, settings, koha_app[KOHA_STATE], koha_url, MediaStandin(graph_app[GRAPH_STATE]))
     await store.close()
-    await media_runner.cleanup()
+    await graph_runner.cleanup()
     await koha_runner.cleanup()
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -10,8 +11,11 @@ from fpdf import FPDF
 from PIL import Image
 
 from refbot.decisions import requests
+from refbot.models import InboundMessage
 from refbot.services.snap.faq import Faq
 from refbot.services.snap.ocr import OcrError, read_file
+from refbot.services.snap.service import SnapService
+from refbot.store import InboxRow
 from tests.services.conftest import LIBRARIAN, LIBRARIAN_2, PATRON, Harness, render_text_image
 
 LOGIN_FAILED_ID = ["Portal Perpustakaan", "Login gagal: nama pengguna atau", "kata sandi salah. Silakan coba lagi."]
@@ -98,6 +102,48 @@ async def test_image_that_cannot_be_downloaded_still_reaches_the_librarian(harne
     assert await harness.inbox_state(inbox_id) == "done"
 
 
+async def test_an_image_over_the_size_limit_is_not_downloaded_and_the_librarian_is_told(harness: Harness) -> None:
+    harness.settings = replace(harness.settings, snap=replace(harness.settings.snap, max_media_bytes=2000))
+    snap_service = next(s for s in harness.desk.services if isinstance(s, SnapService))
+    snap_service.settings = harness.settings
+    inbox_id = await snap(harness, render_text_image(LOGIN_FAILED_ID))
+    request = await requests.for_inbox(harness.store, inbox_id)
+    assert request is not None and request.detail["media"] == ""
+    read, decision = await harness.received(LIBRARIAN)  # no image: only the text and the buttons
+    assert "tidak dapat diunduh" in read.text and "the limit is 2000" in read.text and decision.buttons
+    assert not list(snap_service.folder.glob(f"{inbox_id}-*"))
+
+
+@pytest.mark.parametrize(
+    ("data", "mime"),
+    [(b"OggS\x00\x02" + bytes(200), "audio/ogg"), (b"PK\x03\x04" + bytes(200), "application/zip")],
+    ids=["voice-note", "zip"],
+)
+async def test_a_file_snap_does_not_take_is_refused_with_a_note(harness: Harness, data: bytes, mime: str) -> None:
+    inbox_id = await snap(harness, data, mime=mime)
+    request = await requests.for_inbox(harness.store, inbox_id)
+    assert request is not None and request.detail["media"] == ""
+    read, _ = await harness.received(LIBRARIAN)
+    assert "tidak dapat diunduh" in read.text and "does not take" in read.text
+
+
+async def test_a_file_that_is_not_what_it_claims_is_refused(harness: Harness) -> None:
+    inbox_id = await snap(harness, b"<html><body>not a picture</body></html>", mime="image/png")
+    request = await requests.for_inbox(harness.store, inbox_id)
+    assert request is not None and request.detail["media"] == ""
+    read, _ = await harness.received(LIBRARIAN)
+    assert "bytes are not" in read.text
+
+
+async def test_a_graph_api_failure_is_a_note_not_a_crash(harness: Harness) -> None:
+    media_id = harness.media.add(render_text_image(LOGIN_FAILED_ID), "image/png")
+    harness.media.fault(status=500, code=131000)
+    inbox_id = await harness.send("", type="image", media_id=media_id, mime_type="image/png")
+    assert await harness.inbox_state(inbox_id) == "done"
+    read, _ = await harness.received(LIBRARIAN)
+    assert "tidak dapat diunduh" in read.text and "131000" in read.text
+
+
 async def test_pdf_with_a_text_layer_is_read_without_ocr(harness: Harness) -> None:
     pdf = FPDF()
     pdf.add_page()
@@ -137,10 +183,7 @@ async def test_an_image_whatsapp_cannot_forward_is_read_and_reaches_the_libraria
 async def test_the_same_image_handled_twice_makes_one_request(harness: Harness) -> None:
     media_id = harness.media.add(render_text_image(LOGIN_FAILED_ID), "image/png")
     inbox_id = await harness.send("", type="image", media_id=media_id, mime_type="image/png")
-    from refbot.store import InboxRow
-    from tests.services.conftest import MediaMessage
-
-    again = MediaMessage("wamid.again", PATRON, "image", media_id=media_id, mime_type="image/png")
+    again = InboundMessage("wamid.again", PATRON, "image", media_id=media_id, mime_type="image/png")
     await harness.desk.handle(InboxRow(inbox_id, again, 2))
     assert len(await harness.received(LIBRARIAN)) == 3
     rows = await harness.store.fetchall("SELECT id FROM service_requests")

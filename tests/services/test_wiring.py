@@ -30,7 +30,7 @@ async def test_codes_and_buttons_travel_the_whole_way(desk: Desk, koha_url: str)
     settings = services.settings
     library = KohaLibrary(
         type(settings.koha)(enabled=True, base_url=koha_url), Secret("refbot"), Secret("s3cret"), services.session)
-    services.desk.services = desk_services(settings, services.store, services.session, library)
+    services.desk.services = desk_services(settings, services.store, services.channel, library)
 
     await desk.patron_says("RENEW#B0001")
 

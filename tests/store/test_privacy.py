@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 from refbot.sandbox.payloads import media_message
-from refbot.services.snap.media import media_folder
+from refbot.store.media import media_folder
 from tests.conftest import LIBRARIAN, PATRON, Desk, eventually
 from tests.services.conftest import render_text_image
 

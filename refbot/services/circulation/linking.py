@@ -19,9 +19,9 @@ from refbot.decisions import requests
 from refbot.decisions.requests import RequestConflict
 from refbot.delivery.render import mask_phone
 from refbot.models import Button, OutgoingMessage
-from refbot.services.library import LibrarySystem
+from refbot.ports import LibrarySystem
 from refbot.services.replies import conflict_text, reply
-from refbot.store import InboxRow, Store, Tx
+from refbot.store import InboxRow, Store
 from refbot.texts import t
 
 MAX_CODE_ATTEMPTS = 5
@@ -61,30 +61,29 @@ class CardLinking:
     async def confirm(self, row: InboxRow, argument: str, language: str) -> None:
         """Check a confirmation code the patron was given at the desk."""
         phone = row.message.sender
-        link = await self.store.fetchone("SELECT * FROM card_links WHERE phone = ? AND status = 'pending'", (phone,))
+        link = await self.store.pending_card_link(phone)
         given = "".join(ch for ch in argument if ch.isdigit())
         if link is None:
             await reply(self.store, row, t(language, "no_pending_link"))
             return
-        if link["attempts"] >= MAX_CODE_ATTEMPTS:
+        if link.attempts >= MAX_CODE_ATTEMPTS:
             await reply(self.store, row, t(language, "link_locked"))
             return
-        if not given or not hmac.compare_digest(given.encode(), str(link["code"]).encode()):
-            left = MAX_CODE_ATTEMPTS - link["attempts"] - 1
+        if not given or not hmac.compare_digest(given.encode(), str(link.code).encode()):
+            left = MAX_CODE_ATTEMPTS - link.attempts - 1
             async with self.store.tx() as db:
-                await db.execute("UPDATE card_links SET attempts = attempts + 1, updated_at = ? WHERE phone = ?",
-                                 (self.store.clock(), phone))
+                await self.store.count_card_code_attempt(db, phone)
                 text = t(language, "link_code_wrong", left=left) if left else t(language, "link_locked")
                 await self.store.enqueue(db, f"svc-reply:{row.id}:0", OutgoingMessage(to=phone, text=text))
                 await self.store.finish_inbox(row.id, db)
             return
         async with self.store.tx() as db:
-            await self._set_linked(db, phone, "code")
-            if link["request_id"] is not None:
+            await self.store.set_card_linked(db, phone, "code")
+            if link.request_id is not None:
                 # A librarian may have decided meanwhile; the code proves the card all the same.
                 with contextlib.suppress(RequestConflict):
-                    await requests.close(self.store, db, link["request_id"], phone, kind="link")
-            message = OutgoingMessage(to=phone, text=t(language, "linked", name=link["name"], card=link["cardnumber"]))
+                    await requests.close(self.store, db, link.request_id, phone, kind="link")
+            message = OutgoingMessage(to=phone, text=t(language, "linked", name=link.name, card=link.cardnumber))
             await self.store.enqueue(db, f"svc-reply:{row.id}:0", message)
             await self.store.finish_inbox(row.id, db)
 
@@ -94,7 +93,7 @@ class CardLinking:
         actor = row.message.sender
         async with self.store.tx() as db:
             try:
-                request = await requests.load(db, request_id)
+                request = await requests.load(self.store, db, request_id)
                 patron_language = request.language if request else language
                 card = str(request.detail.get("cardnumber", "")) if request else ""
                 name = str(request.detail.get("name", "")) if request else ""
@@ -102,13 +101,12 @@ class CardLinking:
                     told = OutgoingMessage(to=request.patron if request else "",
                                            text=t(patron_language, "linked", name=name, card=card))
                     request = await requests.approve(self.store, db, request_id, actor, kind="link", messages=[told])
-                    await self._set_linked(db, request.patron, actor)
+                    await self.store.set_card_linked(db, request.patron, actor)
                     ack = t(language, "link_approved_ack", id=request_id, name=name, card=card)
                 else:
                     request = await requests.reject(self.store, db, request_id, actor, kind="link",
                                                      text=t(patron_language, "link_rejected"))
-                    await db.execute("UPDATE card_links SET status = 'rejected', confirmed_by = ?, updated_at = ?"
-                                     " WHERE phone = ? AND status = 'pending'", (actor, self.store.clock(), request.patron))
+                    await self.store.reject_card_link(db, request.patron, actor)
                     ack = t(language, "link_rejected_ack", id=request_id)
             except RequestConflict as e:
                 ack = conflict_text(self.settings, e, request_id)
@@ -118,8 +116,8 @@ class CardLinking:
     async def _link_now(self, row: InboxRow, card: str, patron_id: str, name: str, language: str) -> None:
         phone = row.message.sender
         async with self.store.tx() as db:
-            await self._upsert(db, phone, card, patron_id, name, status="linked", code="", request_id=None)
-            await self._set_linked(db, phone, "library-record")
+            await self.store.upsert_card_link(db, phone, card, patron_id, name, status="linked", code="", request_id=None)
+            await self.store.set_card_linked(db, phone, "library-record")
             message = OutgoingMessage(to=phone, text=t(language, "linked", name=name, card=card))
             await self.store.enqueue(db, f"svc-reply:{row.id}:0", message)
             await self.store.finish_inbox(row.id, db)
@@ -132,7 +130,8 @@ class CardLinking:
             request_id = await requests.create(self.store, db, inbox_id=row.id, kind="link", patron=phone,
                                                 language=language, detail=detail)
             if request_id is not None:
-                await self._upsert(db, phone, card, patron_id, name, status="pending", code=code, request_id=request_id)
+                await self.store.upsert_card_link(db, phone, card, patron_id, name, status="pending", code=code,
+                                                  request_id=request_id)
                 told = OutgoingMessage(to=phone, text=t(language, "link_pending", card=card))
                 await self.store.enqueue(db, f"svc:{request_id}:pending:patron", told)
                 text = t(librarian_language, "link_request", id=request_id, name=name, card=card,
@@ -142,24 +141,6 @@ class CardLinking:
                 await requests.enqueue_to_librarians(self.store, db, self.settings, f"svc:{request_id}:new",
                                                       [OutgoingMessage(to="", text=text, buttons=buttons)])
             await self.store.finish_inbox(row.id, db)
-
-    async def _upsert(self, db: Tx, phone: str, card: str, patron_id: str, name: str, *, status: str, code: str,
-                      request_id: int | None) -> None:
-        now = self.store.clock()
-        await db.execute(
-            "INSERT INTO card_links (phone, cardnumber, patron_id, name, status, code, attempts, request_id,"
-            " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?) ON CONFLICT (phone) DO UPDATE SET"
-            " cardnumber = excluded.cardnumber, patron_id = excluded.patron_id, name = excluded.name,"
-            " status = excluded.status, code = excluded.code, attempts = 0, request_id = excluded.request_id,"
-            " confirmed_by = '', updated_at = excluded.updated_at",
-            (phone, card, patron_id, name, status, code, request_id, now, now),
-        )
-
-    async def _set_linked(self, db: Tx, phone: str, by: str) -> None:
-        await db.execute(
-            "UPDATE card_links SET status = 'linked', code = '', confirmed_by = ?, updated_at = ? WHERE phone = ?",
-            (by, self.store.clock(), phone),
-        )
 
 
 def _same_number(whatsapp: str, written: str) -> bool:

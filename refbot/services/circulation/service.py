@@ -1,7 +1,7 @@
 """Circulation by keyword codes: RENEW#, PINJAMAN, DENDA, USUL#, DAFTAR#, KODE#, MENU, BAHASA#.
 
 Codes that need the library system (renew, loans, fines, linking a card) go through a
-:class:`~refbot.services.library.LibrarySystem`. When it cannot be asked, the patron is told
+:class:`~refbot.ports.LibrarySystem`. When it cannot be asked, the patron is told
 so and the code waits for a librarian as a ``circulation`` service request: the librarian
 presses *Coba lagi* (``circ-retry:<id>``) once the system is back — the code is run again and
 the patron gets the answer — or *Selesai* (``circ-done:<id>``) after handling it by hand, or
@@ -26,13 +26,14 @@ from refbot.config import Settings
 from refbot.decisions import requests
 from refbot.decisions.requests import RequestConflict
 from refbot.delivery.render import mask_phone
-from refbot.models import Button, InboundMessage, OutgoingMessage
+from refbot.errors import LibraryUnavailable
+from refbot.models import Account, Button, InboundMessage, LibraryPatron, Loan, OutgoingMessage, Renewal
+from refbot.ports import LibrarySystem
 from refbot.services.circulation import suggestions
 from refbot.services.circulation.linking import CardLinking
 from refbot.services.codes import Code, Command, parse_code
 from refbot.services.dates import library_zone, long_date
-from refbot.services.library import Account, LibraryPatron, LibrarySystem, LibraryUnavailable, Loan, Renewal
-from refbot.services.patrons import patron_language, remember_language, resolve
+from refbot.services.patrons import patron_language, resolve
 from refbot.services.replies import clip, conflict_text, money, reply
 from refbot.store import InboxRow, Store
 from refbot.texts import has, t
@@ -48,7 +49,7 @@ MAX_BARCODES = 10
 
 
 class CirculationService:
-    """The desk service for circulation codes (a :class:`refbot.desk.routing.DeskService`)."""
+    """The desk service for circulation codes (a :class:`refbot.ports.DeskService`)."""
 
     name = "circulation"
 
@@ -141,22 +142,16 @@ class CirculationService:
 
     async def _renew_once(self, origin: str, loan: Loan) -> Renewal:
         """Renew, unless this message already did (the attempt is written down first)."""
-        row = await self.store.fetchone(
-            "SELECT * FROM renewal_attempts WHERE origin = ? AND barcode = ?", (origin, loan.barcode))
-        if row and row["outcome"]:
-            return _renewal(json.loads(row["outcome"]))
-        if row and loan.renewals > row["renewals_before"]:
+        row = await self.store.renewal_attempt(origin, loan.barcode)
+        if row and row.outcome:
+            return _renewal(json.loads(row.outcome))
+        if row and loan.renewals > row.renewals_before:
             renewal = Renewal(True, due=loan.due, renewals=loan.renewals)  # renewed just before a crash
         else:
             if row is None:
-                async with self.store.tx() as db:
-                    await db.execute(
-                        "INSERT INTO renewal_attempts (origin, barcode, checkout_id, renewals_before, created_at)"
-                        " VALUES (?, ?, ?, ?, ?)", (origin, loan.barcode, loan.id, loan.renewals, self.clock()))
+                await self.store.start_renewal_attempt(origin, loan.barcode, loan.id, loan.renewals, self.clock())
             renewal = await self.library.renew(loan)
-        async with self.store.tx() as db:
-            await db.execute("UPDATE renewal_attempts SET outcome = ? WHERE origin = ? AND barcode = ?",
-                             (json.dumps(_plain_renewal(renewal)), origin, loan.barcode))
+        await self.store.record_renewal_outcome(origin, loan.barcode, json.dumps(_plain_renewal(renewal)))
         return renewal
 
     def _renewal_text(self, loan: Loan, renewal: Renewal, language: str) -> str:
@@ -256,7 +251,7 @@ class CirculationService:
             await reply(self.store, row, t(language, "language_usage"))
             return
         async with self.store.tx() as db:
-            await remember_language(db, row.message.sender, wanted)
+            await self.store.remember_language(db, row.message.sender, wanted)
             message = OutgoingMessage(to=row.message.sender, text=t(wanted, "language_set"))
             await self.store.enqueue(db, f"svc-reply:{row.id}:0", message)
             await self.store.finish_inbox(row.id, db)

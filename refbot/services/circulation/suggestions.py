@@ -26,21 +26,13 @@ async def handle(store: Store, settings: Settings, row: InboxRow, argument: str,
             await reply(store, row, t(language, "suggest_usage"))
         return
     isbn = find_isbn(text)
-    async with store.tx() as db:
-        await db.execute(
-            "INSERT OR IGNORE INTO suggestions (inbox_id, patron, text, isbn, created_at) VALUES (?, ?, ?, ?, ?)",
-            (row.id, row.message.sender, clip(text, 500), isbn, store.clock()),
-        )
+    await store.add_suggestion(row.id, row.message.sender, clip(text, 500), isbn)
     await reply(store, row, t(language, "suggest_thanks", text=clip(text, 200)))
 
 
 async def open_suggestions(store: Store, limit: int = LIST_SIZE) -> list[dict[str, object]]:
     """The newest suggestions not yet decided, for the console and the librarians' list."""
-    rows = await store.fetchall(
-        "SELECT id, patron, text, isbn, created_at FROM suggestions WHERE status = 'new' ORDER BY id DESC LIMIT ?",
-        (limit,),
-    )
-    return [dict(r) for r in rows]
+    return [dict(r) for r in await store.open_suggestions(limit)]
 
 
 async def listing(store: Store, language: str) -> str:

@@ -26,11 +26,12 @@ from refbot.config import Settings
 from refbot.decisions import requests
 from refbot.decisions.requests import RequestConflict, ServiceRequest
 from refbot.delivery.render import mask_phone
-from refbot.models import Attachment, Button, InboundMessage, OutgoingMessage
+from refbot.errors import LibraryUnavailable
+from refbot.models import Attachment, Button, InboundMessage, LibraryPatron, Loan, OutgoingMessage
+from refbot.ports import LibrarySystem
 from refbot.services.codes import Command, parse_code
 from refbot.services.dates import library_zone, long_date
 from refbot.services.letters.pdf import LetterContent, render_letter
-from refbot.services.library import LibraryPatron, LibrarySystem, LibraryUnavailable, Loan
 from refbot.services.patrons import patron_language, resolve
 from refbot.services.replies import clip, conflict_text, money, reply
 from refbot.store import InboxRow, Store, Tx
@@ -56,7 +57,7 @@ class Clearance:
 
 
 class LetterService:
-    """The desk service for clearance letters (a :class:`refbot.desk.routing.DeskService`)."""
+    """The desk service for clearance letters (a :class:`refbot.ports.DeskService`)."""
 
     name = "letters"
 
@@ -198,8 +199,7 @@ class LetterService:
     async def _write_letter(
         self, db: Tx, request: ServiceRequest, clearance: Clearance, now: datetime.datetime,
     ) -> tuple[str, OutgoingMessage]:
-        found = await db.fetchone("SELECT COALESCE(MAX(seq), 0) + 1 FROM letters WHERE year = ?", (now.year,))
-        seq = int(found[0]) if found else 1
+        seq = await self.store.next_letter_number(db, now.year)
         number = self.settings.letters.number_format.format(seq=seq, month=ROMAN_MONTHS[now.month - 1], year=now.year)
         code = new_code()
         content = LetterContent(
@@ -209,11 +209,10 @@ class LetterService:
         )
         path = self.folder / f"{code}.pdf"
         await asyncio.to_thread(render_letter, content, self.settings.letters, path)
-        await db.execute(
-            "INSERT INTO letters (request_id, code, patron, patron_id, cardnumber, name, status, year, seq, number,"
-            " issued_at, path) VALUES (?, ?, ?, ?, ?, ?, 'issued', ?, ?, ?, ?, ?)",
-            (request.id, code, request.patron, clearance.patron.id, clearance.patron.cardnumber, clearance.patron.name,
-             now.year, seq, number, now.timestamp(), str(path)),
+        await self.store.add_issued_letter(
+            db, request_id=request.id, code=code, patron=request.patron, patron_id=clearance.patron.id,
+            cardnumber=clearance.patron.cardnumber, name=clearance.patron.name, year=now.year, seq=seq, number=number,
+            issued_at=now.timestamp(), path=str(path),
         )
         caption = t(request.language, "letter_sent", number=number, code=code)
         filename = f"bebas-pustaka-{re.sub(r'[^0-9A-Za-z]+', '-', clearance.patron.cardnumber)}.pdf"
@@ -224,7 +223,7 @@ class LetterService:
         actor, language = row.message.sender, self.settings.language.default
         async with self.store.tx() as db:
             try:
-                request = await requests.load(db, request_id)
+                request = await requests.load(self.store, db, request_id)
                 text = t(request.language if request else language, "letter_rejected")
                 await requests.reject(self.store, db, request_id, actor, kind="letter", text=text)
                 ack = t(language, "letter_rejected_ack", id=request_id)

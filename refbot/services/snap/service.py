@@ -1,7 +1,8 @@
 """Snap and send: a patron photographs a portal problem; a librarian answers it.
 
-An image or PDF from a patron is fetched from WhatsApp (:mod:`refbot.services.snap.media`), read
-with Tesseract (:mod:`refbot.services.snap.ocr`) and matched against the FAQ of known problems
+An image or PDF from a patron is downloaded through the channel
+(:meth:`refbot.ports.Channel.download_media`, which checks its type, size and bytes), kept by
+:class:`refbot.store.media.MediaFiles`, read with Tesseract (:mod:`refbot.services.snap.ocr`) and matched against the FAQ of known problems
 (:mod:`refbot.services.snap.faq`). Every librarian then receives, as one ``snap`` service request:
 
 1. the patron's file itself: a JPEG or PNG as an image message (what WhatsApp shows in the
@@ -26,13 +27,16 @@ from refbot.config import Settings
 from refbot.decisions import requests
 from refbot.decisions.requests import RequestConflict
 from refbot.delivery.render import mask_phone
+from refbot.errors import MediaError
 from refbot.models import Attachment, Button, InboundMessage, OutgoingMessage
+from refbot.ports import Channel
 from refbot.services.patrons import patron_language
 from refbot.services.replies import clip, conflict_text
 from refbot.services.snap import ocr
 from refbot.services.snap.faq import Faq, FaqMatch
-from refbot.services.snap.media import MediaError, MediaFetcher, SavedMedia, media_folder, media_of, safe_stem
+from refbot.services.snap.media import SNAP_TYPES, media_of
 from refbot.store import InboxRow, Store
+from refbot.store.media import MediaFiles, SavedMedia
 from refbot.texts import t
 
 _BUTTON = re.compile(r"^snap-(approve|reject):(\d+)$")
@@ -47,23 +51,25 @@ Reader = Callable[..., Awaitable[str]]
 
 
 class SnapService:
-    """The desk service for screenshots of portal problems (a :class:`refbot.desk.routing.DeskService`)."""
+    """The desk service for screenshots of portal problems (a :class:`refbot.ports.DeskService`)."""
 
     name = "snap"
 
     def __init__(
-        self, store: Store, settings: Settings, media: MediaFetcher, faq: Faq, read: Reader = ocr.read_file,
+        self, store: Store, settings: Settings, channel: Channel, faq: Faq, read: Reader = ocr.read_file,
+        files: MediaFiles | None = None,
     ) -> None:
         self.store = store
         self.settings = settings
-        self.media = media
+        self.channel = channel
+        self.files = files if files is not None else MediaFiles.of(settings)
         self.faq = faq
         self.read = read
 
     @property
     def folder(self) -> Path:
         """Where patrons' images are kept: ``media/`` beside the database."""
-        return media_folder(self.settings)
+        return self.files.folder
 
     def wants(self, message: InboundMessage, *, from_librarian: bool) -> bool:
         """Images and documents from patrons; the snap buttons from librarians."""
@@ -111,11 +117,16 @@ class SnapService:
         if ref is None:
             notes.append(t(self.settings.language.default, "snap_note_no_media"))
             return None
+        kept = await self.files.find(row.id, ref.media_id)
+        if kept is not None:
+            return kept  # downloaded before a crash or a retry
         try:
-            return await self.media.fetch(ref, self.folder, safe_stem(row.id, ref.media_id))
+            data, mime_type = await self.channel.download_media(
+                ref.media_id, max_bytes=self.settings.snap.max_media_bytes, allowed_types=SNAP_TYPES)
         except MediaError as e:
             notes.append(t(self.settings.language.default, "snap_note_download", reason=str(e)))
             return None
+        return await self.files.save(row.id, ref.media_id, data, mime_type)
 
     async def _read(self, saved: SavedMedia, notes: list[str]) -> str:
         snap = self.settings.snap
@@ -170,7 +181,7 @@ class SnapService:
         actor, language = row.message.sender, self.settings.language.default
         async with self.store.tx() as db:
             try:
-                request = requests.pending(await requests.load(db, request_id), request_id, "snap")
+                request = requests.pending(await requests.load(self.store, db, request_id), request_id, "snap")
                 if approve and not request.suggestion:
                     ack = t(language, "snap_nothing_to_send", id=request_id)
                 elif approve:

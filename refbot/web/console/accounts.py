@@ -1,52 +1,30 @@
 """Console accounts: librarians and admins, their password hashes and session epochs.
 
-Every change is recorded in the store's audit trail (``events``) in the same transaction.
+The rules (usernames, roles, password strength, hashing) live here; the rows live in
+:mod:`refbot.store.accounts`, which records every change in the audit trail in the same transaction.
 """
 
 from __future__ import annotations
 
 import asyncio
 import re
-from dataclasses import dataclass
 
 from refbot.errors import RefbotError
-from refbot.store import Row, Store, Tx
+from refbot.store import Store
+from refbot.store.accounts import Account
 from refbot.web.console.passwords import DUMMY_HASH, hash_password, password_problem, verify_password
+
+__all__ = [
+    "ROLES", "Account", "AccountError", "add_account", "authenticate", "end_sessions", "find_account",
+    "get_account", "list_accounts", "remove_account", "set_password",
+]
 
 ROLES = ("librarian", "admin")
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,31}$")
-_COLUMNS = "id, username, name, role, session_epoch, created_at"
 
 
 class AccountError(RefbotError):
     """An account cannot be created or changed as asked; the message says why."""
-
-
-@dataclass(frozen=True)
-class Account:
-    """Someone who may sign in to the console."""
-
-    id: int
-    username: str
-    name: str
-    role: str
-    session_epoch: int
-    created_at: float
-
-    @property
-    def display(self) -> str:
-        """The name colleagues see."""
-        return self.name or self.username
-
-    @property
-    def actor(self) -> str:
-        """How this account appears in drafts' ``decided_by`` and the audit trail."""
-        return f"console:{self.username}"
-
-    @property
-    def is_admin(self) -> bool:
-        """Whether the account may manage accounts and read the audit trail."""
-        return self.role == "admin"
 
 
 async def add_account(
@@ -66,28 +44,15 @@ async def add_account(
     if problem:
         raise AccountError(problem)
     hashed = await asyncio.to_thread(hash_password, password)
-    async with store.tx() as db:
-        if await _row(db, username) is not None:
-            raise AccountError(f"there is already an account '{username}'")
-        await db.execute(
-            "INSERT INTO console_accounts (username, name, role, password_hash, created_at) VALUES (?, ?, ?, ?, ?)",
-            (username, name.strip(), role, hashed, store.clock()),
-        )
-        await store.add_event(db, actor, "account_add", f"account:{username}", {"role": role})
-    account = await find_account(store, username)
-    assert account is not None
+    account = await store.insert_account(username, name.strip(), role, hashed, actor=actor)
+    if account is None:
+        raise AccountError(f"there is already an account '{username}'")
     return account
 
 
 async def remove_account(store: Store, username: str, *, actor: str = "cli") -> bool:
     """Delete an account (its sessions end with it); False when there was none."""
-    username = username.strip().lower()
-    async with store.tx() as db:
-        cur = await db.execute("DELETE FROM console_accounts WHERE username = ?", (username,))
-        if cur.rowcount == 0:
-            return False
-        await store.add_event(db, actor, "account_remove", f"account:{username}", {})
-    return True
+    return await store.delete_account(username.strip().lower(), actor=actor)
 
 
 async def set_password(store: Store, username: str, password: str, *, actor: str = "cli") -> None:
@@ -100,56 +65,33 @@ async def set_password(store: Store, username: str, password: str, *, actor: str
     if problem:
         raise AccountError(problem)
     hashed = await asyncio.to_thread(hash_password, password)
-    async with store.tx() as db:
-        cur = await db.execute(
-            "UPDATE console_accounts SET password_hash = ?, session_epoch = session_epoch + 1 WHERE username = ?",
-            (hashed, username.strip().lower()),
-        )
-        if cur.rowcount == 0:
-            raise AccountError(f"there is no account '{username}'")
-        await store.add_event(db, actor, "password_set", f"account:{username.strip().lower()}", {})
+    if not await store.replace_password_hash(username.strip().lower(), hashed, actor=actor):
+        raise AccountError(f"there is no account '{username}'")
 
 
 async def end_sessions(store: Store, account: Account) -> None:
     """Invalidate every session cookie the account holds (logging out everywhere)."""
-    async with store.tx() as db:
-        await db.execute("UPDATE console_accounts SET session_epoch = session_epoch + 1 WHERE id = ?", (account.id,))
-        await store.add_event(db, account.actor, "logout", f"account:{account.username}", {})
+    await store.end_account_sessions(account)
 
 
 async def authenticate(store: Store, username: str, password: str) -> Account | None:
     """The account when the password is right; None otherwise, in about the same time."""
-    row = await store.fetchone(
-        f"SELECT {_COLUMNS}, password_hash FROM console_accounts WHERE username = ?", (username.strip().lower(),)
-    )
-    stored = row["password_hash"] if row else DUMMY_HASH
+    found = await store.account_with_hash(username.strip().lower())
+    stored = found[1] if found else DUMMY_HASH
     ok = await asyncio.to_thread(verify_password, password, stored)
-    return _account(row) if ok and row is not None else None
+    return found[0] if ok and found is not None else None
 
 
 async def get_account(store: Store, account_id: int) -> Account | None:
     """One account by id."""
-    row = await store.fetchone(f"SELECT {_COLUMNS} FROM console_accounts WHERE id = ?", (account_id,))
-    return _account(row) if row else None
+    return await store.account_by_id(account_id)
 
 
 async def find_account(store: Store, username: str) -> Account | None:
     """One account by username."""
-    row = await store.fetchone(
-        f"SELECT {_COLUMNS} FROM console_accounts WHERE username = ?", (username.strip().lower(),)
-    )
-    return _account(row) if row else None
+    return await store.account_by_username(username.strip().lower())
 
 
 async def list_accounts(store: Store) -> list[Account]:
     """Every account, by username."""
-    return [_account(r) for r in await store.fetchall(f"SELECT {_COLUMNS} FROM console_accounts ORDER BY username")]
-
-
-async def _row(db: Tx, username: str) -> Row | None:
-    row: Row | None = await db.fetchone("SELECT id FROM console_accounts WHERE username = ?", (username,))
-    return row
-
-
-def _account(row: Row) -> Account:
-    return Account(row["id"], row["username"], row["name"], row["role"], row["session_epoch"], row["created_at"])
+    return await store.all_accounts()

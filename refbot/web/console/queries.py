@@ -1,7 +1,8 @@
-"""The console's reads and its two small writes (who took a draft, how much effort it took).
+"""The console's reads and its two small writes (who took a draft, how much effort it took),
+shaped for the pages: patrons as masked labels, actors by name.
 
-Drafts themselves change only through :mod:`refbot.decisions.drafts`; nothing here touches their
-status, items or version.
+The SQL is in :mod:`refbot.store.reports`. Drafts themselves change only through
+:mod:`refbot.decisions.drafts`; nothing here touches their status, items or version.
 """
 
 from __future__ import annotations
@@ -39,18 +40,7 @@ class QueueRow:
 
 async def queue(store: Store) -> list[QueueRow]:
     """Every pending draft, oldest first, in one query (the queue must stay fast at 1,000)."""
-    rows = await store.fetchall(
-        "SELECT d.id, d.version, json_array_length(d.source_notes) AS notes, substr(r.text, 1, ?) AS text, r.language, r.patron,"
-        " r.created_at, p.name AS patron_name, p.last_inbound_at, c.taken_at,"
-        " COALESCE(NULLIF(a.name, ''), a.username) AS taken_by,"
-        " (SELECT COUNT(*) FROM draft_items i WHERE i.draft_id = d.id AND i.version = d.version) AS items"
-        " FROM drafts d JOIN requests r ON r.id = d.request_id"
-        " LEFT JOIN patrons p ON p.phone = r.patron"
-        " LEFT JOIN console_claims c ON c.draft_id = d.id"
-        " LEFT JOIN console_accounts a ON a.id = c.account_id"
-        " WHERE d.status = 'pending' ORDER BY d.id",
-        (QUESTION_PREVIEW,),
-    )
+    rows = await store.pending_queue(QUESTION_PREVIEW)
     return [
         QueueRow(
             draft_id=r["id"], version=r["version"], question=r["text"], language=r["language"],
@@ -75,12 +65,7 @@ class Decided:
 
 async def recently_decided(store: Store, settings: Settings, limit: int = 10) -> list[Decided]:
     """The last drafts decided, newest first."""
-    rows = await store.fetchall(
-        "SELECT d.id, d.status, d.decided_by, d.updated_at, substr(r.text, 1, 120) AS text"
-        " FROM drafts d JOIN requests r ON r.id = d.request_id"
-        " WHERE d.status != 'pending' ORDER BY d.updated_at DESC, d.id DESC LIMIT ?",
-        (limit,),
-    )
+    rows = await store.decided_drafts(limit)
     names = await actor_names(store, settings)
     return [
         Decided(r["id"], r["status"], r["text"], display_actor(r["decided_by"], names), float(r["updated_at"]))
@@ -105,24 +90,10 @@ class DraftMeta:
 
 async def draft_meta(store: Store, settings: Settings, draft_id: int) -> DraftMeta | None:
     """The patron, the claim, the effort and who last touched a draft."""
-    row = await store.fetchone(
-        "SELECT r.patron, r.created_at, p.name AS patron_name, p.last_inbound_at, d.decided_by,"
-        " c.account_id, c.taken_at, COALESCE(NULLIF(a.name, ''), a.username) AS taken_by, e.effort"
-        " FROM drafts d JOIN requests r ON r.id = d.request_id"
-        " LEFT JOIN patrons p ON p.phone = r.patron"
-        " LEFT JOIN console_claims c ON c.draft_id = d.id"
-        " LEFT JOIN console_accounts a ON a.id = c.account_id"
-        " LEFT JOIN console_effort e ON e.draft_id = d.id"
-        " WHERE d.id = ?",
-        (draft_id,),
-    )
+    row = await store.draft_surroundings(draft_id)
     if row is None:
         return None
-    last = await store.fetchone(
-        "SELECT actor FROM events WHERE subject = ? AND kind IN ('edit', 'approve', 'reject')"
-        " ORDER BY id DESC LIMIT 1",
-        (f"draft:{draft_id}",),
-    )
+    last = await store.last_draft_change_by(draft_id)
     names = await actor_names(store, settings)
     return DraftMeta(
         patron=patron_label(row["patron_name"], row["patron"]),
@@ -133,7 +104,7 @@ async def draft_meta(store: Store, settings: Settings, draft_id: int) -> DraftMe
         taken_by_id=row["account_id"],
         taken_at=row["taken_at"],
         effort=row["effort"],
-        last_change_by=display_actor(last["actor"], names) if last else "",
+        last_change_by=display_actor(last, names) if last is not None else "",
     )
 
 
@@ -150,13 +121,8 @@ class Turn:
 
 async def conversation(store: Store, patron: str, limit: int = 200) -> list[Turn]:
     """The patron's messages and the library's replies, oldest first (the latest ``limit``)."""
-    inbound = await store.fetchall(
-        "SELECT received_at, message FROM inbox WHERE sender = ? ORDER BY id DESC LIMIT ?", (patron, limit)
-    )
-    outbound = await store.fetchall(
-        "SELECT created_at, message, state FROM outbox WHERE recipient = ? ORDER BY id DESC LIMIT ?",
-        (patron, limit),
-    )
+    inbound = await store.conversation_inbound(patron, limit)
+    outbound = await store.conversation_outbound(patron, limit)
     turns = [_inbound_turn(r["received_at"], r["message"]) for r in inbound]
     turns += [_outbound_turn(r["created_at"], r["message"], r["state"]) for r in outbound]
     turns.sort(key=lambda turn: turn.at)
@@ -177,40 +143,22 @@ def _outbound_turn(at: float, raw: str, state: str) -> Turn:
 
 async def take(store: Store, draft_id: int, account: Account) -> None:
     """Mark a draft as being worked by ``account`` (taking it over from anyone else)."""
-    async with store.tx() as db:
-        cur = await db.execute(
-            "INSERT INTO console_claims (draft_id, account_id, taken_at) VALUES (?, ?, ?)"
-            " ON CONFLICT (draft_id) DO UPDATE SET account_id = excluded.account_id, taken_at = excluded.taken_at"
-            " WHERE console_claims.account_id != excluded.account_id",
-            (draft_id, account.id, store.clock()),
-        )
-        if cur.rowcount:
-            await store.add_event(db, account.actor, "take", f"draft:{draft_id}", {})
+    await store.claim_draft(draft_id, account)
 
 
 async def release(store: Store, draft_id: int, account: Account) -> None:
     """Let go of a draft so a colleague can take it."""
-    async with store.tx() as db:
-        cur = await db.execute("DELETE FROM console_claims WHERE draft_id = ?", (draft_id,))
-        if cur.rowcount:
-            await store.add_event(db, account.actor, "release", f"draft:{draft_id}", {})
+    await store.release_draft_claim(draft_id, account)
 
 
 async def set_effort(store: Store, draft_id: int, effort: int, account: Account) -> None:
     """Record the READ-scale effort (1-6) of answering a draft."""
-    async with store.tx() as db:
-        await db.execute(
-            "INSERT INTO console_effort (draft_id, effort, account_id, set_at) VALUES (?, ?, ?, ?)"
-            " ON CONFLICT (draft_id) DO UPDATE SET effort = excluded.effort, account_id = excluded.account_id,"
-            " set_at = excluded.set_at",
-            (draft_id, effort, account.id, store.clock()),
-        )
-        await store.add_event(db, account.actor, "effort", f"draft:{draft_id}", {"effort": effort})
+    await store.set_draft_effort(draft_id, effort, account)
 
 
 async def audit_trail(store: Store, settings: Settings, limit: int = 300) -> list[dict[str, Any]]:
     """The latest audit events, newest first, with actors shown by name."""
-    rows = await store.fetchall("SELECT * FROM events ORDER BY id DESC LIMIT ?", (limit,))
+    rows = await store.latest_events(limit)
     names = await actor_names(store, settings)
     return [
         {"at": r["at"], "actor": display_actor(r["actor"], names), "kind": r["kind"], "subject": r["subject"],
@@ -222,8 +170,8 @@ async def audit_trail(store: Store, settings: Settings, limit: int = 300) -> lis
 async def actor_names(store: Store, settings: Settings) -> dict[str, str]:
     """Display names for actors: console accounts and the WhatsApp librarians of the config."""
     names = {lib.phone: lib.name for lib in settings.librarians if lib.name}
-    for r in await store.fetchall("SELECT username, name FROM console_accounts"):
-        names[f"console:{r['username']}"] = r["name"] or r["username"]
+    for account in await store.all_accounts():
+        names[account.actor] = account.display
     return names
 
 

@@ -18,7 +18,7 @@ from multidict import MultiDictProxy
 
 from refbot.decisions import drafts
 from refbot.delivery import render as patron_render
-from refbot.errors import DraftConflict
+from refbot.errors import DraftConflict, EditRefused
 from refbot.models import Draft, Ranked, Score
 from refbot.web.console import queries
 from refbot.web.console.accounts import Account
@@ -88,7 +88,7 @@ async def draft_action(request: web.Request) -> web.Response:
         location = await action(request, draft, form, account)
     except DraftConflict as e:
         return await _conflict(request, draft.id, str(e))
-    except ValueError as e:  # BadForm, or a position the draft does not have
+    except (ValueError, EditRefused) as e:  # BadForm, or a position the draft does not have
         return await show(request, draft, status=400, error=str(e))
     return redirect(location)
 

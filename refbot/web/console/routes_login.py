@@ -39,13 +39,11 @@ async def login(request: web.Request) -> web.Response:
     account = await accounts.authenticate(store, username, str(form.get("password", "")))
     if account is None:
         state.throttle.failed(keys)
-        async with store.tx() as db:
-            await store.add_event(db, "console", "login_failed", f"account:{username}", {"from": request.remote or ""})
+        await store.record_failed_login(username, request.remote or "")
         log.info("console: failed sign-in for %r from %s", username, request.remote)
         return _form(request, status=401, next_path=next_path, username=username, error_key="login_failed")
     state.throttle.succeeded(keys)
-    async with store.tx() as db:
-        await store.add_event(db, account.actor, "login", f"account:{account.username}", {"from": request.remote or ""})
+    await store.record_login(account, request.remote or "")
     response = redirect(next_path)
     response.set_cookie(SESSION_COOKIE, state.signer.issue(account.id, account.session_epoch), path=PREFIX,
                         max_age=int(state.signer.lifetime), httponly=True, samesite="Lax", secure=state.secure_cookies)

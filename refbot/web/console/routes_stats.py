@@ -36,8 +36,7 @@ async def stats_csv(request: web.Request) -> web.Response:
     days = _days(request)
     found = await stats.gather(svc.store, days, console(request).clock())
     account = current_account(request)
-    async with svc.store.tx() as db:
-        await svc.store.add_event(db, account.actor, "csv_export", "transactions", {"days": days})
+    await svc.store.record_csv_export(account, days)
     name = f"refbot-transactions-{datetime.date.today().isoformat()}-{days}d.csv"
     return web.Response(
         body=stats.to_csv(found.transactions).encode("utf-8"),

@@ -9,53 +9,21 @@ from __future__ import annotations
 import csv
 import datetime
 import io
-import json
 import statistics
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from refbot.store import Store
+from refbot.store.reports import DECIDED_OK, Transaction
+
+__all__ = ["CSV_FIELDS", "DECIDED_OK", "OUTCOMES", "SourceUse", "Statistics", "Transaction", "gather", "to_csv",
+           "transactions"]
 
 OUTCOMES = ("unchanged", "edited", "rejected")
-DECIDED_OK = ("approved", "sent")
 CSV_FIELDS = (
     "draft", "asked_date", "asked_hour", "language", "status", "outcome", "versions", "items_proposed",
     "items_sent", "items_added", "sources_sent", "minutes_to_sent", "effort",
 )
-
-
-@dataclass
-class Transaction:
-    """One question and what became of its draft."""
-
-    draft: int
-    asked_at: float
-    language: str
-    status: str
-    version: int
-    updated_at: float
-    effort: int | None
-    proposed: list[tuple[str, str]] = field(default_factory=list)
-    final: list[tuple[str, str]] = field(default_factory=list)
-    subjects: list[str] = field(default_factory=list)
-
-    @property
-    def outcome(self) -> str:
-        """unchanged / edited / rejected once decided; the status otherwise."""
-        if self.status in DECIDED_OK:
-            return "unchanged" if self.version == 1 else "edited"
-        return self.status
-
-    @property
-    def seconds_to_sent(self) -> float | None:
-        """From the question to the list having gone out, for sent drafts."""
-        return self.updated_at - self.asked_at if self.status == "sent" else None
-
-    @property
-    def added(self) -> list[tuple[str, str]]:
-        """Items in the final list that refbot had not proposed."""
-        proposed = set(self.proposed)
-        return [item for item in self.final if item not in proposed]
 
 
 @dataclass(frozen=True)
@@ -87,36 +55,7 @@ class Statistics:
 
 async def transactions(store: Store, since: float) -> list[Transaction]:
     """Every question since ``since`` that has a draft, with the draft's first and final items."""
-    rows = await store.fetchall(
-        "SELECT d.id, d.status, d.version, d.updated_at, r.created_at, r.language, e.effort"
-        " FROM requests r JOIN drafts d ON d.request_id = r.id"
-        " LEFT JOIN console_effort e ON e.draft_id = d.id"
-        " WHERE r.created_at >= ? ORDER BY r.created_at, d.id",
-        (since,),
-    )
-    found = {
-        r["id"]: Transaction(r["id"], r["created_at"], r["language"], r["status"], r["version"],
-                             float(r["updated_at"]), r["effort"])
-        for r in rows
-    }
-    items = await store.fetchall(
-        "SELECT i.draft_id, i.version, d.version AS current, json_extract(i.candidate, '$.source') AS source,"
-        " json_extract(i.candidate, '$.source_id') AS sid, json_extract(i.candidate, '$.subjects') AS subjects"
-        " FROM draft_items i JOIN drafts d ON d.id = i.draft_id JOIN requests r ON r.id = d.request_id"
-        " WHERE r.created_at >= ? AND (i.version = 1 OR i.version = d.version) ORDER BY i.draft_id, i.position",
-        (since,),
-    )
-    for item in items:
-        tx = found.get(item["draft_id"])
-        if tx is None:
-            continue
-        key = (str(item["source"]), str(item["sid"]))
-        if item["version"] == 1:
-            tx.proposed.append(key)
-        if item["version"] == item["current"]:
-            tx.final.append(key)
-            tx.subjects.extend(json.loads(item["subjects"] or "[]"))
-    return list(found.values())
+    return await store.transactions_since(since)
 
 
 async def gather(store: Store, days: int, now: float) -> Statistics:
@@ -124,16 +63,15 @@ async def gather(store: Store, days: int, now: float) -> Statistics:
     today = datetime.date.fromtimestamp(now)
     first_day = today - datetime.timedelta(days=days - 1)
     since = datetime.datetime.combine(first_day, datetime.time()).timestamp()
-    asked = [r["created_at"] for r in await store.fetchall(
-        "SELECT created_at FROM requests WHERE created_at >= ?", (since,))]
+    asked = await store.questions_asked_since(since)
     txs = await transactions(store, since)
-    waiting = await store.fetchone("SELECT COUNT(*) AS n FROM drafts WHERE status = 'pending'")
+    waiting = await store.pending_draft_count()
     return Statistics(
         days=days,
         per_day=_per_day(asked, first_day, days),
         per_hour=_per_hour(asked),
         questions=len(asked),
-        waiting=waiting["n"] if waiting else 0,
+        waiting=waiting,
         median_to_sent=_median([s for tx in txs if (s := tx.seconds_to_sent) is not None]),
         outcomes=_outcomes(txs),
         sources=_sources(txs),

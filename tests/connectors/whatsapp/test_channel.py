@@ -6,13 +6,11 @@ headers and error answers are the real wire format, not mocks.
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import json
 import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -22,12 +20,13 @@ from aiohttp.test_utils import TestServer
 
 from connectors.whatsapp.channel import WhatsAppChannel, media_id_of, message_body, parse_updates
 from refbot.config import Secret, WhatsAppSettings
-from refbot.errors import ChannelError, SendInDoubt
+from refbot.errors import ChannelError, MessageRefused, SendInDoubt
 from refbot.models import Button, IgnoredUpdate, InboundMessage, OutgoingMessage, StatusUpdate
 from refbot.sandbox.graph import GRAPH_STATE, create_graph_standin
 from refbot.sandbox.payloads import BusinessNumber, button_reply, encode, sign, status_update, text_message
+from tests.conftest import SHARED_DATA, eventually
 
-PYWA = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "whatsapp" / "pywa"
+PYWA = SHARED_DATA / "whatsapp" / "pywa"
 NO_DATA = f"recorded WhatsApp payloads not found at {PYWA} (the shared data folder is not mounted)"
 TOKEN = "test-token"
 APP_SECRET = "test-app-secret"
@@ -512,8 +511,8 @@ async def test_a_send_with_no_answer_is_in_doubt_and_may_have_arrived(rig: Rig) 
     channel = channel_for(rig.server, rig.session, send_timeout=0.1)
     with pytest.raises(SendInDoubt):
         await channel.send(OutgoingMessage(to="628", text="halo"), callback_data="refbot.outbox.7")
-    await asyncio.sleep(0.6)
-    [record] = await rig.sent("628")  # WhatsApp took it after all
+    # WhatsApp took it after all, once its delay was over.
+    [record] = await eventually(lambda: rig.sent("628"), within=5.0, what="the late send to be taken")
     assert record["payload"]["biz_opaque_callback_data"] == "refbot.outbox.7"
 
 
@@ -559,7 +558,7 @@ async def test_a_non_json_error_page_still_maps_by_status() -> None:
 async def test_messages_breaking_whatsapp_limits_are_refused_before_sending(
     rig: Rig, message: OutgoingMessage, problem: str
 ) -> None:
-    with pytest.raises(ValueError, match=problem):
+    with pytest.raises(MessageRefused, match=problem):
         await rig.channel.send(message)
     assert rig.server.app[GRAPH_STATE].messages == []
 

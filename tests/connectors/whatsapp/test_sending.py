@@ -19,7 +19,7 @@ from refbot import codec
 from refbot.config import Secret, WhatsAppSettings
 from refbot.decisions import drafts
 from refbot.delivery import render
-from refbot.errors import ChannelError
+from refbot.errors import ChannelError, MessageRefused
 from refbot.models import (
     Attachment,
     Button,
@@ -93,7 +93,7 @@ async def test_an_outgoing_message_with_a_template_is_sent_as_that_template(rig:
     await rig.channel.send(message)
     [record] = await rig.sent()
     assert record["template"] == {"name": "jawaban_pustakawan", "language": "en", "parameters": ["Your list is ready"]}
-    with pytest.raises(ValueError, match="cannot carry"):
+    with pytest.raises(MessageRefused, match="cannot carry"):
         await rig.channel.send(OutgoingMessage(PATRON, "", (Button("a", "A"),), template=Template("x", "id")))
 
 
@@ -122,7 +122,7 @@ async def test_an_unknown_template_or_wrong_parameter_count_is_a_permanent_error
 )
 def test_templates_breaking_whatsapp_rules_are_refused(name: str, language: str, parameters: list[str],
                                                        problem: str) -> None:
-    with pytest.raises(ValueError, match=problem):
+    with pytest.raises(MessageRefused, match=problem):
         template_body(PATRON, name, language, parameters)
 
 
@@ -174,12 +174,12 @@ async def test_a_list_in_titled_sections_is_sent(rig: Rig) -> None:
 )
 def test_lists_breaking_whatsapp_limits_are_refused(kwargs: dict[str, Any], problem: str) -> None:
     args = {"text": "Pilih", "button": "Lihat", **kwargs}
-    with pytest.raises(ValueError, match=problem):
+    with pytest.raises(MessageRefused, match=problem):
         list_body(PATRON, args["text"], args["button"], args["sections"], footer=args.get("footer", ""))
 
 
 async def test_an_over_long_list_is_refused_before_sending(rig: Rig) -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(MessageRefused):
         await rig.channel.send_list(PATRON, "Pilih", "Lihat", rows(11))
     assert await rig.sent() == []
 
@@ -227,7 +227,7 @@ async def test_documents_that_cannot_be_sent_are_refused_before_upload(
     (tmp_path / "surat.pdf").write_bytes(PDF)
     (tmp_path / "empty.pdf").write_bytes(b"")
     message = OutgoingMessage(PATRON, text, buttons, Attachment(str(tmp_path / name), name, mime_type))
-    with pytest.raises(ValueError, match=problem):
+    with pytest.raises(MessageRefused, match=problem):
         await rig.channel.send(message)
     assert rig.media == {} and await rig.sent() == []
 
@@ -276,16 +276,16 @@ async def test_images_that_cannot_be_sent_are_refused_before_upload(
     (tmp_path / "big.png").write_bytes(PNG + bytes(5 * 1024 * 1024))
     (tmp_path / "empty.png").write_bytes(b"")
     message = OutgoingMessage(PATRON, text, buttons, image=Attachment(str(tmp_path / name), name, mime_type))
-    with pytest.raises(ValueError, match=problem):
+    with pytest.raises(MessageRefused, match=problem):
         await rig.channel.send(message)
     assert rig.media == {} and await rig.sent() == []
 
 
 def test_a_message_carries_a_document_or_an_image_not_both() -> None:
     attachment = Attachment("/media/7.png", "snap-7.png", "image/png")
-    with pytest.raises(ValueError, match="not both"):
+    with pytest.raises(MessageRefused, match="not both"):
         message_body(OutgoingMessage(PATRON, "x", document=attachment, image=attachment), media_id="1")
-    with pytest.raises(ValueError, match="cannot carry"):
+    with pytest.raises(MessageRefused, match="cannot carry"):
         message_body(OutgoingMessage(PATRON, "", image=attachment, template=Template("pengingat", "id")))
 
 

@@ -1,0 +1,69 @@
+"""What the health check reads: the worker loops' heartbeats, and how much work waits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from refbot.store.database import Database
+
+
+@dataclass(frozen=True)
+class LoopBeat:
+    """One worker loop's state as last reported."""
+
+    worker: str
+    loop: str
+    beat_at: float
+    error: str = ""
+    error_at: float = 0.0
+    failing: int = 0
+    """Rounds in a row that ended in an error (0: the last round went well)."""
+
+
+@dataclass(frozen=True)
+class Backlog:
+    """Work waiting in the store."""
+
+    inbox_pending: int
+    outbox_due: int
+    sends_in_doubt: int
+    oldest_pending_inbox: float | None
+
+
+class HealthStore(Database):
+    """Heartbeats and backlog counts."""
+
+    async def record_heartbeats(self, beats: list[LoopBeat]) -> None:
+        """Keep each loop's latest state (one row per worker and loop)."""
+        async with self.tx() as tx:
+            await tx.executemany(
+                "INSERT INTO worker_heartbeats (worker, loop, beat_at, error, error_at, failing)"
+                " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (worker, loop) DO UPDATE SET beat_at = excluded.beat_at,"
+                " error = excluded.error, error_at = excluded.error_at, failing = excluded.failing",
+                [(b.worker, b.loop, b.beat_at, b.error[:500], b.error_at, b.failing) for b in beats],
+            )
+
+    async def heartbeats(self, since: float = 0.0) -> list[LoopBeat]:
+        """Loops that reported at or after ``since``, newest first."""
+        rows = await self.fetchall(
+            "SELECT * FROM worker_heartbeats WHERE beat_at >= ? ORDER BY beat_at DESC", (since,)
+        )
+        return [LoopBeat(r["worker"], r["loop"], r["beat_at"], r["error"], r["error_at"], r["failing"]) for r in rows]
+
+    async def forget_heartbeats_before(self, before: float) -> None:
+        """Drop the rows of workers long gone (a restarted worker has a new name)."""
+        async with self.tx() as tx:
+            await tx.execute("DELETE FROM worker_heartbeats WHERE beat_at < ?", (before,))
+
+    async def backlog(self) -> Backlog:
+        """How much work waits: messages to handle, sends due, sends in doubt."""
+        now = self.clock()
+        row = await self.fetchone(
+            "SELECT (SELECT COUNT(*) FROM inbox WHERE state IN ('pending', 'processing')) AS inbox_pending,"
+            " (SELECT MIN(received_at) FROM inbox WHERE state IN ('pending', 'processing')) AS oldest,"
+            " (SELECT COUNT(*) FROM outbox WHERE state IN ('pending', 'sending') AND next_attempt_at <= ?) AS due,"
+            " (SELECT COUNT(*) FROM outbox WHERE state = 'unsure') AS unsure",
+            (now,),
+        )
+        assert row is not None
+        return Backlog(int(row["inbox_pending"]), int(row["due"]), int(row["unsure"]), row["oldest"])

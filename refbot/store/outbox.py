@@ -1,0 +1,260 @@
+"""The outbox: every message refbot sends, queued once per idempotency key, and its fate.
+
+A row is pending, then sending; a send that reached WhatsApp is sent (then delivered, read or
+failed as status webhooks say), one whose outcome is unknown is unsure until a status settles
+it, and one outside the patron's 24-hour window is held until they write again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from refbot import codec
+from refbot.models import OutgoingMessage, StatusUpdate
+from refbot.store.database import Database, Row, Tx
+from refbot.store.events import write_event
+
+# WhatsApp's error for a free-form message outside the 24-hour customer-service window.
+WINDOW_SHUT = "131047"
+_STATUS_RANK = {"sent": 1, "delivered": 2, "read": 3, "failed": 4}
+# Every send carries this plus its outbox row's id as callback data; WhatsApp echoes it in
+# the send's status webhooks. An id, so no phone number travels in it.
+CALLBACK_PREFIX = "refbot.outbox."
+# Outbox states of a row no send of which is known to have reached WhatsApp.
+_UNSENT = "('sending', 'unsure', 'pending', 'held', 'failed')"
+# Of those, the ones a status naming the row by its callback data settles at once.
+_SETTLEABLE = "('unsure', 'pending', 'held', 'failed')"
+
+
+@dataclass(frozen=True)
+class OutboxRow:
+    """A message due to be sent."""
+
+    id: int
+    idem_key: str
+    message: OutgoingMessage
+    attempts: int
+    draft_id: int | None
+    in_doubt: bool = False  # an earlier send may have reached WhatsApp; no status said so in time
+
+    @property
+    def callback_data(self) -> str:
+        """What its sends carry for the status webhooks to echo: the row's id."""
+        return callback_data(self.id)
+
+
+class OutboxStore(Database):
+    """Reads and writes of ``outbox`` and ``early_statuses``."""
+
+    async def reset_in_flight(self) -> int:
+        """After a restart, put back every row a dead process had claimed."""
+        async with self.tx() as db:
+            a = await db.execute("UPDATE inbox SET state = 'pending' WHERE state = 'processing'")
+            b = await self._doubt_in_flight(db)
+            return a.rowcount + b
+
+    async def enqueue(
+        self, db: Tx, key: str, message: OutgoingMessage, draft_id: int | None = None
+    ) -> bool:
+        """Queue a message inside the caller's transaction; False if that key was queued before."""
+        now = self.clock()
+        cur = await db.execute(
+            "INSERT OR IGNORE INTO outbox (idem_key, recipient, message, draft_id, created_at, updated_at)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (key, message.to, codec.dumps(message), draft_id, now, now),
+        )
+        return cur.rowcount > 0
+
+    async def claim_outbox(self, limit: int, unsure_wait: float | None = None) -> list[OutboxRow]:
+        """Claim messages that are due to be sent.
+
+        With ``unsure_wait``, rows unsure for that many seconds without a status settling
+        them are claimed too, marked ``in_doubt``: sending them again is the fallback.
+        """
+        now = self.clock()
+        where, params = "state = 'pending' AND next_attempt_at <= ?", [now]
+        if unsure_wait is not None:
+            where, params = f"({where}) OR (state = 'unsure' AND unsure_since <= ?)", [now, now - unsure_wait]
+        async with self.tx() as db:
+            rows = await db.fetchall(
+                f"SELECT id, idem_key, message, attempts, draft_id, state FROM outbox WHERE {where}"
+                " ORDER BY id LIMIT ?",
+                (*params, limit),
+            )
+            await db.executemany(
+                "UPDATE outbox SET state = 'sending', attempts = attempts + 1, unsure_since = NULL WHERE id = ?",
+                [(r["id"],) for r in rows],
+            )
+        return [
+            OutboxRow(r["id"], r["idem_key"], codec.loads(OutgoingMessage, r["message"]), r["attempts"] + 1,
+                      r["draft_id"], in_doubt=r["state"] == "unsure")
+            for r in rows
+        ]
+
+    async def mark_sending(self, row: OutboxRow) -> None:
+        """The row's request is about to leave; until its outcome is recorded, a crash leaves it unsure."""
+        async with self.tx() as db:
+            await db.execute(
+                "UPDATE outbox SET unsure_since = ? WHERE id = ? AND state = 'sending'", (self.clock(), row.id)
+            )
+
+    async def mark_sent(self, row: OutboxRow, wamid: str) -> None:
+        """Record a successful send; a draft whose patron list went out becomes sent."""
+        async with self.tx() as db:
+            await self._record_sent(db, row.id, row.idem_key, row.draft_id, wamid)
+
+    async def mark_unsure(self, row: OutboxRow, error: str) -> bool:
+        """Record a send whose outcome is unknown; True when a status had already settled it.
+
+        The row waits, unsure, for a status webhook naming it by its callback data (see
+        :meth:`record_status`); when none comes, :meth:`claim_outbox` hands it out again.
+        """
+        now = self.clock()
+        async with self.tx() as db:
+            await db.execute(
+                "UPDATE outbox SET state = 'unsure', unsure_since = ?, error = ?, updated_at = ?"
+                " WHERE id = ? AND state = 'sending'",
+                (now, error, now, row.id),
+            )
+            await write_event(db, now, "sender", "send_unsure", row.idem_key, {"error": error, "attempt": row.attempts})
+            return await self._settle_from_early(db, row.id)
+
+    async def mark_unsent(self, row: OutboxRow, error: str, retry_at: float | None) -> None:
+        """Record a failed send: due again at ``retry_at``, or failed for good when None."""
+        state = "pending" if retry_at is not None else "failed"
+        async with self.tx() as db:
+            await db.execute(
+                "UPDATE outbox SET state = ?, error = ?, next_attempt_at = ?, updated_at = ? WHERE id = ?",
+                (state, error, retry_at or 0, self.clock(), row.id),
+            )
+            await write_event(db, self.clock(), "sender", "send_failed" if retry_at is None else "send_retry",
+                         row.idem_key, {"error": error, "attempt": row.attempts})
+            # An earlier send of it, once in doubt, may have been reported while this one failed.
+            await self._settle_from_early(db, row.id)
+
+    async def hold(self, row: OutboxRow, reason: str) -> None:
+        """Park a message until its recipient writes again (their 24-hour window is shut)."""
+        async with self.tx() as db:
+            await db.execute(
+                "UPDATE outbox SET state = 'held', error = ?, updated_at = ? WHERE id = ?", (reason, self.clock(), row.id)
+            )
+            await self._settle_from_early(db, row.id)
+
+    async def _record_sent(self, db: Tx, row_id: int, idem_key: str, draft_id: int | None,
+                           wamid: str) -> None:
+        """The row reached WhatsApp as ``wamid``: mark it sent and apply statuses that came first."""
+        await db.execute(
+            f"UPDATE outbox SET state = CASE WHEN state IN {_UNSENT} THEN 'sent' ELSE state END,"
+            " wamid = ?, error = '', unsure_since = NULL, updated_at = ? WHERE id = ?",
+            (wamid, self.clock(), row_id),
+        )
+        early = await db.fetchall("SELECT status, errors FROM early_statuses WHERE wamid = ? ORDER BY at", (wamid,))
+        for status in early:
+            await self._apply_status(db, wamid, status["status"], status["errors"])
+        await db.execute("DELETE FROM early_statuses WHERE wamid = ? OR callback = ?", (wamid, callback_data(row_id)))
+        if draft_id is not None and ":patron:" in idem_key:
+            # The draft is sent once every part of the patron's list has gone out.
+            await db.execute(
+                "UPDATE drafts SET status = 'sent', updated_at = ? WHERE id = ? AND status = 'approved'"
+                " AND NOT EXISTS (SELECT 1 FROM outbox WHERE draft_id = ? AND idem_key LIKE '%:patron:%'"
+                " AND state IN ('pending', 'sending', 'unsure'))",
+                (self.clock(), draft_id, draft_id),
+            )
+
+    async def _doubt_in_flight(self, db: Tx) -> int:
+        """Rows a dead process claimed: unsure once their request had left, else pending again."""
+        rows = await db.fetchall("SELECT id FROM outbox WHERE state = 'sending' AND unsure_since IS NOT NULL")
+        ids = [r["id"] for r in rows]
+        now = self.clock()
+        # The wait for a status starts now: none could be delivered while the service was down.
+        await db.execute(
+            "UPDATE outbox SET state = 'unsure', unsure_since = ?, error = 'cut off mid-send by a restart',"
+            " updated_at = ? WHERE state = 'sending' AND unsure_since IS NOT NULL",
+            (now, now),
+        )
+        never_left = await db.execute("UPDATE outbox SET state = 'pending' WHERE state = 'sending'")
+        for row_id in ids:  # a status may have come while the send was in flight
+            await self._settle_from_early(db, row_id)
+        return len(ids) + never_left.rowcount
+
+    async def _settle_from_early(self, db: Tx, row_id: int) -> bool:
+        """Settle a row by a kept status that names it by callback data; whether one did."""
+        row = await db.fetchone(
+            f"SELECT o.id, o.idem_key, o.draft_id, e.wamid FROM outbox o JOIN early_statuses e ON e.callback = ?"
+            f" WHERE o.id = ? AND o.state IN {_SETTLEABLE} ORDER BY e.at LIMIT 1",
+            (callback_data(row_id), row_id),
+        )
+        if row is None:
+            return False
+        await self._record_sent(db, row["id"], row["idem_key"], row["draft_id"], row["wamid"])
+        await write_event(db, self.clock(), "whatsapp", "send_settled", row["idem_key"], {"wamid": row["wamid"]})
+        return True
+
+    async def last_inbound(self, phone: str) -> float | None:
+        """When this person last wrote to the library, if ever."""
+        row = await self.fetchone("SELECT last_inbound_at FROM patrons WHERE phone = ?", (phone,))
+        return row["last_inbound_at"] if row else None
+
+    async def held_without_template(self) -> list[tuple[str, float]]:
+        """Recipients with parked messages, and when they last wrote (0: never)."""
+        rows = await self.fetchall(
+            "SELECT o.recipient, COALESCE(p.last_inbound_at, 0) AS last FROM outbox o"
+            " LEFT JOIN patrons p ON p.phone = o.recipient WHERE o.state = 'held' GROUP BY o.recipient"
+        )
+        return [(r["recipient"], r["last"]) for r in rows]
+
+    async def record_status(self, update: StatusUpdate) -> bool:
+        """Apply a delivery status to the outbox row it is about.
+
+        The row is the one with the status's wamid. A status can overtake the answer to the
+        send it is about; then no row carries its wamid yet, and it is kept until
+        :meth:`mark_sent` records that wamid. When the answer never came (the send is
+        unsure), the status's callback data names the row instead, and settles it: the
+        message reached WhatsApp and is not sent again. Returns whether a row was updated now.
+        """
+        if _STATUS_RANK.get(update.status) is None:
+            return False
+        errors = "; ".join(update.errors)
+        async with self.tx() as db:
+            if await db.fetchone("SELECT 1 FROM outbox WHERE wamid = ?", (update.wamid,)) is not None:
+                return await self._apply_status(db, update.wamid, update.status, errors)
+            await db.execute(
+                "INSERT INTO early_statuses (wamid, status, errors, at, callback) VALUES (?, ?, ?, ?, ?)",
+                (update.wamid, update.status, errors, self.clock(), update.callback_data),
+            )
+            row_id = outbox_id(update.callback_data)
+            return row_id is not None and await self._settle_from_early(db, row_id)
+
+    async def _apply_status(self, db: Tx, wamid: str, status: str, errors: str) -> bool:
+        if status == "failed" and errors.startswith(WINDOW_SHUT):
+            # Sent outside the person's 24-hour window: park it until they write again.
+            cur = await db.execute(
+                "UPDATE outbox SET state = 'held', error = ?, updated_at = ? WHERE wamid = ?",
+                (errors, self.clock(), wamid),
+            )
+            return cur.rowcount > 0
+        # Statuses arrive out of order: never move a row backwards (read, then delivered).
+        cur = await db.execute(
+            "UPDATE outbox SET state = ?, error = CASE WHEN ? != '' THEN ? ELSE error END, updated_at = ?"
+            " WHERE wamid = ? AND (CASE state WHEN 'sent' THEN 1 WHEN 'delivered' THEN 2"
+            " WHEN 'read' THEN 3 WHEN 'failed' THEN 4 ELSE 0 END) < ?",
+            (status, errors, errors, self.clock(), wamid, _STATUS_RANK[status]),
+        )
+        return cur.rowcount > 0
+
+    async def outbox_rows(self, recipient: str | None = None) -> list[Row]:
+        """Outbox rows, oldest first, optionally for one recipient."""
+        if recipient is None:
+            return await self.fetchall("SELECT * FROM outbox ORDER BY id")
+        return await self.fetchall("SELECT * FROM outbox WHERE recipient = ? ORDER BY id", (recipient,))
+
+
+def callback_data(outbox_id: int) -> str:
+    """The callback data the sends of outbox row ``outbox_id`` carry."""
+    return f"{CALLBACK_PREFIX}{outbox_id}"
+
+
+def outbox_id(callback: str) -> int | None:
+    """The outbox row a status's callback data names, if it is one of refbot's."""
+    number = callback.removeprefix(CALLBACK_PREFIX)
+    return int(number) if number != callback and number.isascii() and number.isdigit() and len(number) < 19 else None
