@@ -19,7 +19,6 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
-from refbot.config import Settings
 from refbot.errors import RefbotError
 from refbot.models import OutgoingMessage
 from refbot.store import Store, Tx
@@ -113,15 +112,6 @@ async def close(
     request = await _decide(store, db, request_id, actor, kind, "done", "")
     await _to_patron(store, db, request, "done", messages)
     return request
-
-
-async def enqueue_to_librarians(
-    store: Store, db: Tx, settings: Settings, key: str, messages: Sequence[OutgoingMessage],
-) -> None:
-    """Queue the same messages to every librarian (``to`` is filled in per librarian)."""
-    for librarian in settings.librarians:
-        for n, message in enumerate(messages):
-            await store.enqueue(db, f"{key}:librarian:{librarian.phone}:{n}", replace(message, to=librarian.phone))
 
 
 async def _decide(

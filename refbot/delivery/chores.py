@@ -7,6 +7,7 @@ import time
 from dataclasses import dataclass, field
 
 from refbot.config import Settings
+from refbot.decisions import fanout
 from refbot.delivery.sender import WINDOW, Sender
 from refbot.errors import SourceError
 from refbot.models import OutgoingMessage
@@ -60,9 +61,8 @@ class Chores:
         language = self.settings.language.default
         for draft_id, last in await self.store.drafts_closing(now, margin):
             minutes = max(1, int((last + WINDOW - now) // 60))
+            warning = OutgoingMessage(to="", text=t(language, "window_warning", id=draft_id, minutes=minutes))
             async with self.store.tx() as db:
-                for lib in self.settings.librarians:
-                    text = t(language, "window_warning", id=draft_id, minutes=minutes)
-                    key = f"window-warning:{draft_id}:{lib.phone}"
-                    queued += await self.store.enqueue(db, key, OutgoingMessage(to=lib.phone, text=text), draft_id)
+                queued += await fanout.to_librarians(self.store, db, self.settings.librarians,
+                                                     f"window-warning:{draft_id}", [warning], draft_id=draft_id)
         return queued

@@ -125,4 +125,5 @@ def mask_phone(phone: str) -> str:
     """A phone number with its middle hidden, for logs and colleagues: 6281****0001."""
     if len(phone) <= 6:
         return "*" * len(phone)
-    return phone[:4] + "*" * (len(phone) - 8) + phone[-4:]
+    shown = 4 if len(phone) >= 10 else 2  # a short number keeps less of itself, and always hides some
+    return phone[:shown] + "*" * (len(phone) - 2 * shown) + phone[-shown:]

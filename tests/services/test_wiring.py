@@ -1,20 +1,16 @@
-"""The services inside a running refbot: signed webhook in, Graph API stand-in out.
-
-Until ``refbot/app.py`` registers the services itself, the test hands them to the running
-desk; everything else — webhook, worker, outbox, sender, channel — is the real service.
-"""
+"""The services inside a running refbot, wired from its settings alone: signed webhook in, Graph API stand-in out."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 
 from connectors.koha.library import KohaLibrary
-from refbot.config import Secret
+from refbot.config import KohaSettings, Secret, Secrets
 from refbot.sandbox.koha import create_koha_standin
-from refbot.wiring import desk_services
-from tests.conftest import LIBRARIAN, PATRON, Desk, eventually, serve
+from tests.conftest import APP_SECRET, LIBRARIAN, PATRON, TOKEN, VERIFY_TOKEN, Desk, eventually, running_desk, serve
 
 
 @pytest.fixture
@@ -25,13 +21,17 @@ async def koha_url() -> AsyncIterator[str]:
     await runner.cleanup()
 
 
-async def test_codes_and_buttons_travel_the_whole_way(desk: Desk, koha_url: str) -> None:
-    services = desk.services
-    settings = services.settings
-    library = KohaLibrary(
-        type(settings.koha)(enabled=True, base_url=koha_url), Secret("refbot"), Secret("s3cret"), services.session)
-    services.desk.services = desk_services(settings, services.store, services.channel, library)
+@pytest.fixture
+async def desk(tmp_path: Path, catalog_dir: Path, koha_url: str) -> AsyncIterator[Desk]:
+    """refbot with Koha configured in its settings, as a library would configure it."""
+    secrets = Secrets(Secret(TOKEN), Secret(APP_SECRET), Secret(VERIFY_TOKEN),
+                      koha_client_id=Secret("refbot"), koha_client_secret=Secret("s3cret"))
+    async with running_desk(tmp_path, catalog_dir, koha=KohaSettings(enabled=True, base_url=koha_url),
+                            secrets=secrets) as running:
+        yield running
 
+
+async def test_codes_and_buttons_travel_the_whole_way(desk: Desk) -> None:
     await desk.patron_says("RENEW#B0001")
 
     async def renewed() -> bool:

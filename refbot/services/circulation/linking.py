@@ -15,7 +15,7 @@ import hmac
 import secrets
 
 from refbot.config import Settings
-from refbot.decisions import requests
+from refbot.decisions import fanout, requests
 from refbot.decisions.requests import RequestConflict
 from refbot.delivery.render import mask_phone
 from refbot.models import Button, OutgoingMessage
@@ -138,7 +138,7 @@ class CardLinking:
                          profile=row.message.sender_name or "-", patron=mask_phone(phone), code=code)
                 buttons = (Button(f"link-approve:{request_id}", t(librarian_language, "button_link")),
                            Button(f"link-reject:{request_id}", t(librarian_language, "button_reject")))
-                await requests.enqueue_to_librarians(self.store, db, self.settings, f"svc:{request_id}:new",
+                await fanout.to_librarians(self.store, db, self.settings.librarians, f"svc:{request_id}:new",
                                                       [OutgoingMessage(to="", text=text, buttons=buttons)])
             await self.store.finish_inbox(row.id, db)
 

@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import asdict
 
 from refbot.config import Settings
-from refbot.decisions import requests
+from refbot.decisions import fanout, requests
 from refbot.decisions.requests import RequestConflict
 from refbot.delivery.render import mask_phone
 from refbot.errors import LibraryUnavailable
@@ -207,7 +207,7 @@ class CirculationService:
                          code=clip(row.message.text.strip(), 200), reason=clip(reason, 300))
                 buttons = (Button(f"circ-retry:{request_id}", t(librarian_language, "button_retry")),
                            Button(f"circ-done:{request_id}", t(librarian_language, "button_done")))
-                await requests.enqueue_to_librarians(self.store, db, self.settings, f"svc:{request_id}:new",
+                await fanout.to_librarians(self.store, db, self.settings.librarians, f"svc:{request_id}:new",
                                                       [OutgoingMessage(to="", text=text, buttons=buttons)])
             await self.store.finish_inbox(row.id, db)
 

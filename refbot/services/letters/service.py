@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from refbot.config import Settings
-from refbot.decisions import requests
+from refbot.decisions import fanout, requests
 from refbot.decisions.requests import RequestConflict, ServiceRequest
 from refbot.delivery.render import mask_phone
 from refbot.errors import LibraryUnavailable
@@ -137,7 +137,7 @@ class LetterService:
                 key = "letter_checking_later" if clearance is None else "letter_requested"
                 told = OutgoingMessage(to=row.message.sender, text=t(language, key))
                 await self.store.enqueue(db, f"svc:{request_id}:requested:patron", told)
-                await requests.enqueue_to_librarians(self.store, db, self.settings, f"svc:{request_id}:new",
+                await fanout.to_librarians(self.store, db, self.settings.librarians, f"svc:{request_id}:new",
                                                       [self._librarian_draft(request_id, row, clearance, problem)])
             await self.store.finish_inbox(row.id, db)
 

@@ -24,7 +24,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from refbot.config import Settings
-from refbot.decisions import requests
+from refbot.decisions import fanout, requests
 from refbot.decisions.requests import RequestConflict
 from refbot.delivery.render import mask_phone
 from refbot.errors import MediaError
@@ -109,7 +109,7 @@ class SnapService:
                 told = OutgoingMessage(to=message.sender, text=t(language, "snap_received"))
                 await self.store.enqueue(db, f"svc:{request_id}:received:patron", told)
                 librarian = self._for_librarians(request_id, message, forwarded, text, notes, found, suggestion)
-                await requests.enqueue_to_librarians(self.store, db, self.settings, f"svc:{request_id}:new", librarian)
+                await fanout.to_librarians(self.store, db, self.settings.librarians, f"svc:{request_id}:new", librarian)
             await self.store.finish_inbox(row.id, db)
 
     async def _fetch(self, row: InboxRow, notes: list[str]) -> SavedMedia | None:

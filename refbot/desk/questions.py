@@ -1,0 +1,98 @@
+"""A patron's question, from words to a draft in front of the librarians.
+
+parse → (rate limit) → request + acknowledgement → the pipeline → draft + review messages.
+Each step is a row before the next begins, so a question handled again after a crash makes
+exactly the rows still missing: one request, one acknowledgement, one draft.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+
+from refbot.config import Settings
+from refbot.delivery.render import mask_phone
+from refbot.desk.hours import OfficeHours
+from refbot.desk.replies import reply_once
+from refbot.models import Draft, InboundMessage, InboxRow, InformationNeed, OutgoingMessage
+from refbot.pipeline.answer import answer
+from refbot.pipeline.parse import parse_need, reply_language
+from refbot.ports import Source
+from refbot.store import Store, Tx
+from refbot.texts import t
+
+log = logging.getLogger(__name__)
+
+Review = Callable[[Tx, Draft, InformationNeed], Awaitable[None]]
+"""Queues a new draft's review messages to the librarians inside the given transaction."""
+
+
+@dataclass
+class Questions:
+    """Answers patrons' questions with drafts; ``review`` puts each draft in front of the librarians."""
+
+    store: Store
+    sources: Sequence[Source]
+    settings: Settings
+    hours: OfficeHours
+    review: Review
+    detect: Callable[[str], str | None] | None = None
+    clock: Callable[[], float] = time.time
+
+    async def ask(self, row: InboxRow) -> None:
+        """Handle one question to completion (idempotent: safe to repeat)."""
+        message, default = row.message, self.settings.language.default
+        text = await self._with_context(message)
+        year = dt.datetime.fromtimestamp(self.clock(), dt.UTC).year
+        need = parse_need(text, default, current_year=year, detect=self.detect)
+        if await self._too_many(row, need):
+            return
+        request = await self.store.create_request(row.id, message.sender, need)
+        async with self.store.tx() as tx:
+            ack = OutgoingMessage(to=message.sender, text=self._ack(reply_language(need, default)))
+            await self.store.enqueue(tx, f"ack:{request.id}", ack)
+        if await self.store.draft_for_request(request.id) is not None:
+            await self.store.finish_inbox(row.id)  # drafted before a crash; nothing to redo
+            return
+        found = await answer(need, self.sources, self.settings.search, self.settings.match)
+        notes = tuple(t(default, "source_failed", source=name.capitalize(), reason=reason)
+                      for name, reason in found.failures.items())
+        # The draft, its review messages and the finished row are one transaction: a crash
+        # leaves either all of them or none, and the retry makes exactly the missing ones.
+        async with self.store.tx() as tx:
+            draft_id = await self.store.insert_draft(tx, request.id, found.items, notes)
+            if draft_id is not None:
+                draft = Draft(draft_id, request.id, found.items, source_notes=notes, language=need.language,
+                              patron=message.sender, question=need.raw)
+                await self.review(tx, draft, need)
+            await self.store.finish_inbox(row.id, tx)
+
+    async def _with_context(self, message: InboundMessage) -> str:
+        # A reply quoting the list refbot sent refines that request ("yang bahasa Indonesia saja").
+        if not message.context_id:
+            return message.text
+        asked = await self.store.request_text_for_reply(message.context_id, message.sender)
+        return f"{asked}\n{message.text}" if asked else message.text
+
+    async def _too_many(self, row: InboxRow, need: InformationNeed) -> bool:
+        limit = self.settings.desk.max_questions_per_hour
+        asked = await self.store.questions_since(row.message.sender, self.clock() - 3600)
+        already = await self.store.has_request_for_inbox(row.id)
+        if asked < limit or already:
+            return False
+        log.info("patron %s paused: %d questions in the last hour", mask_phone(row.message.sender), asked)
+        await reply_once(self.store, self.settings, row, "rate_limited",
+                         reply_language(need, self.settings.language.default))
+        return True
+
+    def _ack(self, language: str) -> str:
+        now = dt.datetime.fromtimestamp(self.clock(), dt.UTC)
+        opening = self.hours.next_opening(now)
+        if opening is None or self.hours.is_open(now):
+            return t(language, "ack")
+        weekday = t(language, f"weekday_{opening.weekday()}")
+        when = t(language, "when", weekday=weekday, date=opening.strftime("%d-%m-%Y"), time=opening.strftime("%H:%M"))
+        return t(language, "ack_closed", when=when)
