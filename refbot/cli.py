@@ -11,6 +11,7 @@ from dataclasses import replace
 
 from refbot.config import SECRET_ENV, Settings, describe, load_settings
 from refbot.errors import ConfigError
+from refbot.logs import configure_logging
 
 Handler = Callable[[argparse.Namespace, Settings], int]
 
@@ -61,10 +62,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; the exit status says whether it succeeded."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if getattr(args, "verbose", False) else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    configure_logging(logging.DEBUG if getattr(args, "verbose", False) else logging.INFO)
     try:
         settings = load_settings(_config_path(getattr(args, "config", None)))
         if args.handler in (_serve, _worker, _config):

@@ -119,3 +119,13 @@ def test_refbot_serve_with_a_bad_setting_exits_at_once_naming_it(tmp_path: Path,
     assert done.returncode == 2
     assert f"'{key}'" in done.stderr and "Traceback" not in done.stderr
     assert not (tmp_path / "var").exists(), "nothing is opened before the settings are checked"
+
+
+def test_libraries_that_log_request_urls_with_patrons_words_are_kept_quiet() -> None:
+    import logging
+
+    from refbot.logs import QUIET, configure_logging
+
+    configure_logging(logging.INFO)
+    assert "httpx2" in QUIET
+    assert all(logging.getLogger(name).getEffectiveLevel() >= logging.WARNING for name in QUIET)

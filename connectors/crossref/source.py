@@ -61,6 +61,14 @@ class RetryPolicy:
         return pause * (1 + self.jitter * rng.random())
 
 
+def without_query_echo(body: Any) -> Any:
+    """Crossref's answer without the ``query`` it echoes back: the patron's words stay out of the cache."""
+    message = body.get("message") if isinstance(body, dict) else None
+    if isinstance(message, dict) and "query" in message:
+        return {**body, "message": {k: v for k, v in message.items() if k != "query"}}
+    return body
+
+
 class CrossrefSource:
     """Searches Crossref's works and journals through habanero; a :class:`refbot.ports.Source`.
 
@@ -207,7 +215,7 @@ class CrossrefSource:
                 return landed.value
         body = await self._fetch_with_retries(call, deadline, not_found_ok)
         if self._cache is not None:
-            await self._cache.put(call.key, body)
+            await self._cache.put(call.key, without_query_echo(body))
             if time.monotonic() >= self._next_prune:
                 # Answers too old to stand in even for a down Crossref are only weight.
                 self._next_prune = time.monotonic() + PRUNE_EVERY

@@ -14,7 +14,7 @@ from refbot.models import OutgoingMessage
 from refbot.ports import CuratedCollections
 from refbot.store import Store
 from refbot.store.media import media_folder
-from refbot.store.privacy import purge_older_than
+from refbot.store.privacy import forget_farewells, purge_older_than
 from refbot.texts import t
 
 log = logging.getLogger(__name__)
@@ -39,6 +39,7 @@ class Chores:
         warnings = await self.warn_closing_windows()
         cutoff = self.store.clock() - self.settings.privacy.retention_days * 86400
         purged = await purge_older_than(self.store, cutoff, media_folder(self.settings))
+        purged += await forget_farewells(self.store)
         if templates or warnings or purged:
             log.info("chores: %d templates queued, %d window warnings, %d rows purged", templates, warnings, purged)
 

@@ -8,6 +8,7 @@ store error here is logged and swallowed.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from dataclasses import dataclass
@@ -30,6 +31,15 @@ class Cached:
         return self.age < seconds
 
 
+def stored_key(key: str) -> str:
+    """What the cache stores for a query: its SHA-256, so a patron's words are not kept in the store.
+
+    The same question still finds the same answer; an erased patron's question can no longer be
+    read back from the cache.
+    """
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
 class SourceCache:
     """Remembered answers of one source, keyed by a normalised query string."""
 
@@ -42,17 +52,17 @@ class SourceCache:
         """The answer stored under ``key``, however old, or None."""
         try:
             row = await self._store.fetchone(
-                "SELECT value, stored_at FROM source_cache WHERE source = ? AND key = ?", (self.source, key)
+                "SELECT value, stored_at FROM source_cache WHERE source = ? AND key = ?", (self.source, stored_key(key))
             )
         except Exception:  # a cache that cannot be read is only a miss
-            log.exception("%s cache: could not read %r", self.source, key)
+            log.exception("%s cache: could not read an entry", self.source)
             return None
         if row is None:
             return None
         try:
             value = json.loads(row["value"])
         except ValueError:
-            log.warning("%s cache: unreadable entry for %r ignored", self.source, key)
+            log.warning("%s cache: unreadable entry ignored", self.source)
             return None
         return Cached(value, max(self._store.clock() - row["stored_at"], 0.0))
 
@@ -64,10 +74,10 @@ class SourceCache:
                 await db.execute(
                     "INSERT INTO source_cache (source, key, value, stored_at) VALUES (?, ?, ?, ?)"
                     " ON CONFLICT (source, key) DO UPDATE SET value = excluded.value, stored_at = excluded.stored_at",
-                    (self.source, key, text, self._store.clock()),
+                    (self.source, stored_key(key), text, self._store.clock()),
                 )
         except Exception:
-            log.exception("%s cache: could not store %r", self.source, key)
+            log.exception("%s cache: could not store an entry", self.source)
 
     async def prune(self, older_than: float) -> int:
         """Forget answers stored more than ``older_than`` seconds ago; how many were dropped."""

@@ -102,6 +102,15 @@ class Database:
         rows = await self.fetchall(sql, params)
         return rows[0] if rows else None
 
+    async def checkpoint(self) -> None:
+        """Write the write-ahead log back into the database file and empty it.
+
+        After an erasure, so the erased text is in no file at all (the log keeps old copies of
+        pages until it is emptied).
+        """
+        async with self._lock:
+            await self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
     async def _migrate(self) -> None:
         await self._db.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY)")
         async with self._db.execute("SELECT version FROM schema_migrations") as cur:

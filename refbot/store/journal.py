@@ -122,14 +122,16 @@ class WebhookJournal:
             if cur.rowcount < TRIM_CHUNK:
                 return deleted
 
-    def checkpoint(self) -> None:
+    def checkpoint(self, *, empty: bool = False) -> None:
         """Copy the WAL into the journal file so the WAL does not grow without end.
 
         On a connection of its own, so appends go on meanwhile: a passive checkpoint never
-        blocks the writer.
+        blocks the writer. With ``empty``, the WAL is also emptied (``TRUNCATE``), so bodies
+        already trimmed — an erased patron's messages among them — are in no file any more;
+        that waits a moment for appends in progress.
         """
         with contextlib.closing(sqlite3.connect(str(self.path), timeout=10.0)) as db:
-            db.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            db.execute("PRAGMA wal_checkpoint(TRUNCATE)" if empty else "PRAGMA wal_checkpoint(PASSIVE)")
 
     def close(self) -> None:
         """Close the connection."""

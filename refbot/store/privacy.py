@@ -76,7 +76,9 @@ async def erase_patron(store: Store, phone: str, media: Path) -> int:
     ``media`` is the folder their attachments were saved in (:func:`refbot.store.media.media_folder`).
     """
     about = (
-        "recipient = :phone"
+        # Messages to this number, except the review copies it got as a librarian: a librarian
+        # erasing their own data must not cancel colleagues' work on other patrons' drafts.
+        "(recipient = :phone AND idem_key NOT LIKE '%:librarian:%')"
         " OR draft_id IN (SELECT d.id FROM drafts d JOIN requests r ON r.id = d.request_id WHERE r.patron = :phone)"
         " OR EXISTS (SELECT 1 FROM service_requests s WHERE s.patron = :phone AND outbox.idem_key LIKE 'svc:' || s.id || ':%')"
     )
@@ -89,6 +91,25 @@ async def erase_patron(store: Store, phone: str, media: Path) -> int:
         await _stop_in_progress(db, scope, store.clock())
         changed, files = await _forget(db, scope, media)
         await store.add_event(db, pseudonym(phone), "erase", "patron", {"rows": changed, "files": files})
+    # The old pages are zeroed in the file (secure_delete); the write-ahead log still holds
+    # copies until it is written back and emptied.
+    await store.checkpoint()
+    return changed
+
+
+FAREWELL = "reply:%:erased"
+"""The idempotency keys of the goodbyes erasure sends (``reply:<inbox id>:erased``)."""
+
+
+async def forget_farewells(store: Store) -> int:
+    """Forget the number on goodbyes that have gone out: it stayed only so they could be delivered."""
+    scope = _Scope({"farewell": FAREWELL}, inbox="0", outbox="idem_key LIKE :farewell AND state NOT IN"
+                   " ('pending', 'sending', 'held', 'unsure')", requests="0", service_requests="0", suggestions="0",
+                   patron_events="0", webhook_events="0", card_links="0", patrons="0")
+    async with store.tx() as db:
+        changed = await _forget_outbox(db, scope)
+    if changed:
+        await store.checkpoint()
     return changed
 
 

@@ -23,6 +23,7 @@ import time
 from collections.abc import Callable
 
 from refbot.config import Settings
+from refbot.logs import configure_logging
 from refbot.wiring import build_services
 from refbot.worker.loops import Worker
 
@@ -123,7 +124,7 @@ def _child_main(settings: Settings, log_level: int, parent: int) -> None:
     # scheduler should prefer the web process.
     with contextlib.suppress(OSError):
         os.nice(WORKER_NICENESS)
-    logging.basicConfig(level=log_level, format="%(asctime)s %(levelname)s %(name)s [worker]: %(message)s")
+    configure_logging(log_level, "[worker]")
     asyncio.run(run_worker(settings, parent=parent))
 
 

@@ -129,3 +129,45 @@ async def test_retention_forgets_old_decided_screenshots_only(desk: Desk) -> Non
 async def nothing_in_flight(desk: Desk) -> bool:
     rows = await desk.services.store.outbox_rows()
     return bool(rows) and all(r["state"] in ("sent", "delivered", "read", "failed") for r in rows)
+
+
+async def test_after_hapus_data_nothing_of_the_patron_is_left_in_any_file(desk: Desk) -> None:
+    """The store, its write-ahead log, the goodbye once sent, and the Crossref cache."""
+    question = "literasi informasi Kusumastuti untuk skripsi"
+    await desk.patron_says(question)
+    await eventually(desk.services.store.draft_ids, within=30, what="the draft of the question")
+    await desk.patron_says("HAPUS DATA")
+    await sent_to(desk, PATRON, "YA HAPUS")
+    await desk.patron_says("ya hapus")
+    await sent_to(desk, PATRON, "Data Anda sudah kami hapus")
+
+    async def goodbye_sent() -> bool:
+        rows = await desk.services.store.outbox_rows(PATRON)
+        return any(r["state"] in ("sent", "delivered", "read") for r in rows)
+
+    await eventually(goodbye_sent, what="the goodbye to go out")
+    await desk.worker.chores.run_once()  # the chore that forgets the goodbye's number
+
+    store_file = Path(desk.services.settings.path(desk.services.settings.store.path))
+    for path in (store_file, store_file.with_name(store_file.name + "-wal")):
+        raw = path.read_bytes() if path.exists() else b""
+        assert PATRON.encode() not in raw and b"Kusumastuti" not in raw, f"found in {path.name}"
+    assert "Kusumastuti" not in await database_text(desk), "not even as Crossref's cached answer"
+
+
+async def test_a_librarian_erasing_their_data_does_not_cancel_reviews_of_other_patrons_drafts(desk: Desk) -> None:
+    await desk.patron_says("literasi informasi mahasiswa")
+    review = await eventually(lambda: _review_rows(desk), within=30, what="the draft's review messages")
+    await desk.patron_says("HAPUS DATA", sender=LIBRARIAN)
+    await sent_to(desk, LIBRARIAN, "YA HAPUS")
+    await desk.patron_says("ya hapus", sender=LIBRARIAN)
+    await sent_to(desk, LIBRARIAN, "Data Anda sudah kami hapus")
+
+    after = await _review_rows(desk)
+    assert [r["id"] for r in after] == [r["id"] for r in review]
+    assert all(r["state"] != "cancelled" for r in after)
+
+
+async def _review_rows(desk: Desk) -> list[sqlite3.Row]:
+    rows = await desk.services.store.outbox_rows(LIBRARIAN)
+    return [r for r in rows if ":librarian:" in r["idem_key"]]
