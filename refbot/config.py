@@ -54,6 +54,9 @@ class ServerSettings:
     host: str = setting("127.0.0.1", "address the web service listens on")
     port: int = setting(8080, "port the web service listens on")
     public_url: str = setting("", "URL patrons' and librarians' links start with; empty: http://host:port")
+    trusted_proxies: tuple[str, ...] = setting(
+        [], "addresses or CIDR ranges of reverse proxies whose X-Forwarded-For names the client; empty: trust none"
+    )
 
 
 @dataclass(frozen=True)
@@ -100,8 +103,10 @@ class WhatsAppSettings:
     api_version: str = setting("v21.0", "Graph API version in request paths")
     phone_number_id: str = setting("", "the library's WhatsApp phone number id")
     send_timeout: float = setting(10.0, "seconds one send may take")
-    max_attempts: int = setting(5, "how many times a message is tried before it is marked failed")
-    unsure_wait_seconds: float = setting(60.0, "seconds a send whose outcome is unknown (a timeout, a crash mid-send) waits for WhatsApp's status webhook before it is sent again")
+    retry_for_minutes: float = setting(720.0, "minutes after it was queued that a message failing with a transient error (429, 5xx, no connection) is still retried, with backoff capped at 5 minutes; at most 1440")
+    max_attempts: int = setting(3, "how many times a send whose outcome stayed unknown is sent again before it is marked failed")
+    unsure_wait_seconds: float = setting(60.0, "seconds a send whose outcome is unknown (a timeout, a crash mid-send) waits for WhatsApp's status webhook; after that it is sent again only if later sends have been reported on and it has not")
+    unsure_give_up_minutes: float = setting(30.0, "minutes a send whose outcome is unknown waits with no evidence either way before it is sent again anyway (at-least-once; counted for /healthz)")
     messages_per_second: float = setting(80.0, "most messages sent per second from the library's number")
     window_template: str = setting("", "approved template sent to someone whose 24-hour window is shut; empty: send, and hold only if WhatsApp refuses (131047)")
     window_template_language: str = setting("id", "language code of that template")
@@ -378,7 +383,8 @@ _POSITIVE = """
     match.rrf_k match.citations_for_full_credit
 """
 _NOT_NEGATIVE = """
-    crossref.cache_ttl crossref.stale_ttl whatsapp.unsure_wait_seconds whatsapp.window_warning_minutes
+    crossref.cache_ttl crossref.stale_ttl whatsapp.unsure_wait_seconds whatsapp.unsure_give_up_minutes
+    whatsapp.window_warning_minutes
     match.source_weight match.title_weight match.year_weight match.kind_weight match.language_weight
     match.available_weight match.open_access_weight match.journal_weight match.citation_weight
     match.retracted_penalty match.mix_each
@@ -399,6 +405,7 @@ RULES: dict[str, Rule] = {
     "crossref.base_url": _url,
     "zotero.api_base": _url,
     "whatsapp.graph_api_base": _url,
+    "whatsapp.retry_for_minutes": _between(1, 1440),
     "koha.base_url": _url,
 }
 """What a value must be besides its type, by key; a value that breaks its rule stops start-up."""

@@ -11,7 +11,9 @@
     ├── LibraryUnavailable      the library system (Koha) is down, slow or refuses refbot
     ├── CatalogError            the catalog index is missing, corrupt or cannot be built
     ├── RecordError             one catalog record could not be read; it is skipped
-    ├── DraftConflict           a draft was changed or decided by someone else first
+    ├── DecisionConflict        someone else decided first (the one rule of both state machines)
+    │   ├── DraftConflict       a draft was changed or decided by someone else first
+    │   └── RequestConflict     a service request is gone, of another kind, or already decided
     └── EditRefused             a librarian's edit names an item or a command that does not exist
 
 ``transient`` says whether trying again later may succeed.
@@ -111,13 +113,28 @@ class RecordError(RefbotError):
         self.control_number = control_number
 
 
-class DraftConflict(RefbotError):
+class DecisionConflict(RefbotError):
+    """Someone else decided first: the draft or request is gone, decided, or has moved on.
+
+    Two librarians pressing a button at once is normal; the second is told who was first.
+    """
+
+
+class DraftConflict(DecisionConflict):
     """A draft was already decided or changed by someone else."""
+
+
+class RequestConflict(DecisionConflict):
+    """A service request is gone, of another kind, or already decided."""
+
+    def __init__(self, message: str, *, decided_by: str = "", status: str = "") -> None:
+        super().__init__(message)
+        self.decided_by = decided_by
+        self.status = status
 
 
 class EditRefused(RefbotError):
     """A librarian's edit cannot be made as asked: no such item in the draft, or no such command.
 
-    The message says what was wrong, and may be shown to the librarian. Raise and catch it by
-    name; it is a ``ValueError`` too only so that code written before it had a name still works.
+    The message says what was wrong, and may be shown to the librarian.
     """

@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 
 __all__ = ["verify_signature"]
+
+_HEX64 = re.compile(r"[0-9a-fA-F]{64}")
 
 
 def verify_signature(body: bytes, header: str, secret: str) -> bool:
@@ -17,8 +20,9 @@ def verify_signature(body: bytes, header: str, secret: str) -> bool:
     if not secret or not isinstance(header, str):
         return False
     algorithm, _, received = header.strip().partition("=")
-    if algorithm.lower() != "sha256" or len(received) != 64:
+    # A header can hold anything, even bytes that are not UTF-8 (aiohttp hands them over as
+    # lone surrogates, which cannot be encoded): only 64 hex digits are worth comparing.
+    if algorithm.lower() != "sha256" or not _HEX64.fullmatch(received):
         return False
     expected = hmac.new(secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
-    # Compare bytes: compare_digest refuses non-ASCII str, and a header can hold anything.
-    return hmac.compare_digest(expected.encode("ascii"), received.lower().encode("utf-8"))
+    return hmac.compare_digest(expected.encode("ascii"), received.lower().encode("ascii"))

@@ -19,20 +19,11 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
-from refbot.errors import RefbotError
+from refbot.errors import RequestConflict
 from refbot.models import OutgoingMessage
 from refbot.store import Store, Tx
 from refbot.store.service_requests import ServiceRequest  # kept by the store; importable from here too
 from refbot.texts import TEXT_LIMIT
-
-
-class RequestConflict(RefbotError):
-    """A service request is gone, of another kind, or already decided."""
-
-    def __init__(self, message: str, *, decided_by: str = "", status: str = "") -> None:
-        super().__init__(message)
-        self.decided_by = decided_by
-        self.status = status
 
 
 async def create(

@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class Chores:
-    """Templates for shut windows, warnings before a window shuts, and the retention purge."""
+    """Templates for shut windows, warnings before a window shuts, failure notices, and the retention purge."""
 
     store: Store
     sender: Sender
@@ -37,11 +37,14 @@ class Chores:
             await self.zotero_chores(self.zotero)
         templates = await self.sender.queue_templates()
         warnings = await self.warn_closing_windows()
+        # Failures WhatsApp reported in a status webhook, and any the sender could not report.
+        failures = await self.sender.report_failures()
         cutoff = self.store.clock() - self.settings.privacy.retention_days * 86400
         purged = await purge_older_than(self.store, cutoff, media_folder(self.settings))
         purged += await forget_farewells(self.store)
-        if templates or warnings or purged:
-            log.info("chores: %d templates queued, %d window warnings, %d rows purged", templates, warnings, purged)
+        if templates or warnings or failures or purged:
+            log.info("chores: %d templates queued, %d window warnings, %d failure notices, %d rows purged",
+                     templates, warnings, failures, purged)
 
     async def zotero_chores(self, zotero: CuratedCollections) -> None:
         """Copy the library's Zotero collections when due; save approved lists not yet saved."""

@@ -1,15 +1,31 @@
 """The sender: outbox rows out through the channel, in order per person, within WhatsApp's rules.
 
-- One person's messages go out in the order they were queued (a draft's text before its
-  buttons); different people's go out side by side.
+- **Order.** One person's messages go out in the order they were queued (a draft's text before
+  its buttons); different people's go out side by side. A message never overtakes an earlier
+  one to the same person that may still arrive: while that one is sending, unsure, or waiting
+  for a retry, the later ones wait too. The store enforces this where rows are claimed
+  (:meth:`~refbot.store.outbox.OutboxStore.claim_outbox`), so it holds across worker
+  processes; within a batch, the rows behind one that was not sent are put back. Held and
+  failed rows do not block: a held list must not stop the template that asks the person to
+  write again, and a failed row will never arrive. Held messages are released, in their
+  order, when the person writes again.
 - At most ``whatsapp.messages_per_second`` leave the library's number.
-- Transient failures (rate limits, 5xx, no connection) are retried with exponential backoff
-  and full jitter; permanent ones are marked failed and never retried.
-- A send whose outcome is unknown (a timeout or a dropped connection after the request went
-  out, or a crash mid-send) is *unsure*, not retried: WhatsApp may have taken it. Each send
-  carries its outbox row's id as callback data, which WhatsApp echoes in the message's status
-  webhooks, so a status settles the row. Only when none comes within
-  ``whatsapp.unsure_wait_seconds`` is it sent again (at least once beats never).
+- **Transient failures** (429, 5xx, timeouts before the request left, no connection, Meta's
+  temporary error codes) are retried with exponential backoff and full jitter, capped at five
+  minutes, for as long as the message is still useful: ``whatsapp.retry_for_minutes`` after it
+  was queued (a free-form message whose recipient's 24-hour window shuts meanwhile is held,
+  as always, not sent). **Permanent failures** are marked failed at once with WhatsApp's reason
+  in the row's ``error``; when the message was part of a patron's list or reply (an
+  idempotency key with ``:patron:``), the librarians get one WhatsApp message saying so.
+- **Exactly once.** A send whose outcome is unknown (a timeout or a dropped connection after
+  the request went out, or a crash mid-send) is *unsure*, not retried: WhatsApp may have taken
+  it. Each send carries its outbox row's id as callback data, which WhatsApp echoes in the
+  message's status webhooks, so a status settles the row, however late it comes. The row is
+  sent again only on evidence that WhatsApp never took it: after ``whatsapp.unsure_wait_seconds``
+  a send that left *later* has been reported on while this one has not. Without evidence it
+  waits ``whatsapp.unsure_give_up_minutes`` before it is sent again (at least once beats
+  never); such resends are logged and counted (``store.resends_without_evidence(since)``).
+  A row is sent again in doubt at most ``whatsapp.max_attempts`` times.
 - Outside a person's 24-hour window a message is held (never sent as free text) and, when a
   template is configured, the template goes out instead; the held messages follow as soon as
   the person writes again.
@@ -24,11 +40,13 @@ import time
 from collections.abc import Callable
 
 from refbot.config import Settings
+from refbot.decisions import fanout
 from refbot.delivery.render import mask_phone
 from refbot.errors import ChannelError, MessageRefused, SendInDoubt
 from refbot.models import OutgoingMessage, Template
 from refbot.ports import Channel
 from refbot.store import WINDOW_SHUT, OutboxRow, Store
+from refbot.texts import t
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +87,9 @@ class Sender:
 
     async def send_due(self, batch: int = 50) -> int:
         """Send the messages that are due; returns how many rows were claimed."""
-        rows = await self.store.claim_outbox(limit=batch, unsure_wait=self.settings.whatsapp.unsure_wait_seconds)
+        w = self.settings.whatsapp
+        rows = await self.store.claim_outbox(limit=batch, unsure_wait=w.unsure_wait_seconds,
+                                             unsure_give_up=w.unsure_give_up_minutes * 60)
         by_person: dict[str, list[OutboxRow]] = {}
         for row in rows:
             by_person.setdefault(row.message.to, []).append(row)
@@ -77,16 +97,23 @@ class Sender:
         return len(rows)
 
     async def _send_in_order(self, queue: list[OutboxRow]) -> None:
-        for row in queue:
-            await self.send_one(row)
+        for n, row in enumerate(queue):
+            if not await self.send_one(row):
+                # It may still arrive (unsure) or goes again later: nothing may overtake it.
+                await self.store.release(queue[n + 1:])
+                return
 
-    async def send_one(self, row: OutboxRow) -> None:
-        """Send one row and record what happened."""
+    async def send_one(self, row: OutboxRow) -> bool:
+        """Send one row and record what happened; whether later messages to its recipient may go.
+
+        False when the row may still arrive or will be tried again (unsure, or a retry is
+        due later); True when it was sent, held, or failed for good.
+        """
         if row.in_doubt and not await self._send_again(row):
-            return
+            return True
         if row.message.template is None and await self._window_shut(row.message.to):
             await self.store.hold(row, f"{WINDOW_SHUT}: the 24-hour window is shut")
-            return
+            return True
         await self.limit.acquire()
         await self.store.mark_sending(row)
         try:
@@ -94,36 +121,69 @@ class Sender:
         except SendInDoubt as e:
             settled = await self.store.mark_unsure(row, str(e))
             if not settled:
-                log.warning("send %s unsure (%s); waiting up to %g s for WhatsApp to say whether it arrived",
-                            _safe(row.idem_key), e, self.settings.whatsapp.unsure_wait_seconds)
-            return
+                log.warning("send %s unsure (%s); waiting for WhatsApp to say whether it arrived",
+                            _safe(row.idem_key), e)
+            return settled
         except MessageRefused as e:  # the channel's rules forbid it: retrying will not help
-            await self.store.mark_unsent(row, str(e), None)
+            await self._give_up(row, str(e))
             log.error("send %s refused before sending: %s", _safe(row.idem_key), e)
-            return
+            return True
         except ChannelError as e:
-            await self._failed(row, e)
-            return
+            return await self._failed(row, e)
         await self.store.mark_sent(row, wamid)
+        return True
 
-    async def _failed(self, row: OutboxRow, e: ChannelError) -> None:
+    async def _failed(self, row: OutboxRow, e: ChannelError) -> bool:
         if e.code == int(WINDOW_SHUT):
             await self.store.hold(row, str(e))
-            return
-        retry = e.transient and row.attempts < self.settings.whatsapp.max_attempts
-        retry_at = self.store.clock() + backoff(row.attempts) if retry else None
-        await self.store.mark_unsent(row, str(e), retry_at)
-        log.warning("send %s failed (%s)%s", _safe(row.idem_key), e, "; will retry" if retry else "; gave up")
+            return True
+        now = self.store.clock()
+        useful_until = row.created_at + self.settings.whatsapp.retry_for_minutes * 60
+        if e.transient and now < useful_until:
+            retry_at = min(now + backoff(row.attempts - 1), useful_until)
+            await self.store.mark_unsent(row, str(e), retry_at)
+            log.warning("send %s failed (%s); will retry in %.0f s", _safe(row.idem_key), e, retry_at - now)
+            return False
+        reason = str(e) if not e.transient else f"{e} (still failing {self.settings.whatsapp.retry_for_minutes:g} minutes after it was queued)"
+        await self._give_up(row, reason)
+        log.error("send %s failed for good: %s", _safe(row.idem_key), reason)
+        return True
+
+    async def _give_up(self, row: OutboxRow, reason: str) -> None:
+        """Mark a row failed for good with ``reason``, and tell the librarians if a patron misses out."""
+        await self.store.mark_unsent(row, reason, None)
+        await self.report_failures()
+
+    async def report_failures(self, within: float = 86400.0) -> int:
+        """Tell the librarians, once per row, of each patron's message that failed for good
+        in the last ``within`` seconds (those reported by a status webhook too); returns how many."""
+        told = 0
+        language = self.settings.language.default
+        for row in await self.store.failed_patron_rows(self.store.clock() - within):
+            what = row["idem_key"].split(":", 2)
+            key = "send_failed_draft" if what[0] == "draft" else "send_failed_request"
+            number = row["draft_id"] if row["draft_id"] is not None else what[1]
+            text = t(language, key, id=number, reason=row["error"] or "?")
+            async with self.store.tx() as db:
+                told += await fanout.to_librarians(self.store, db, self.settings.librarians,
+                                                   f"send-failed:{row['id']}", [OutgoingMessage(to="", text=text)])
+        return told
 
     async def _send_again(self, row: OutboxRow) -> bool:
-        """Whether a row no status settled in time is sent again (else it is marked failed)."""
-        wait = self.settings.whatsapp.unsure_wait_seconds
-        if row.attempts > self.settings.whatsapp.max_attempts:
-            await self.store.mark_unsent(row, f"no word from WhatsApp within {wait:g} s of the last try", None)
+        """Whether a row in doubt is sent again (else it is marked failed)."""
+        w = self.settings.whatsapp
+        if row.doubts > w.max_attempts or self.store.clock() >= row.created_at + w.retry_for_minutes * 60:
+            await self._give_up(row, "no word from WhatsApp whether the last try arrived")
             log.error("send %s: no status came for its last try; gave up", _safe(row.idem_key))
             return False
-        log.warning("send %s: no status within %g s says whether WhatsApp took it; sending it again, "
-                    "which may deliver it twice (at-least-once fallback)", _safe(row.idem_key), wait)
+        await self.store.note_resend(row)
+        if row.evidence:
+            log.warning("send %s: no status came, but later sends were reported on; sending it again",
+                        _safe(row.idem_key))
+        else:
+            log.warning("send %s: no word from WhatsApp in %g minutes and no evidence either way; sending it "
+                        "again, which may deliver it twice (at-least-once fallback)", _safe(row.idem_key),
+                        w.unsure_give_up_minutes)
         return True
 
     async def _window_shut(self, phone: str) -> bool:
@@ -148,8 +208,8 @@ class Sender:
 
 
 def backoff(attempt: int, base: float = 1.0, cap: float = 300.0) -> float:
-    """Seconds to wait before attempt ``attempt + 1``: exponential with full jitter."""
-    return random.uniform(0, min(cap, base * 2**attempt))
+    """Seconds to wait before attempt ``attempt + 1``: exponential with full jitter, at most ``cap``."""
+    return random.uniform(0, min(cap, base * 2 ** min(max(attempt, 0), 32)))
 
 
 def _safe(key: str) -> str:

@@ -23,7 +23,8 @@ Helper endpoints for tests and the sandbox chat page (not part of the Graph API)
 
   ``status`` is the HTTP status to answer with (``null``: answer normally), ``code`` the
   Graph error code (a status of 400 is assumed when only a code is given), ``times`` how
-  many sends the fault applies to (default 1), ``delay`` seconds to wait before answering.
+  many sends the fault applies to (default 1), ``for`` instead: for how many seconds (by the
+  stand-in's ``clock``) every send meets it, an outage; ``delay`` seconds to wait before answering.
   With ``"as_status": true`` the send is accepted and a ``failed`` status webhook carrying
   ``code`` follows instead, as for errors WhatsApp reports asynchronously. With
   ``"statuses_first": true`` the send is accepted but its status webhooks are posted (and
@@ -40,7 +41,7 @@ import asyncio
 import hmac
 import logging
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import asdict
 from typing import Any
 
@@ -80,6 +81,7 @@ def create_graph_standin(
     statuses_first: bool = False,
     status_retry_cap: float = 2.0,
     status_retry_for: float = 3600.0,
+    clock: Callable[[], float] = time.time,
 ) -> web.Application:
     """Build the Graph API stand-in as an aiohttp app (mountable as a sub-app).
 
@@ -97,6 +99,7 @@ def create_graph_standin(
         status_retry_cap: longest pause, in seconds, between deliveries of a status webhook
             that was not answered 200 (the pauses double from 0.05 s up to this).
         status_retry_for: seconds after which an undelivered status webhook is given up.
+        clock: the time faults given ``for`` seconds are measured by (a test's fake clock).
 
     Raises:
         ValueError: the token or app secret is empty (the real API has no such thing).
@@ -113,7 +116,7 @@ def create_graph_standin(
     business = BusinessNumber(phone_number_id, display_phone_number)
     app[GRAPH_STATE] = GraphState(token_value, secret_value, business, webhook_url, status_delay, session=session,
                                   templates=templates, statuses_first=statuses_first,
-                                  retry_cap=status_retry_cap, retry_for=status_retry_for)
+                                  retry_cap=status_retry_cap, retry_for=status_retry_for, clock=clock)
     app.cleanup_ctx.append(_lifecycle)
     app.router.add_post("/{version}/{phone_number_id}/messages", _send)
     app.router.add_post("/{version}/{phone_number_id}/media", _upload)
@@ -295,13 +298,13 @@ async def _show_control(request: web.Request) -> web.Response:
 async def _set_control(request: web.Request) -> web.Response:
     state = request.app[GRAPH_STATE]
     try:
-        state.fault = _fault_from(await request.json())
+        state.fault = _fault_from(await request.json(), state.clock())
     except (ValueError, TypeError) as e:
         return web.json_response({"error": f"bad fault: {e}"}, status=400)
     return web.json_response(asdict(state.fault))
 
 
-def _fault_from(data: Any) -> Fault:
+def _fault_from(data: Any, now: float) -> Fault:
     if not isinstance(data, dict):
         raise ValueError("expected a JSON object")
     status, code = _optional_int(data.get("status")), _optional_int(data.get("code"))
@@ -318,7 +321,11 @@ def _fault_from(data: Any) -> Fault:
     if status is not None and not 400 <= status <= 599:
         raise ValueError("status must be an HTTP error status (400-599)")
     times = _optional_int(data.get("times"))
-    return Fault(status, code, 1 if times is None else times, delay, as_status, statuses_first, on)
+    lasting = data.get("for")
+    if lasting is not None and (isinstance(lasting, bool) or not isinstance(lasting, int | float) or lasting <= 0):
+        raise ValueError("for must be a number of seconds more than 0")
+    until = None if lasting is None else now + lasting
+    return Fault(status, code, 1 if times is None else times, delay, as_status, statuses_first, on, until)
 
 
 def _optional_int(value: Any) -> int | None:

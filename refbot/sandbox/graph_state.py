@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -42,6 +43,7 @@ class Fault:
     as_status: bool = False
     statuses_first: bool = False
     on: str = "messages"
+    until: float | None = None  # when set, the fault plays for every send until this time, whatever ``times`` says
 
 
 @dataclass
@@ -62,6 +64,7 @@ class GraphState:
     statuses_first: bool = False
     retry_cap: float = 2.0  # longest pause between two deliveries of one status webhook
     retry_for: float = 3600.0  # Meta keeps trying for days; the stand-in gives up sooner
+    clock: Callable[[], float] = time.time  # what time it is for faults that last a while (``for``)
 
     def sent_to(self, phone: str) -> list[dict[str, Any]]:
         """Recorded messages to one number (digits compared, so ``+62…`` matches ``62…``)."""
@@ -69,8 +72,15 @@ class GraphState:
         return [m for m in self.messages if digits(m["to"]) == wanted]
 
     def take_fault(self, on: str = "messages") -> Fault | None:
-        """The fault to play for this call, counting it down."""
-        if self.fault.times <= 0 or self.fault.on != on:
+        """The fault to play for this call, counting it down (or until its time is up)."""
+        if self.fault.on != on:
+            return None
+        if self.fault.until is not None:
+            if self.clock() >= self.fault.until:
+                self.fault = Fault()
+                return None
+            return Fault(**asdict(self.fault))
+        if self.fault.times <= 0:
             return None
         self.fault.times -= 1
         return Fault(**asdict(self.fault))

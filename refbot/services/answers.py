@@ -6,7 +6,7 @@ import re
 
 from refbot.config import Settings
 from refbot.decisions import requests
-from refbot.decisions.requests import RequestConflict
+from refbot.errors import RequestConflict
 from refbot.models import InboundMessage, OutgoingMessage
 from refbot.services.codes import Command, parse_code
 from refbot.services.replies import conflict_text, reply

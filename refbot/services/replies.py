@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from refbot.config import Settings
-from refbot.decisions.requests import RequestConflict
 from refbot.delivery.render import mask_phone
+from refbot.errors import RequestConflict
 from refbot.models import Button, OutgoingMessage
 from refbot.store import InboxRow, Store
 from refbot.texts import TEXT_LIMIT, t

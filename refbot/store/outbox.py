@@ -3,6 +3,12 @@
 A row is pending, then sending; a send that reached WhatsApp is sent (then delivered, read or
 failed as status webhooks say), one whose outcome is unknown is unsure until a status settles
 it, and one outside the patron's 24-hour window is held until they write again.
+
+Claims keep each recipient's messages in order across processes: a row is not handed out
+while an older row to the same person is sending, unsure, or pending a retry not yet due
+(held and failed rows do not hold anyone up). An unsure row is handed out again only on
+evidence that its send never reached WhatsApp, or after a much longer wait (see
+:meth:`OutboxStore.claim_outbox`).
 """
 
 from __future__ import annotations
@@ -36,6 +42,9 @@ class OutboxRow:
     attempts: int
     draft_id: int | None
     in_doubt: bool = False  # an earlier send may have reached WhatsApp; no status said so in time
+    evidence: bool = False  # in doubt, and a later send was reported while this one was not
+    created_at: float = 0.0  # when it was queued
+    doubts: int = 0  # how many times it was sent again while in doubt, this time included
 
     @property
     def callback_data(self) -> str:
@@ -65,37 +74,101 @@ class OutboxStore(Database):
         )
         return cur.rowcount > 0
 
-    async def claim_outbox(self, limit: int, unsure_wait: float | None = None) -> list[OutboxRow]:
-        """Claim messages that are due to be sent.
+    async def claim_outbox(
+        self, limit: int, unsure_wait: float | None = None, unsure_give_up: float | None = None
+    ) -> list[OutboxRow]:
+        """Claim messages that are due to be sent, oldest first, keeping each person's order.
 
-        With ``unsure_wait``, rows unsure for that many seconds without a status settling
-        them are claimed too, marked ``in_doubt``: sending them again is the fallback.
+        A row is not claimed while an older row to the same recipient is ``sending``,
+        ``unsure``, or ``pending`` with a retry not yet due: a message never overtakes one
+        sent before it that may still arrive. Held and failed rows block nothing.
+
+        With ``unsure_wait``, a row unsure for that many seconds is claimed again (marked
+        ``in_doubt``) when there is evidence that its send never reached WhatsApp: a send that
+        left after it has been reported on by a status webhook, while it has none. With
+        ``unsure_give_up`` too, it is claimed after that many seconds without any evidence
+        (at-least-once as the last resort; ``evidence`` is then False).
         """
         now = self.clock()
-        where, params = "state = 'pending' AND next_attempt_at <= ?", [now]
+        params: dict[str, float | int] = {"now": now, "limit": limit}
+        due = "(o.state = 'pending' AND o.next_attempt_at <= :now)"
+        latest = "(SELECT MAX(r.left_at) FROM outbox r WHERE r.status_at IS NOT NULL)"
+        evidence = f"(o.left_at IS NOT NULL AND o.status_at IS NULL AND o.left_at < {latest})"
         if unsure_wait is not None:
-            where, params = f"({where}) OR (state = 'unsure' AND unsure_since <= ?)", [now, now - unsure_wait]
+            params["waited"] = now - unsure_wait
+            doubt = evidence
+            if unsure_give_up is not None:
+                params["given_up"] = now - max(unsure_give_up, unsure_wait)
+                doubt = f"({evidence} OR o.unsure_since <= :given_up)"
+            due = f"({due} OR (o.state = 'unsure' AND o.unsure_since <= :waited AND {doubt}))"
+        blocked = (
+            "EXISTS (SELECT 1 FROM outbox b WHERE b.recipient = o.recipient AND b.id < o.id"
+            " AND (b.state IN ('sending', 'unsure') OR (b.state = 'pending' AND b.next_attempt_at > :now)))"
+        )
         async with self.tx() as db:
             rows = await db.fetchall(
-                f"SELECT id, idem_key, message, attempts, draft_id, state FROM outbox WHERE {where}"
-                " ORDER BY id LIMIT ?",
-                (*params, limit),
+                f"SELECT o.id, o.idem_key, o.message, o.attempts, o.draft_id, o.state, o.created_at, o.doubts,"
+                f" CASE WHEN o.state = 'unsure' AND {evidence} THEN 1 ELSE 0 END AS evidence"
+                f" FROM outbox o WHERE {due} AND NOT {blocked} ORDER BY o.id LIMIT :limit",
+                params,
             )
             await db.executemany(
-                "UPDATE outbox SET state = 'sending', attempts = attempts + 1, unsure_since = NULL WHERE id = ?",
+                "UPDATE outbox SET state = 'sending', attempts = attempts + 1, unsure_since = NULL,"
+                " doubts = doubts + CASE WHEN state = 'unsure' THEN 1 ELSE 0 END WHERE id = ?",
                 [(r["id"],) for r in rows],
             )
         return [
             OutboxRow(r["id"], r["idem_key"], codec.loads(OutgoingMessage, r["message"]), r["attempts"] + 1,
-                      r["draft_id"], in_doubt=r["state"] == "unsure")
+                      r["draft_id"], in_doubt=r["state"] == "unsure", evidence=bool(r["evidence"]),
+                      created_at=r["created_at"], doubts=r["doubts"] + (r["state"] == "unsure"))
             for r in rows
         ]
+
+    async def release(self, rows: list[OutboxRow]) -> None:
+        """Put back claimed rows that were not tried (an earlier one to the same person was not sent)."""
+        async with self.tx() as db:
+            await db.executemany(
+                "UPDATE outbox SET state = CASE WHEN doubts > 0 AND ? THEN 'unsure' ELSE 'pending' END,"
+                " attempts = attempts - 1, doubts = doubts - ?, unsure_since = ? WHERE id = ? AND state = 'sending'",
+                [(row.in_doubt, int(row.in_doubt), self.clock() if row.in_doubt else None, row.id) for row in rows],
+            )
+
+    async def note_resend(self, row: OutboxRow) -> None:
+        """Record that a row in doubt is sent again, and whether evidence said its send was lost."""
+        kind = "resend_on_evidence" if row.evidence else "resend_without_evidence"
+        async with self.tx() as db:
+            await write_event(db, self.clock(), "sender", kind, row.idem_key, {"attempt": row.attempts})
+
+    async def resends_without_evidence(self, since: float) -> int:
+        """How many sends in doubt were sent again since ``since`` with no evidence they were lost.
+
+        Each may have reached the person twice; /healthz shows the count.
+        """
+        row = await self.fetchone(
+            "SELECT COUNT(*) AS n FROM events WHERE kind = 'resend_without_evidence' AND at >= ?", (since,)
+        )
+        return int(row["n"]) if row else 0
+
+    async def failed_patron_rows(self, since: float) -> list[Row]:
+        """Rows of patrons' lists failed for good since ``since`` whose failure librarians were not told of.
+
+        A row is told of by queueing ``send-failed:{id}`` to the librarians (see
+        :func:`refbot.decisions.fanout.to_librarians`), so each is reported once.
+        """
+        return await self.fetchall(
+            "SELECT o.id, o.idem_key, o.draft_id, o.error FROM outbox o"
+            " WHERE o.state = 'failed' AND o.idem_key LIKE '%:patron:%' AND o.updated_at >= ?"
+            " AND NOT EXISTS (SELECT 1 FROM outbox n WHERE n.idem_key > 'send-failed:' || o.id || ':'"
+            " AND n.idem_key < 'send-failed:' || o.id || ';') ORDER BY o.id",
+            (since,),
+        )
 
     async def mark_sending(self, row: OutboxRow) -> None:
         """The row's request is about to leave; until its outcome is recorded, a crash leaves it unsure."""
         async with self.tx() as db:
             await db.execute(
-                "UPDATE outbox SET unsure_since = ? WHERE id = ? AND state = 'sending'", (self.clock(), row.id)
+                "UPDATE outbox SET unsure_since = ?, left_at = ? WHERE id = ? AND state = 'sending'",
+                (self.clock(), self.clock(), row.id),
             )
 
     async def mark_sent(self, row: OutboxRow, wamid: str) -> None:
@@ -148,9 +221,12 @@ class OutboxStore(Database):
             " wamid = ?, error = '', unsure_since = NULL, updated_at = ? WHERE id = ?",
             (wamid, self.clock(), row_id),
         )
-        early = await db.fetchall("SELECT status, errors FROM early_statuses WHERE wamid = ? ORDER BY at", (wamid,))
+        early = await db.fetchall("SELECT status, errors, at FROM early_statuses WHERE wamid = ? ORDER BY at",
+                                  (wamid,))
         for status in early:
             await self._apply_status(db, wamid, status["status"], status["errors"])
+        if early:
+            await _reported(db, wamid, early[0]["at"])
         await db.execute("DELETE FROM early_statuses WHERE wamid = ? OR callback = ?", (wamid, callback_data(row_id)))
         if draft_id is not None and ":patron:" in idem_key:
             # The draft is sent once every part of the patron's list has gone out.
@@ -217,6 +293,7 @@ class OutboxStore(Database):
         errors = "; ".join(update.errors)
         async with self.tx() as db:
             if await db.fetchone("SELECT 1 FROM outbox WHERE wamid = ?", (update.wamid,)) is not None:
+                await _reported(db, update.wamid, self.clock())
                 return await self._apply_status(db, update.wamid, update.status, errors)
             await db.execute(
                 "INSERT INTO early_statuses (wamid, status, errors, at, callback) VALUES (?, ?, ?, ?, ?)",
@@ -247,6 +324,11 @@ class OutboxStore(Database):
         if recipient is None:
             return await self.fetchall("SELECT * FROM outbox ORDER BY id")
         return await self.fetchall("SELECT * FROM outbox WHERE recipient = ? ORDER BY id", (recipient,))
+
+
+async def _reported(db: Tx, wamid: str, at: float) -> None:
+    """WhatsApp reported on the send ``wamid`` at ``at``: evidence for rows in doubt sent before it."""
+    await db.execute("UPDATE outbox SET status_at = ? WHERE wamid = ? AND status_at IS NULL", (at, wamid))
 
 
 def callback_data(outbox_id: int) -> str:

@@ -151,6 +151,7 @@ async def _health(request: web.Request) -> web.Response:
         "inbox": inbox,
         "webhooks_waiting": waiting,
         "oldest_waiting_webhook_seconds": round(now - oldest, 1) if oldest is not None else None,
+        "resends_without_evidence_24h": await store.resends_without_evidence(now - 86400),
         "worker": {**verdict.detail, "mode": settings.worker.mode,
                    "pid": supervisor.process.pid if supervisor and supervisor.process else None,
                    "restarts": supervisor.restarts if supervisor else 0},

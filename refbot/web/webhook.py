@@ -45,7 +45,7 @@ class WebhookHandler:
     async def receive(self, request: web.Request) -> web.StreamResponse:
         """Check the signature and the JSON, write the body down, answer 200."""
         body = await request.read()
-        if not self.channel.verify_signature(body, request.headers.get("X-Hub-Signature-256", "")):
+        if not self._signed(body, request.headers.get("X-Hub-Signature-256", "")):
             log.warning("webhook refused: bad or missing signature from %s", request.remote)
             return error_response(401, "bad_signature", "X-Hub-Signature-256 does not match the body")
         try:
@@ -60,3 +60,12 @@ class WebhookHandler:
             return error_response(500, "not_stored", "the webhook could not be stored; deliver it again")
         self.on_inbound()
         return web.json_response({"ok": True})
+
+    def _signed(self, body: bytes, header: str) -> bool:
+        # A header that cannot even be compared (bytes that are not UTF-8 arrive as lone
+        # surrogates) is a bad signature like any other: 401, never a 500.
+        try:
+            return self.channel.verify_signature(body, header)
+        except (UnicodeError, ValueError, TypeError) as e:
+            log.warning("webhook signature could not be checked: %s", type(e).__name__)
+            return False

@@ -21,6 +21,7 @@ from refbot.store import Store
 
 PATRON = "6281200000001"
 WAIT = 60.0
+GIVE_UP = 30 * 60.0  # whatsapp.unsure_give_up_minutes, by default
 BUSINESS = BusinessNumber("100000000000009")
 
 
@@ -119,7 +120,7 @@ async def test_a_send_cut_off_by_a_crash_is_settled_by_its_status_and_never_sent
         await store.close()
 
 
-async def test_a_send_cut_off_by_a_crash_before_it_reached_whatsapp_goes_after_the_wait(
+async def test_a_send_cut_off_by_a_crash_before_it_reached_whatsapp_goes_after_the_long_wait(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     clock, cloud, path = Clock(), Cloud(), tmp_path / "refbot.sqlite3"
@@ -128,8 +129,8 @@ async def test_a_send_cut_off_by_a_crash_before_it_reached_whatsapp_goes_after_t
     try:
         await store.reset_in_flight()
         sender = Sender(store, cloud, settings())
-        clock.now += WAIT - 1
-        assert await sender.send_due() == 0
+        clock.now += GIVE_UP - 1
+        assert await sender.send_due() == 0, "no evidence it was lost: it waits"
         assert await state_of(store) == ("unsure", None, 1)
         clock.now += 1
         with caplog.at_level(logging.WARNING, logger="refbot.delivery.sender"):
@@ -138,6 +139,49 @@ async def test_a_send_cut_off_by_a_crash_before_it_reached_whatsapp_goes_after_t
         [(wamid, message, _)] = cloud.taken
         assert message.text == "Daftar bacaan Anda"
         assert await state_of(store) == ("sent", wamid, 2)
+        assert await store.resends_without_evidence(clock.now - GIVE_UP) == 1
+    finally:
+        await store.close()
+
+
+async def test_a_send_in_doubt_goes_again_at_once_when_a_later_send_was_reported(tmp_path: Path) -> None:
+    clock, cloud = Clock(), Cloud(unanswered=1)
+    store = await Store.open(tmp_path / "refbot.sqlite3", clock)
+    try:
+        await queued(store, "Terima kasih")
+        sender = Sender(store, cloud, settings())
+        await sender.send_due()
+        clock.now += 1
+        async with store.tx() as db:
+            await store.enqueue(db, "other:0", OutgoingMessage(to="6281200000002", text="Halo"))
+        await sender.send_due()
+        for status in cloud.statuses("delivered")[1:]:  # only the later send is reported on
+            assert await store.record_status(status)
+        clock.now += WAIT
+        assert await sender.send_due() == 1
+        assert [m.text for _, m, _ in cloud.taken] == ["Terima kasih", "Halo", "Terima kasih"]
+        assert await store.resends_without_evidence(0) == 0
+        assert "resend_on_evidence" in [e["kind"] for e in await store.events()]
+    finally:
+        await store.close()
+
+
+async def test_a_late_status_while_nothing_else_was_sent_means_no_second_send(tmp_path: Path) -> None:
+    clock, cloud = Clock(), Cloud(unanswered=1)
+    store = await Store.open(tmp_path / "refbot.sqlite3", clock)
+    try:
+        await queued(store, "Terima kasih")
+        sender = Sender(store, cloud, settings())
+        await sender.send_due()
+        clock.now += 5 * WAIT  # a busy machine: the status is late, well past the unsure wait
+        assert await sender.send_due() == 0
+        for status in cloud.statuses("sent", "delivered"):
+            await store.record_status(status)
+        clock.now += 2 * GIVE_UP
+        assert await sender.send_due() == 0
+        assert len(cloud.taken) == 1
+        assert (await state_of(store))[0] == "delivered"
+        assert await store.resends_without_evidence(0) == 0
     finally:
         await store.close()
 
@@ -183,11 +227,11 @@ async def test_a_last_try_with_no_status_is_given_up_after_the_wait(tmp_path: Pa
     store = await Store.open(tmp_path / "refbot.sqlite3", clock)
     try:
         await queued(store, "Terima kasih")
-        sender = Sender(store, cloud, settings(max_attempts=2))
+        sender = Sender(store, cloud, settings(max_attempts=1))
         for _ in range(3):
             await sender.send_due()
-            clock.now += WAIT
-        assert len(cloud.taken) == 2, "tried twice, then no more"
+            clock.now += GIVE_UP
+        assert len(cloud.taken) == 2, "sent again once in doubt, then no more"
         [row] = await store.outbox_rows()
         assert row["state"] == "failed" and "no word from WhatsApp" in row["error"]
         # Should the status of either try come after all, it still says the message arrived.

@@ -202,6 +202,26 @@ async def test_faults_play_for_the_given_number_of_sends_then_clear(rig: Rig) ->
     assert (await rig.post(text_body()))[0] == 200
 
 
+async def test_a_fault_given_for_seconds_is_an_outage_by_the_standins_clock() -> None:
+    now = [1000.0]
+    graph = create_graph_standin(TOKEN, APP_SECRET, PHONE_NUMBER_ID, clock=lambda: now[0])
+    async with TestServer(graph) as server, aiohttp.ClientSession() as session:
+
+        async def send() -> int:
+            async with session.post(server.make_url(SEND_PATH), json=text_body(), headers=AUTH) as r:
+                return r.status
+
+        async with session.post(server.make_url("/_control"), json={"status": 503, "for": 180}) as r:
+            assert r.status == 200
+        assert [await send() for _ in range(5)] == [503] * 5, "every send, however many"
+        now[0] += 179
+        assert await send() == 503
+        now[0] += 1
+        assert [await send() for _ in range(2)] == [200, 200]
+        async with session.post(server.make_url("/_control"), json={"status": 503, "for": 0}) as r:
+            assert r.status == 400
+
+
 async def test_a_code_alone_answers_400(rig: Rig) -> None:
     await rig.control({"code": 131047})
     status, answer = await rig.post(text_body())

@@ -9,6 +9,7 @@ from refbot.store import OutboxRow, Store
 from tests.store.conftest import OTHER_PATRON, PATRON, Clock, message
 
 WAIT = 60.0
+GIVE_UP = 30 * 60.0
 
 
 async def queue(store: Store, key: str = "reply:1", text: str = "Daftar bacaan Anda", to: str = PATRON) -> bool:
@@ -21,8 +22,8 @@ async def state(store: Store, key: str = "reply:1") -> str:
     return str(row["state"])
 
 
-async def claim_one(store: Store, unsure_wait: float | None = None) -> OutboxRow:
-    [row] = await store.claim_outbox(10, unsure_wait=unsure_wait)
+async def claim_one(store: Store, unsure_wait: float | None = None, give_up: float | None = None) -> OutboxRow:
+    [row] = await store.claim_outbox(10, unsure_wait=unsure_wait, unsure_give_up=give_up)
     return row
 
 
@@ -168,18 +169,137 @@ async def test_a_status_that_came_while_sending_settles_the_send_when_it_turns_o
     assert (stored["state"], stored["wamid"]) == ("delivered", "wamid.taken")
 
 
-async def test_an_unsure_send_is_handed_out_again_only_after_the_wait(store: Store, clock: Clock) -> None:
+async def test_an_unsure_send_is_handed_out_again_only_after_the_long_wait_without_evidence(
+    store: Store, clock: Clock
+) -> None:
     await queue(store)
     row = await claim_one(store)
     await store.mark_sending(row)
     await store.mark_unsure(row, "timed out")
-    clock.advance(WAIT - 1)
-    assert await store.claim_outbox(10, unsure_wait=WAIT) == []
+    clock.advance(GIVE_UP - 1)
+    assert await store.claim_outbox(10, unsure_wait=WAIT) == [], "no evidence, no long wait: never"
+    assert await store.claim_outbox(10, unsure_wait=WAIT, unsure_give_up=GIVE_UP) == []
     assert await store.claim_outbox(10) == [], "without an unsure wait it is never sent again"
     clock.advance(1)
-    again = await claim_one(store, unsure_wait=WAIT)
-    assert (again.id, again.attempts, again.in_doubt) == (row.id, 2, True)
+    again = await claim_one(store, unsure_wait=WAIT, give_up=GIVE_UP)
+    assert (again.id, again.attempts, again.in_doubt, again.evidence, again.doubts) == (row.id, 2, True, False, 1)
     assert await state(store) == "sending"
+
+
+async def unsure_then_a_later_send(store: Store, clock: Clock) -> tuple[OutboxRow, OutboxRow]:
+    """An unsure send to the patron, then a send to someone else that went out after it."""
+    await queue(store)
+    row = await claim_one(store)
+    await store.mark_sending(row)
+    await store.mark_unsure(row, "timed out")
+    clock.advance(1)
+    await queue(store, key="other:1", to=OTHER_PATRON)
+    later = await claim_one(store)
+    await store.mark_sending(later)
+    await store.mark_sent(later, "wamid.later")
+    return row, later
+
+
+async def test_an_unsure_send_goes_again_after_the_wait_when_a_later_send_was_reported(
+    store: Store, clock: Clock
+) -> None:
+    row, _ = await unsure_then_a_later_send(store, clock)
+    clock.advance(WAIT)
+    assert await store.claim_outbox(10, unsure_wait=WAIT) == [], "the later send is not reported on yet"
+    assert await store.record_status(status("wamid.later", "delivered"))
+    assert [r.id for r in await store.claim_outbox(10, unsure_wait=WAIT, unsure_give_up=GIVE_UP)] == [row.id]
+    assert await store.resends_without_evidence(0) == 0
+
+
+async def test_evidence_counts_only_after_the_unsure_wait(store: Store, clock: Clock) -> None:
+    row, _ = await unsure_then_a_later_send(store, clock)
+    assert await store.record_status(status("wamid.later", "delivered"))
+    assert await store.claim_outbox(10, unsure_wait=WAIT) == [], "its own status may still be on its way"
+    clock.advance(WAIT)
+    again = await claim_one(store, unsure_wait=WAIT)
+    assert (again.id, again.in_doubt, again.evidence) == (row.id, True, True)
+
+
+async def test_a_status_that_came_early_for_a_later_send_is_evidence_too(store: Store, clock: Clock) -> None:
+    await queue(store)
+    row = await claim_one(store)
+    await store.mark_sending(row)
+    await store.mark_unsure(row, "timed out")
+    clock.advance(1)
+    await queue(store, key="other:1", to=OTHER_PATRON)
+    later = await claim_one(store)
+    await store.mark_sending(later)
+    assert not await store.record_status(status("wamid.later", "sent"))  # before its send returned
+    await store.mark_sent(later, "wamid.later")
+    clock.advance(WAIT)
+    assert (await claim_one(store, unsure_wait=WAIT)).evidence
+
+
+async def test_a_late_status_with_nothing_sent_after_it_settles_the_send(store: Store, clock: Clock) -> None:
+    await queue(store)
+    row = await claim_one(store)
+    await store.mark_sending(row)
+    await store.mark_unsure(row, "timed out")
+    clock.advance(5 * WAIT)
+    assert await store.claim_outbox(10, unsure_wait=WAIT, unsure_give_up=GIVE_UP) == []
+    assert await store.record_status(status("wamid.late", "delivered", callback=row.callback_data))
+    clock.advance(GIVE_UP)
+    assert await store.claim_outbox(10, unsure_wait=WAIT, unsure_give_up=GIVE_UP) == []
+    assert await state(store) == "delivered"
+
+
+async def test_resends_without_evidence_are_counted(store: Store, clock: Clock) -> None:
+    await queue(store)
+    row = await claim_one(store)
+    await store.mark_sending(row)
+    await store.mark_unsure(row, "timed out")
+    clock.advance(GIVE_UP)
+    again = await claim_one(store, unsure_wait=WAIT, give_up=GIVE_UP)
+    await store.note_resend(again)
+    assert await store.resends_without_evidence(clock.now - 1) == 1
+    assert await store.resends_without_evidence(clock.now + 1) == 0
+
+
+async def test_a_message_waits_while_an_earlier_one_to_the_same_person_may_still_arrive(
+    store: Store, clock: Clock
+) -> None:
+    await queue(store, key="part:0", text="bagian 0")
+    await queue(store, key="part:1", text="bagian 1")
+    await queue(store, key="other:1", to=OTHER_PATRON)
+    [first] = await store.claim_outbox(1)  # the batch holds one row only
+    assert first.idem_key == "part:0"
+    assert [r.idem_key for r in await store.claim_outbox(10)] == ["other:1"], "part 1 waits while part 0 is sending"
+    await store.mark_unsent(first, "HTTP 503", retry_at=clock.now + 30)
+    assert await store.claim_outbox(10) == [], "nor while part 0 waits for its retry"
+    clock.advance(30)
+    assert [r.idem_key for r in await store.claim_outbox(10)] == ["part:0", "part:1"]
+
+
+async def test_an_unsure_message_holds_up_the_next_one_to_the_same_person(store: Store, clock: Clock) -> None:
+    await queue(store, key="part:0")
+    await queue(store, key="part:1")
+    [first, second] = await store.claim_outbox(10)
+    await store.mark_sending(first)
+    await store.mark_unsure(first, "timed out")
+    await store.release([second])
+    assert await state(store, "part:1") == "pending"
+    clock.advance(GIVE_UP - 1)
+    assert await store.claim_outbox(10, unsure_wait=WAIT, unsure_give_up=GIVE_UP) == []
+    assert await store.record_status(status("wamid.taken", "sent", callback=first.callback_data))
+    [again] = await store.claim_outbox(10, unsure_wait=WAIT, unsure_give_up=GIVE_UP)
+    assert (again.idem_key, again.attempts) == ("part:1", 1), "a released row's claim is not counted"
+
+
+@pytest.mark.parametrize("fate", ["held", "failed"])
+async def test_held_and_failed_messages_hold_nobody_up(store: Store, fate: str) -> None:
+    await queue(store, key="list:0")
+    await queue(store, key="template:1")
+    [row] = await store.claim_outbox(1)
+    if fate == "held":
+        await store.hold(row, "131047: the 24-hour window is shut")
+    else:
+        await store.mark_unsent(row, "131026: Message undeliverable", retry_at=None)
+    assert (await claim_one(store)).idem_key == "template:1"
 
 
 async def test_a_status_that_overtakes_the_send_is_applied_when_the_send_returns(store: Store) -> None:
@@ -209,12 +329,14 @@ async def test_a_restart_doubts_started_sends_and_puts_back_unstarted_ones(store
     clock.advance(3600)  # down for an hour: the wait for a status starts at the restart
     assert await store.reset_in_flight() == 2
     assert (await state(store, "started"), await state(store, "unstarted")) == ("unsure", "pending")
-
-    [again] = await store.claim_outbox(10, unsure_wait=WAIT)
+    assert await store.claim_outbox(10, unsure_wait=WAIT, unsure_give_up=GIVE_UP) == [], \
+        "the unstarted one waits behind the one that may have reached WhatsApp"
+    clock.advance(GIVE_UP)
+    [doubted] = await store.claim_outbox(10, unsure_wait=WAIT, unsure_give_up=GIVE_UP)
+    assert (doubted.idem_key, doubted.in_doubt, doubted.attempts, doubted.evidence) == ("started", True, 2, False)
+    await store.mark_sent(doubted, "wamid.started")
+    [again] = await store.claim_outbox(10, unsure_wait=WAIT, unsure_give_up=GIVE_UP)
     assert (again.idem_key, again.in_doubt, again.attempts) == ("unstarted", False, 2)
-    clock.advance(WAIT)
-    [doubted] = await store.claim_outbox(10, unsure_wait=WAIT)
-    assert (doubted.idem_key, doubted.in_doubt, doubted.attempts) == ("started", True, 2)
 
 
 async def test_a_restart_settles_a_started_send_whose_status_already_came(store: Store) -> None:
@@ -232,6 +354,9 @@ async def test_claims_take_messages_in_the_order_they_were_queued_and_never_twic
     for i in range(5):
         await queue(store, key=f"part:{i}", text=f"bagian {i}")
     first = await store.claim_outbox(2)
+    assert await store.claim_outbox(10) == [], "the rest wait while the first two are being sent"
+    for n, row in enumerate(first):
+        await store.mark_sent(row, f"wamid.{n}")
     second = await store.claim_outbox(10)
     assert [r.message.text for r in first + second] == [f"bagian {i}" for i in range(5)]
     assert await store.claim_outbox(10) == []

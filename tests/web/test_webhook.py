@@ -8,6 +8,7 @@ import pytest
 
 from refbot.sandbox.payloads import SIGNATURE_HEADER, encode, sign, text_message
 from tests.conftest import APP_SECRET, LIBRARIAN, PATRON, VERIFY_TOKEN, Desk, eventually, shared_data
+from tests.web.raw import raw_request
 
 
 async def test_verification_handshake_echoes_challenge(desk: Desk) -> None:
@@ -88,3 +89,20 @@ async def test_every_recorded_cloud_api_payload_is_accepted(desk: Desk) -> None:
     async with desk.http.get(f"{desk.url}/healthz") as resp:
         assert resp.status == 200
         assert (await resp.json())["status"] == "ok"
+
+
+@pytest.mark.parametrize("value", [
+    b"sha256=" + b"\xff" * 64,
+    b"sha256=" + b"ab" * 31 + b"\xc3\x28",
+    b"\xfe\xff=" + b"0" * 64,
+    b"sha256=" + "é".encode() * 32,
+])
+async def test_signature_header_with_bytes_that_are_not_utf8_is_a_401(desk: Desk, value: bytes) -> None:
+    # Meta (or anyone) may send anything in the header: a bad signature is 401, never a 500.
+    body = encode(text_message(desk.business, PATRON, "buku perpustakaan"))
+    headers = [(SIGNATURE_HEADER.encode(), value), (b"Content-Type", b"application/json")]
+    assert await raw_request(desk.url, "POST", "/webhook", headers, body) == 401
+    assert await desk.services.store.inbox_counts() == {}
+    # The same body with its real signature still goes through.
+    good = [(SIGNATURE_HEADER.encode(), sign(body, APP_SECRET).encode()), (b"Content-Type", b"application/json")]
+    assert await raw_request(desk.url, "POST", "/webhook", good, body) == 200

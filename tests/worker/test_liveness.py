@@ -63,7 +63,7 @@ async def test_healthz_says_ok_while_the_worker_beats(tmp_path: Path, catalog_di
                 return body if resp.status == 200 else None
 
         body = await eventually(healthy, within=20, what="/healthz to say ok")
-        assert body["status"] == "ok" and body["reasons"] == []
+        assert body["status"] == "ok" and body["reasons"] == [] and body["resends_without_evidence_24h"] == 0
         worker = body["worker"]
         assert isinstance(worker, dict) and worker["worker_alive"] is True
         assert set(worker["loops"]) == set(LOOPS)

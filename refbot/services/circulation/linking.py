@@ -16,8 +16,8 @@ import secrets
 
 from refbot.config import Settings
 from refbot.decisions import fanout, requests
-from refbot.decisions.requests import RequestConflict
 from refbot.delivery.render import mask_phone
+from refbot.errors import RequestConflict
 from refbot.models import Button, OutgoingMessage
 from refbot.ports import LibrarySystem
 from refbot.services.replies import conflict_text, reply

@@ -24,9 +24,8 @@ from dataclasses import asdict
 
 from refbot.config import Settings
 from refbot.decisions import fanout, requests
-from refbot.decisions.requests import RequestConflict
 from refbot.delivery.render import mask_phone
-from refbot.errors import LibraryUnavailable
+from refbot.errors import LibraryUnavailable, RequestConflict
 from refbot.models import Account, Button, InboundMessage, LibraryPatron, Loan, OutgoingMessage, Renewal
 from refbot.ports import LibrarySystem
 from refbot.services.circulation import suggestions

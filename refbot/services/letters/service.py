@@ -24,9 +24,9 @@ from pathlib import Path
 
 from refbot.config import Settings
 from refbot.decisions import fanout, requests
-from refbot.decisions.requests import RequestConflict, ServiceRequest
+from refbot.decisions.requests import ServiceRequest
 from refbot.delivery.render import mask_phone
-from refbot.errors import LibraryUnavailable
+from refbot.errors import LibraryUnavailable, RequestConflict
 from refbot.models import Attachment, Button, InboundMessage, LibraryPatron, Loan, OutgoingMessage
 from refbot.ports import LibrarySystem
 from refbot.services.codes import Command, parse_code

@@ -25,9 +25,8 @@ from pathlib import Path
 
 from refbot.config import Settings
 from refbot.decisions import fanout, requests
-from refbot.decisions.requests import RequestConflict
 from refbot.delivery.render import mask_phone
-from refbot.errors import MediaError
+from refbot.errors import MediaError, RequestConflict
 from refbot.models import Attachment, Button, InboundMessage, OutgoingMessage
 from refbot.ports import Channel
 from refbot.services.patrons import patron_language

@@ -20,6 +20,7 @@ from aiohttp import web
 
 from refbot.config import Settings
 from refbot.web.console import accounts
+from refbot.web.console.addresses import trusted_networks
 from refbot.web.console.guard import interface_language, security_headers, signed_in
 from refbot.web.console.language import load_texts
 from refbot.web.console.routes_admin import accounts_page, add_account, audit_page, remove_account
@@ -50,6 +51,7 @@ def setup_console(app: web.Application, settings: Settings) -> None:
         templates=build_templates(),
         texts=load_texts(),
         signer=SessionSigner(secret) if secret else None,
+        trusted_proxies=trusted_networks(settings.server.trusted_proxies),
     ))
     app.router.add_get(PREFIX, _to_queue)
     app.add_subapp(PREFIX, console_app)
@@ -64,9 +66,9 @@ def create_console_app(state: Console) -> web.Application:
     r.add_get("/login", login_page)
     r.add_post("/login", login)
     r.add_post("/logout", logout)
-    r.add_get(r"/drafts/{id:\d+}", draft_page)
-    r.add_get(r"/drafts/{id:\d+}/history", history_page)
-    r.add_post(r"/drafts/{id:\d+}/{action:[a-z]+}", draft_action)
+    r.add_get(r"/drafts/{id:[0-9]{1,30}}", draft_page)
+    r.add_get(r"/drafts/{id:[0-9]{1,30}}/history", history_page)
+    r.add_post(r"/drafts/{id:[0-9]{1,30}}/{action:[a-z]+}", draft_action)
     r.add_get("/search", search_page)
     r.add_get("/stats", stats_page)
     r.add_get("/stats.csv", stats_csv)

@@ -31,6 +31,7 @@ Action = Callable[[web.Request, Draft, Form, Account], Awaitable[str]]
 NOTE_LIMIT = 1000
 REPLY_LIMIT = 4000
 ADDED_SCORE = Score(0.0, (("librarian", 0.0),))
+MAX_ID = 2**63 - 1  # the largest SQLite integer
 
 
 class BadForm(ValueError):
@@ -201,7 +202,10 @@ async def _conflict(request: web.Request, draft_id: int, reason: str) -> web.Res
 
 
 async def _draft(request: web.Request) -> Draft:
-    draft = await services(request).store.get_draft(int(request.match_info["id"]))
+    draft_id = int(request.match_info["id"])
+    if draft_id > MAX_ID:  # SQLite cannot even look for it: there is no such draft
+        raise web.HTTPNotFound()
+    draft = await services(request).store.get_draft(draft_id)
     if draft is None:
         raise web.HTTPNotFound()
     return draft
@@ -212,16 +216,23 @@ def _page(draft_id: int, *, saved: bool = False) -> str:
 
 
 def _version(form: Form) -> int:
-    value = str(form.get("version", ""))
-    if not value.isdigit():
+    value = _number(str(form.get("version", "")))
+    if value is None:
         raise BadForm("the form has no draft version; reload the page")
-    return int(value)
+    return value
 
 
 def _position(form: Form) -> int:
-    value = str(form.get("position", ""))
-    if not value.isdigit():
+    value = _number(str(form.get("position", "")))
+    if value is None:
         raise BadForm("the form has no item position; reload the page")
+    return value
+
+
+def _number(value: str) -> int | None:
+    """A whole number SQLite can hold, written in ASCII digits (``str.isdigit`` also takes '²')."""
+    if not (value.isascii() and value.isdigit()) or len(value) > 18:
+        return None
     return int(value)
 
 

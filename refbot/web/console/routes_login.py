@@ -11,7 +11,7 @@ from aiohttp import web
 
 from refbot.web.console import accounts
 from refbot.web.console.sessions import LOGIN_COOKIE, SESSION_COOKIE
-from refbot.web.console.state import LOGIN_CSRF, PREFIX, console, current_account, redirect, render, services
+from refbot.web.console.state import LOGIN_CSRF, PREFIX, console, current_account, redirect, remote, render, services
 
 log = logging.getLogger(__name__)
 
@@ -30,20 +30,21 @@ async def login(request: web.Request) -> web.Response:
     next_path = safe_next(str(form.get("next", "")))
     if not state.signer.csrf_ok(request.cookies.get(LOGIN_COOKIE, ""), str(form.get("csrf", ""))):
         raise web.HTTPForbidden(text="csrf")
-    keys = (f"user:{username}", f"ip:{request.remote}")
-    wait = state.throttle.wait(keys)
+    address = remote(request)
+    keys = (f"user:{username}", f"ip:{address}")
+    # Checked and counted in one step, before the password is: parallel attempts cannot all get through.
+    attempt = state.throttle.begin(keys)
     store = services(request).store
-    if wait > 0:
+    if not attempt.allowed:
         return _form(request, status=429, next_path=next_path, username=username, error_key="login_throttled",
-                     minutes=math.ceil(wait / 60))
+                     minutes=math.ceil(attempt.wait / 60))
     account = await accounts.authenticate(store, username, str(form.get("password", "")))
     if account is None:
-        state.throttle.failed(keys)
-        await store.record_failed_login(username, request.remote or "")
-        log.info("console: failed sign-in for %r from %s", username, request.remote)
+        await store.record_failed_login(username, address)
+        log.info("console: failed sign-in for %r from %s", username, address)
         return _form(request, status=401, next_path=next_path, username=username, error_key="login_failed")
-    state.throttle.succeeded(keys)
-    await store.record_login(account, request.remote or "")
+    state.throttle.succeeded(attempt)
+    await store.record_login(account, address)
     response = redirect(next_path)
     response.set_cookie(SESSION_COOKIE, state.signer.issue(account.id, account.session_epoch), path=PREFIX,
                         max_age=int(state.signer.lifetime), httponly=True, samesite="Lax", secure=state.secure_cookies)
@@ -60,12 +61,22 @@ async def logout(request: web.Request) -> web.Response:
 
 
 def safe_next(value: str) -> str:
-    """Where to go after signing in: a console page, never another site."""
+    """Where to go after signing in: a console page, never another site, always a valid header value.
+
+    Only a relative path under ``/console`` is followed; one with a control character (CR, LF,
+    NUL: a header injection, which aiohttp refuses by dropping the connection) goes to the
+    start page; anything else outside ASCII is percent-encoded.
+    """
+    if not value.isprintable():  # control characters, lone surrogates, unusual spaces
+        return f"{PREFIX}/"
     parts = urllib.parse.urlsplit(value)
     inside = parts.path == PREFIX or parts.path.startswith(PREFIX + "/")
-    if parts.scheme or parts.netloc or not inside or "\\" in value or value.startswith("//"):
+    segments = urllib.parse.unquote(parts.path).split("/")
+    if parts.scheme or parts.netloc or not inside or "\\" in value or value.startswith("//") or (
+        "." in segments or ".." in segments
+    ):
         return f"{PREFIX}/"
-    return value
+    return urllib.parse.quote(value, safe="/?#&=;:@+$,%!*'()[]")
 
 
 def _form(request: web.Request, *, status: int, next_path: str, username: str = "", error_key: str = "",

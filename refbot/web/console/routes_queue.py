@@ -54,6 +54,6 @@ def flash(request: web.Request, t: Texts) -> str:
     """The message for ``?done=…&draft=N`` after a redirect; only known keys and a number get through."""
     key = FLASHES.get(request.query.get("done", ""))
     draft = request.query.get("draft", "")
-    if key is None or not draft.isdigit():
+    if key is None or not (draft.isascii() and draft.isdigit()) or len(draft) > 18:
         return ""
     return t(key, id=int(draft))

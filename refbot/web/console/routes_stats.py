@@ -48,7 +48,7 @@ async def stats_csv(request: web.Request) -> web.Response:
 
 def _days(request: web.Request) -> int:
     value = request.query.get("days", "30")
-    return int(value) if value.isdigit() and int(value) in DAY_CHOICES else 30
+    return int(value) if value in {str(d) for d in DAY_CHOICES} else 30
 
 
 def _tick(value: float) -> str:

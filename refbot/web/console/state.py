@@ -13,6 +13,7 @@ from aiohttp import web
 from refbot.config import Settings
 from refbot.web.console import formatting
 from refbot.web.console.accounts import Account
+from refbot.web.console.addresses import Network, client_address
 from refbot.web.console.language import Texts
 from refbot.web.console.sessions import Session, SessionSigner
 from refbot.web.console.throttle import LoginThrottle
@@ -31,6 +32,7 @@ class Console:
     texts: dict[str, Texts]
     signer: SessionSigner | None  # None: no REFBOT_CONSOLE_SECRET, the console stays shut
     throttle: LoginThrottle = field(default_factory=LoginThrottle)
+    trusted_proxies: tuple[Network, ...] = ()  # from server.trusted_proxies
     clock: Callable[[], float] = time.time
 
     @property
@@ -58,6 +60,11 @@ LOGIN_CSRF = _request_key("console_login_csrf", str)
 def console(request: web.Request) -> Console:
     """The console state of the app serving ``request``."""
     return request.config_dict[CONSOLE]
+
+
+def remote(request: web.Request) -> str:
+    """The client's address, as the trusted reverse proxies in front of refbot report it."""
+    return client_address(request, console(request).trusted_proxies)
 
 
 def services(request: web.Request) -> Services:

@@ -1,10 +1,32 @@
-"""Login throttling: too many failed sign-ins for one username or from one address wait a while."""
+"""Login throttling: too many failed sign-ins for one username or from one address wait a while.
+
+The check and the count are one step: :meth:`LoginThrottle.begin` either refuses or counts the
+attempt as a failure *before* the password is checked (no ``await`` in between, so parallel
+sign-ins cannot all pass the check while the first ones are still hashing); a right password
+then takes its attempt back (:meth:`LoginThrottle.succeeded`). So at most ``per_user`` passwords
+are ever checked for one username, and ``per_address`` from one address, in a window.
+"""
 
 from __future__ import annotations
 
 import time
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One sign-in attempt: refused for ``wait`` seconds, or (``wait`` 0) counted and allowed."""
+
+    keys: tuple[str, ...]
+    at: float
+    wait: float
+
+    @property
+    def allowed(self) -> bool:
+        """Whether the password may be checked."""
+        return self.wait <= 0
 
 
 class LoginThrottle:
@@ -37,21 +59,36 @@ class LoginThrottle:
         waits = [self._wait(key, now) for key in keys]
         return max(waits, default=0.0)
 
+    def begin(self, keys: Iterable[str]) -> Attempt:
+        """Check and count in one step: refused while any key must wait, else counted as a failure now."""
+        keys = tuple(keys)
+        now = self.clock()
+        wait = max((self._wait(key, now) for key in keys), default=0.0)
+        if wait <= 0:
+            self._count(keys, now)
+        return Attempt(keys, now, wait)
+
     def failed(self, keys: Iterable[str]) -> None:
         """Count one failed attempt against each key."""
-        now = self.clock()
+        self._count(tuple(keys), self.clock())
+
+    def succeeded(self, attempt: Attempt) -> None:
+        """The password was right: forget the username's failures; the address takes this attempt back."""
+        for key in attempt.keys:
+            if key.startswith("user:"):
+                self._failures.pop(key, None)
+                continue
+            times = self._failures.get(key)
+            if times is not None and attempt.at in times:
+                times.remove(attempt.at)
+
+    def _count(self, keys: tuple[str, ...], now: float) -> None:
         for key in keys:
             times = self._failures.pop(key, deque())
             times.append(now)
             self._failures[key] = times
         while len(self._failures) > self.max_keys:
             self._failures.popitem(last=False)
-
-    def succeeded(self, keys: Iterable[str]) -> None:
-        """Forget a username's failures after it signs in (an address keeps its count)."""
-        for key in keys:
-            if key.startswith("user:"):
-                self._failures.pop(key, None)
 
     def _wait(self, key: str, now: float) -> float:
         times = self._failures.get(key)

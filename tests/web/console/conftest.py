@@ -147,16 +147,22 @@ async def browser() -> AsyncIterator[Any]:
 
 @contextlib.asynccontextmanager
 async def running_console(
-    tmp_path: Path, catalog_dir: Path, *, sources: Sequence[Source] | None = None
+    tmp_path: Path, catalog_dir: Path, *, sources: Sequence[Source] | None = None,
+    trusted_proxies: Sequence[str] = (),
 ) -> AsyncIterator[ConsoleDesk]:
-    """refbot on loopback with REFBOT_CONSOLE_SECRET set and accounts dewi, budi (librarians) and admin."""
+    """refbot on loopback with REFBOT_CONSOLE_SECRET set and accounts dewi, budi (librarians) and admin.
+
+    ``trusted_proxies`` (``server.trusted_proxies``): e.g. ``["127.0.0.1"]`` to play the reverse
+    proxy, the test's own requests then naming the client in ``X-Forwarded-For``.
+    """
     port = free_port()
     crossref_runner, crossref_url = await serve(create_crossref_standin())
     graph_app = create_graph_standin(TOKEN, APP_SECRET, PHONE_NUMBER_ID, webhook_url=f"http://127.0.0.1:{port}/webhook")
     graph_runner, graph_url = await serve(graph_app)
     settings = make_settings(tmp_path, catalog_dir, port=port, graph=graph_url, crossref=crossref_url)
     secrets = Secrets(Secret(TOKEN), Secret(APP_SECRET), Secret(VERIFY_TOKEN), Secret(CONSOLE_SECRET))
-    settings = replace(settings, secrets=secrets)
+    settings = replace(settings, secrets=secrets,
+                       server=replace(settings.server, trusted_proxies=tuple(trusted_proxies)))
     app = create_app(settings, sources=sources)
     runner, url = await serve(app, port)
     store = app[SERVICES].store

@@ -56,8 +56,21 @@ def test_throttle_counts_failures_in_a_sliding_window() -> None:
     now[0] += 57
     assert throttle.wait(keys) == 0
     throttle.failed(keys)
-    throttle.succeeded(keys)
+    throttle.succeeded(throttle.begin(keys))
     assert throttle.wait(("user:dewi",)) == 0
+
+
+def test_throttle_counts_an_attempt_before_its_password_is_checked() -> None:
+    throttle = LoginThrottle(per_user=3, per_address=5, window=60, clock=lambda: 0.0)
+    keys = ("user:dewi", "ip:10.0.0.1")
+    attempts = [throttle.begin(keys) for _ in range(10)]  # all at once, none settled yet
+    assert [a.allowed for a in attempts] == [True] * 3 + [False] * 7
+    assert attempts[-1].wait == 60
+    # A right password takes its attempt back: the username starts afresh, the address keeps the others.
+    throttle.succeeded(attempts[0])
+    assert throttle.wait(("user:dewi",)) == 0
+    assert len(throttle._failures["ip:10.0.0.1"]) == 2
+    assert throttle.begin(("user:budi", "ip:10.0.0.1")).allowed
 
 
 def test_throttle_table_is_bounded() -> None:
@@ -87,8 +100,11 @@ def test_durations_read_like_a_person_would_say_them() -> None:
 
 def test_sign_in_only_returns_to_console_pages() -> None:
     assert safe_next("/console/drafts/3?q=x") == "/console/drafts/3?q=x"
-    for evil in ("https://evil.example/console/", "//evil.example", "/sandbox/", "/console\\@evil", "javascript:x", ""):
-        assert safe_next(evil) == "/console/"
+    for evil in ("https://evil.example/console/", "//evil.example", "/sandbox/", "/console\\@evil", "javascript:x", "",
+                 "/console/\r\nSet-Cookie: a=b", "/console/\x00", "/console/\udcff", "/console/../sandbox/",
+                 "/console/%2E%2E/verify/x"):
+        assert safe_next(evil) == "/console/", evil
+    assert safe_next("/console/search?q=kitáb ilmu") == "/console/search?q=kit%C3%A1b%20ilmu"
 
 
 def test_chart_scales_are_round_and_columns_fit() -> None:

@@ -224,3 +224,25 @@ async def test_only_search_results_the_server_handed_out_can_be_added(console: C
     assert page.status == 303
     after = await console.store.get_draft(draft.id)
     assert after.version == 2 and after.items[-1].score.parts == (("librarian", 0.0),)
+
+
+async def test_numbers_too_big_or_not_ascii_are_not_found_never_a_500(console: ConsoleDesk) -> None:
+    draft = await console.question(QUESTION)
+    dewi = await console.librarian("dewi")
+    csrf = (await dewi.get("/console/")).csrf
+    for huge in ("9223372036854775808", "99999999999999999999999999", "9" * 5000):
+        for path in (f"/console/drafts/{huge}", f"/console/drafts/{huge}/history"):
+            page = await dewi.get(path)
+            assert page.status == 404, path[:40]
+            assert "Content-Security-Policy" in page.headers
+        page = await dewi.post(f"/console/drafts/{huge}/approve", {"version": "1"}, csrf=csrf)
+        assert page.status == 404
+    assert (await dewi.get("/console/drafts/%D9%A3")).status == 404  # an Arabic-Indic three is not draft 3
+    # A form or a link with an impossible number is refused or ignored, not a crash.
+    for version in ("9223372036854775808", "²", "١"):
+        page = await dewi.post(f"/console/drafts/{draft.id}/approve", {"version": version}, csrf=csrf)
+        assert page.status == 400, version
+    assert (await console.store.get_draft(draft.id)).status is DraftStatus.PENDING
+    for query in ({"done": "approved", "draft": "²"}, {"done": "approved", "draft": "9" * 5000}):
+        assert (await dewi.get("/console/", **query)).status == 200
+    assert (await dewi.get("/console/stats", days="²")).status == 200
