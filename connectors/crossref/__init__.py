@@ -27,9 +27,11 @@ from connectors.crossref.query import (
 from connectors.crossref.references import work_to_reference
 from connectors.crossref.source import CrossrefSource, RetryPolicy
 from connectors.crossref.works import (
+    READABLE_TYPES,
     Notice,
     best_link,
     candidates_from,
+    is_readable,
     is_retracted,
     notices,
     open_access,
@@ -38,6 +40,7 @@ from connectors.crossref.works import (
 )
 
 __all__ = [
+    "READABLE_TYPES",
     "SELECT",
     "CrossrefSource",
     "Failure",
@@ -53,6 +56,7 @@ __all__ = [
     "candidates_from",
     "crossref_types",
     "describe_failure",
+    "is_readable",
     "is_retracted",
     "issn_is_valid",
     "issns_in",

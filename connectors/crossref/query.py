@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from connectors.crossref.works import READABLE_TYPES
 from refbot.models import InformationNeed, Kind
 
 # Only fields the converters read. `language` is deliberately absent: Crossref's /works route
@@ -175,9 +176,14 @@ def build_query(need: InformationNeed, rows: int, drop: frozenset[str] = frozens
 
 
 def crossref_types(kinds: frozenset[Kind]) -> tuple[str, ...]:
-    """Crossref work types for wanted kinds; empty (no filter) when any kind has none."""
+    """Crossref work types for wanted kinds; every readable type when any kind has none.
+
+    Crossref ORs a repeated ``type`` filter and has no way to exclude one, so a search that
+    names no kind lists every type a reading list can hold (``READABLE_TYPES``): peer reviews,
+    issues and components are then never fetched, and the rows asked for are all works.
+    """
     if not kinds or any(k not in TYPES_BY_KIND for k in kinds):
-        return ()
+        return tuple(sorted(READABLE_TYPES))
     return tuple(sorted({t for k in kinds for t in TYPES_BY_KIND[k]}))
 
 

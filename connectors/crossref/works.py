@@ -39,6 +39,19 @@ KIND_BY_TYPE: Mapping[str, Kind] = {
     "journal": Kind.JOURNAL,
 }
 
+# The Crossref types a patron's reading list can hold. Left out, as records about works rather
+# than works to read: peer-review ("Review for …", "Decision letter for …", "Author response
+# for …"), component (a figure, a table, a supplement — or an eLife decision letter), the
+# containers journal, journal-issue, journal-volume, proceedings, book-set, book-series,
+# proceedings-series and report-series (a patron wants what is in them), grant, and
+# report-component; also dataset, database, standard, reference-entry and other, which are
+# rarely a reading (a data deposit, one dictionary entry) and drown the works in a broad search.
+# A report or a preprint (posted-content) is a reading a librarian may well send.
+READABLE_TYPES = frozenset({
+    "journal-article", "book", "monograph", "edited-book", "reference-book", "book-chapter", "book-section",
+    "book-part", "proceedings-article", "dissertation", "report", "posted-content",
+})
+
 # Crossref's update types, grouped by what they mean for a reader.
 RETRACTING = frozenset({"retraction", "partial_retraction", "withdrawal", "removal"})
 CONCERNING = frozenset({"expression_of_concern"})
@@ -76,7 +89,7 @@ class Notice:
 
 
 def candidates_from(body: Any, limit: int) -> list[Candidate]:
-    """Candidates from a work-list answer, best first.
+    """Candidates from a work-list answer, best first, leaving out what is not a work to read.
 
     Raises:
         SourceError: the answer has no list of works in it.
@@ -85,8 +98,19 @@ def candidates_from(body: Any, limit: int) -> list[Candidate]:
     items = message.get("items") if isinstance(message, dict) else None
     if not isinstance(items, list):
         raise SourceError(SOURCE_NAME, "Crossref's answer held no list of works")
-    works = (work_to_candidate(item, rank) for rank, item in enumerate(items, start=1))
+    readable = [item for item in items if is_readable(item)]
+    works = (work_to_candidate(item, rank) for rank, item in enumerate(readable, start=1))
     return [c for c in works if c.title or c.doi][:limit]
+
+
+def is_readable(item: Any) -> bool:
+    """Whether a work item is something to read (see :data:`READABLE_TYPES`).
+
+    An item without a type (an answer whose ``select`` left it out, a hand-made fixture) is
+    given the benefit of the doubt: the query already asked Crossref for readable types only.
+    """
+    kind = _text(item.get("type")) if isinstance(item, Mapping) else ""
+    return not kind or kind in READABLE_TYPES
 
 
 def work_to_candidate(item: Mapping[str, Any], rank: int, today: datetime.date | None = None) -> Candidate:
@@ -133,11 +157,75 @@ def _optional(item: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def strip_markup(text: str) -> str:
-    """Plain text from JATS/HTML markup: tags dropped, entities decoded, spaces collapsed."""
-    plain = html.unescape(re.sub(r"<[^>]+>", " ", text))
+    """Plain text from JATS/HTML/MathML markup, whether the markup arrives raw or escaped.
+
+    Entities are decoded first, so ``&lt;scp&gt;`` is markup like ``<scp>``; then the tags are
+    dropped: inline ones (``sub``, ``i``, ``scp``, ``mml:*`` …) join their neighbours
+    ("BiFeO<sub>3</sub>" → "BiFeO3"), block ones (``p``, ``sec``, ``list-item``, ``br`` …) part
+    them, and a heading (``title``) or a ``subtitle`` is set off with a colon ("Background:
+    Circadian …"). A bracketed word that is no tag anyone publishes (``&lt;more&gt;``) stays
+    text. Spaces are collapsed last.
+    """
+    plain = _TAG.sub(_replace_tag, _unescape(text))
     plain = " ".join(plain.split())
+    plain = _HEADING_RUN.sub(_heading_break, plain).strip(" " + _HEADING)
+    # Markup laid out on several lines leaves spaces inside brackets and before punctuation.
+    plain = _SPACE_AFTER_OPENING.sub(r"\1", _SPACE_BEFORE_CLOSING.sub(r"\1", plain))
     # JATS abstracts often open with a section title that says only "Abstract".
     return re.sub(r"^(abstract|abstrak)\s*[:.]?\s+", "", plain, flags=re.IGNORECASE)
+
+
+# Tags that sit inside a word or a formula: removing them must not part what they touch.
+INLINE_TAGS = frozenset({
+    "a", "abbr", "b", "big", "bold", "cite", "code", "em", "email", "ext-link", "font", "i", "inline-formula",
+    "inline-graphic", "ins", "italic", "mark", "math", "monospace", "named-content", "overline", "q", "roman",
+    "s", "sans-serif", "sc", "scp", "small", "smallcaps", "span", "strike", "strong", "styled-content", "sub",
+    "sup", "tex-math", "tt", "u", "underline", "uri", "var", "xref",
+})
+# Tags that hold a block of their own: removing them leaves a space.
+BLOCK_TAGS = frozenset({
+    "abstract", "ack", "alternatives", "blockquote", "body", "boxed-text", "br", "caption", "def", "def-item",
+    "def-list", "disp-formula", "disp-quote", "div", "fig", "fn", "graphic", "h1", "h2", "h3", "h4", "h5", "h6",
+    "hr", "html", "label", "li", "list", "list-item", "notes", "ol", "p", "para", "sec", "section", "statement",
+    "table", "table-wrap", "tbody", "td", "term", "tfoot", "th", "thead", "tr", "trans-abstract", "ul",
+})
+HEADING_TAGS = frozenset({"title", "subtitle", "trans-title"})  # set off with a colon
+_HEADING = "\x00"  # stands where a heading ends, until spaces are settled
+_TAG = re.compile(r"<(/?)([A-Za-z][\w.-]*(?::[A-Za-z][\w.-]*)?)(?:\s[^<>]*?)?(/?)>")
+_HEADING_RUN = re.compile(r"\s*\x00[\s\x00]*")
+_SPACE_AFTER_OPENING = re.compile(r"([(\[])\s+")
+_SPACE_BEFORE_CLOSING = re.compile(r"\s+([)\],.;:!?])(?=\s|$)")
+
+
+def _unescape(text: str) -> str:
+    # Some deposits are escaped twice ("&amp;lt;i&amp;gt;"); decode until nothing changes.
+    for _ in range(3):
+        decoded = html.unescape(text)
+        if decoded == text:
+            break
+        text = decoded
+    return text
+
+
+def _replace_tag(match: re.Match[str]) -> str:
+    closing, name = match[1], match[2].lower()
+    prefix, _, local = name.rpartition(":")
+    if prefix == "mml" or local in INLINE_TAGS:
+        return ""
+    if local in HEADING_TAGS:
+        # A heading ends at its closing tag; a subtitle begins at its opening one.
+        ends = bool(closing or match[3])  # "</title>" or "<title/>"
+        return _HEADING if ends != (local == "subtitle") else " "
+    if local in BLOCK_TAGS or prefix:
+        return " "
+    return match[0]  # no tag anyone publishes ("<more>"): text, kept as written
+
+
+def _heading_break(match: re.Match[str]) -> str:
+    before = match.string[max(match.start() - 1, 0) : match.start()]
+    if match.end() == len(match.string):
+        return ""
+    return " " if not before or before.endswith((".", ":", "?", "!")) else ": "
 
 
 # --- credibility -----------------------------------------------------------------------

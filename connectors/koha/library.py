@@ -6,13 +6,24 @@ Routes used (all under ``{koha.base_url}/api/v1``, JSON, ``Authorization: Bearer
   ``client_id``, ``client_secret``) → ``{access_token, token_type, expires_in}``; Koha answers
   403 ``{"error": "unauthorized_client"}`` for a wrong key. The token is kept until shortly
   before it expires, and fetched again once when a call answers 401.
-- ``GET /patrons?cardnumber=…&_match=exact`` and ``GET /patrons?q=[{"phone": …}, …]``.
+- ``GET /patrons?cardnumber=…&_match=exact``, and ``GET /patrons?q=[…]`` for a phone number:
+  the exact spellings :func:`phone_variants` gives (``6281…``, ``+6281…``, ``081…``) and one
+  ``-like`` pattern (:func:`phone_pattern`) for numbers written with spaces, dashes or dots,
+  each on ``phone``, ``mobile`` and ``sms_number``; what comes back is compared digit by digit
+  (:func:`same_phone`), so a looser match in Koha never links the wrong patron.
 - ``GET /checkouts?patron_id=…`` → checkouts (``checkout_id``, ``item_id``, ``due_date``,
-  ``renewals_count``); ``GET /items?q={"item_id": [...]}`` with ``x-koha-embed: biblio`` for
-  barcodes (``external_id``) and titles.
+  ``renewals_count``), read page by page (``_page``, ``_per_page``; ``X-Total-Count``), which
+  every Koha understands — ``_per_page=-1`` (everything at once) is not in older versions.
+- ``GET /items?q={"item_id": [...]}`` with ``x-koha-embed: biblio`` for barcodes
+  (``external_id``) and titles. Older Koha has neither ``q`` on ``/items`` (it answers 400,
+  ``/query/q`` "Malformed query string") nor the ``biblio`` embed (it leaves it out): refbot
+  then asks ``GET /items/{id}`` and ``GET /biblios/{id}`` per loan, and remembers that it must.
 - ``GET /checkouts/{id}/allows_renewal`` → ``{allows_renewal, max_renewals,
-  current_renewals, error}``, then ``POST /checkouts/{id}/renewal`` → 201 with the checkout,
-  or 403 ``{"error": "Renewal not authorized (too_many)"}``.
+  current_renewals, unseen_renewals, error}``, then ``POST /checkouts/{id}/renewal?seen=0`` →
+  201 with the checkout, or 403 ``{"error": "Renewal not authorized (too_many)"}``. ``seen=0``
+  (a query parameter in Koha's specification) records the renewal as *unseen* — the item was
+  not at the desk — so the library's unseen-renewal limit applies. A Koha older than unseen
+  renewals (20.11) rejects the parameter with a 400; refbot then renews without it.
 - ``GET /patrons/{id}/account`` → ``{balance, outstanding_debits: {total, lines: [...]}}``.
 
 Any failure to get an answer — refused connection, timeout, 5xx, a key Koha will not accept,
@@ -26,7 +37,7 @@ import json
 import re
 import time
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 import aiohttp
 
@@ -39,6 +50,15 @@ from refbot.models import Account, Fine, LibraryPatron, Loan, Renewal
 
 _REFUSAL = re.compile(r"\(([^)]+)\)\s*$")
 _TOKEN_MARGIN = 60.0
+_PAGE = 100  # rows per page of a listing; a patron's loans fit in one
+_MAX_PAGES = 50
+_PHONE_FIELDS = ("phone", "mobile", "sms_number")
+
+
+class _Reply(NamedTuple):
+    status: int
+    body: Any
+    total: int | None  # X-Total-Count of a listing
 
 
 class KohaLibrary:
@@ -61,6 +81,10 @@ class KohaLibrary:
         self._clock = clock
         self._token = ""
         self._token_until = 0.0
+        # What this Koha turned out to understand; None until it has been asked.
+        self._items_query: bool | None = None  # GET /items?q=…
+        self._items_embed: bool | None = None  # x-koha-embed: biblio on GET /items
+        self._seen: bool | None = None  # POST /checkouts/{id}/renewal?seen=0
 
     @property
     def api(self) -> str:
@@ -71,20 +95,28 @@ class KohaLibrary:
 
     async def patron_by_card(self, cardnumber: str) -> LibraryPatron | None:
         """The patron holding ``cardnumber`` (exact match), or None."""
-        _, found = await self._call("GET", "/patrons", params={"cardnumber": cardnumber, "_match": "exact"})
+        found = (await self._call("GET", "/patrons", params={"cardnumber": cardnumber, "_match": "exact"})).body
         patrons = [_patron(p) for p in _list(found)]
         return next((p for p in patrons if p.cardnumber.lower() == cardnumber.lower()), None)
 
     async def patrons_by_phone(self, phone: str) -> list[LibraryPatron]:
-        """Patrons with this number as phone, mobile or SMS number, in any usual spelling."""
-        query = [{field: variant} for variant in phone_variants(phone) for field in ("phone", "mobile", "sms_number")]
-        _, found = await self._call("GET", "/patrons", params={"q": json.dumps(query)})
-        return [_patron(p) for p in _list(found)]
+        """Patrons with this number as phone, mobile or SMS number, in any usual spelling.
+
+        Koha is asked for the exact spellings and one ``-like`` pattern (one query, however the
+        library wrote the number); each answer is then compared digit by digit.
+        """
+        variants, pattern = phone_variants(phone), phone_pattern(phone)
+        if not variants:
+            return []
+        query: list[dict[str, Any]] = [{field: variants} for field in _PHONE_FIELDS]
+        query += [{field: {"-like": pattern}} for field in _PHONE_FIELDS]
+        found = await self._listing("/patrons", {"q": json.dumps(query)})
+        patrons = [_patron(p) for p in found]
+        return [p for p in patrons if any(same_phone(phone, known) for known in p.phones)]
 
     async def loans(self, patron_id: str) -> list[Loan]:
         """Current checkouts with barcodes and titles, soonest due first."""
-        _, checkouts = await self._call("GET", "/checkouts", params={"patron_id": patron_id, "_per_page": "-1"})
-        rows = [c for c in _list(checkouts) if isinstance(c, dict)]
+        rows = await self._listing("/checkouts", {"patron_id": patron_id})
         items = await self._items([c.get("item_id") for c in rows])
         loans = [_loan(c, items.get(_text(c.get("item_id")), {})) for c in rows]
         far = datetime.datetime.max.replace(tzinfo=datetime.UTC)
@@ -92,14 +124,14 @@ class KohaLibrary:
 
     async def renew(self, loan: Loan) -> Renewal:
         """Check ``allows_renewal``, then renew; Koha's refusal code becomes ``reason``."""
-        status, check = await self._call("GET", f"/checkouts/{loan.id}/allows_renewal", allow=(404,))
+        status, check, _ = await self._call("GET", f"/checkouts/{loan.id}/allows_renewal", allow=(404,))
         if status == 404:
             return Renewal(False, reason="no_checkout")
         check = _obj(check)
         current, most = _int(check.get("current_renewals")), _int(check.get("max_renewals"))
         if check.get("allows_renewal") is not True:
             return Renewal(False, reason=_text(check.get("error")) or "not_allowed", renewals=current, max_renewals=most)
-        status, body = await self._call("POST", f"/checkouts/{loan.id}/renewal", allow=(403, 404))
+        status, body = await self._renewal(loan.id)
         if status == 201:
             renewed = _obj(body)
             return Renewal(True, due=_datetime(renewed.get("due_date")), renewals=_int(renewed.get("renewals_count")),
@@ -109,7 +141,7 @@ class KohaLibrary:
 
     async def account(self, patron_id: str) -> Account:
         """The balance and the outstanding debit lines."""
-        _, body = await self._call("GET", f"/patrons/{patron_id}/account")
+        body = (await self._call("GET", f"/patrons/{patron_id}/account")).body
         account = _obj(body)
         lines = _list(_obj(account.get("outstanding_debits")).get("lines"))
         fines = tuple(
@@ -121,14 +153,90 @@ class KohaLibrary:
 
     # -- HTTP ----------------------------------------------------------------------------------
 
+    async def _renewal(self, checkout_id: str) -> tuple[int, Any]:
+        """``POST …/renewal?seen=0``; without ``seen`` on a Koha that does not know it."""
+        path = f"/checkouts/{checkout_id}/renewal"
+        if self._seen is not False:
+            status, body, _ = await self._call("POST", path, params={"seen": "0"}, allow=(400, 403, 404))
+            if status != 400:
+                self._seen = True
+                return status, body
+            if "seen" not in _rejected(body):
+                raise LibraryUnavailable(f"Koha answered POST {path} with HTTP 400: {_error_text(body)}")
+            self._seen = False  # older than unseen renewals: nothing to tell it
+        status, body, _ = await self._call("POST", path, allow=(403, 404))
+        return status, body
+
+    async def _listing(self, path: str, params: Mapping[str, str],
+                       headers: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
+        """Every row of a listing, page by page (``_page``/``_per_page``, as every Koha takes)."""
+        rows: list[dict[str, Any]] = []
+        for page in range(1, _MAX_PAGES + 1):
+            reply = await self._call("GET", path, params={**params, "_per_page": str(_PAGE), "_page": str(page)},
+                                     headers=headers)
+            found = [r for r in _list(reply.body) if isinstance(r, dict)]
+            rows += found
+            if len(found) < _PAGE or (reply.total is not None and len(rows) >= reply.total):
+                break
+        return rows
+
     async def _items(self, item_ids: list[Any]) -> dict[str, dict[str, Any]]:
-        ids = [i for i in item_ids if isinstance(i, int)]
+        ids = list(dict.fromkeys(i for i in item_ids if isinstance(i, int) and not isinstance(i, bool)))
         if not ids:
             return {}
-        query = json.dumps({"item_id": ids})
-        _, found = await self._call("GET", "/items", params={"q": query, "_per_page": "-1"},
-                                    headers={"x-koha-embed": "biblio"})
-        return {_text(i.get("item_id")): i for i in _list(found) if isinstance(i, dict)}
+        items: dict[str, dict[str, Any]] | None = None
+        if self._items_query is not False:
+            items = await self._items_by_query(ids)
+        if items is None:  # this Koha has no q on /items: one item at a time
+            items = {}
+            for item_id in ids:
+                status, body, _ = await self._call("GET", f"/items/{item_id}", allow=(404,))
+                if status == 200 and isinstance(body, dict):
+                    items[str(item_id)] = body
+        await self._embed_biblios(items)
+        return items
+
+    async def _items_by_query(self, ids: list[int]) -> dict[str, dict[str, Any]] | None:
+        """``GET /items?q=…`` with the biblio embedded; None when this Koha has no ``q`` there."""
+        params = {"q": json.dumps({"item_id": ids}), "_per_page": str(_PAGE), "_page": "1"}
+        rows: list[dict[str, Any]] = []
+        page = 1
+        while page <= _MAX_PAGES:
+            params["_page"] = str(page)
+            embed = {"x-koha-embed": "biblio"} if self._items_embed is not False else {}
+            status, body, total = await self._call("GET", "/items", params=params, headers=embed, allow=(400,))
+            if status == 400:
+                rejected = _rejected(body)
+                if "q" in rejected:
+                    self._items_query = False
+                    return None
+                if embed and "x-koha-embed" in rejected:  # an embed list without biblio
+                    self._items_embed = False
+                    continue
+                raise LibraryUnavailable(f"Koha answered GET /items with HTTP 400: {_error_text(body)}")
+            page += 1
+            found = [r for r in _list(body) if isinstance(r, dict)]
+            rows += found
+            if len(found) < _PAGE or (total is not None and len(rows) >= total):
+                break
+        self._items_query = True
+        if self._items_embed is None and rows:
+            self._items_embed = any(isinstance(r.get("biblio"), dict) for r in rows)
+        return {_text(i.get("item_id")): i for i in rows}
+
+    async def _embed_biblios(self, items: dict[str, dict[str, Any]]) -> None:
+        """Titles for items that came without ``biblio`` (a Koha without that embed)."""
+        wanted = {i.get("biblio_id") for i in items.values() if not isinstance(i.get("biblio"), dict)}
+        biblios: dict[Any, dict[str, Any]] = {}
+        for biblio_id in wanted:
+            if not isinstance(biblio_id, int) or isinstance(biblio_id, bool):
+                continue
+            status, body, _ = await self._call("GET", f"/biblios/{biblio_id}", allow=(404, 406))
+            if status == 200 and isinstance(body, dict):
+                biblios[biblio_id] = body
+        for item in items.values():
+            if not isinstance(item.get("biblio"), dict) and item.get("biblio_id") in biblios:
+                item["biblio"] = biblios[item["biblio_id"]]
 
     async def _call(
         self,
@@ -138,15 +246,15 @@ class KohaLibrary:
         params: Mapping[str, str] | None = None,
         headers: Mapping[str, str] | None = None,
         allow: tuple[int, ...] = (),
-    ) -> tuple[int, Any]:
+    ) -> _Reply:
         for fresh_token in (False, True):
             token = await self._access_token(fresh_token)
-            status, body = await self._request(method, path, params, {**(headers or {}), "Authorization": f"Bearer {token}"})
-            if status == 401 and not fresh_token:
+            reply = await self._request(method, path, params, {**(headers or {}), "Authorization": f"Bearer {token}"})
+            if reply.status == 401 and not fresh_token:
                 continue  # the token expired early or was revoked: fetch one more
-            if 200 <= status < 300 or status in allow:
-                return status, body
-            raise LibraryUnavailable(f"Koha answered {method} {path} with HTTP {status}: {_refusal(body) or _text(_obj(body).get('error'))}")
+            if 200 <= reply.status < 300 or reply.status in allow:
+                return reply
+            raise LibraryUnavailable(f"Koha answered {method} {path} with HTTP {reply.status}: {_error_text(reply.body)}")
         raise LibraryUnavailable("Koha refused refbot's token twice (check the API key's permissions)")
 
     async def _access_token(self, fresh: bool) -> str:
@@ -156,7 +264,7 @@ class KohaLibrary:
             raise LibraryUnavailable("REFBOT_KOHA_CLIENT_ID and REFBOT_KOHA_CLIENT_SECRET are not set")
         form = {"grant_type": "client_credentials", "client_id": self._client_id.get(),
                 "client_secret": self._client_secret.get()}
-        status, body = await self._request("POST", "/oauth/token", None, {}, form=form)
+        status, body, _ = await self._request("POST", "/oauth/token", None, {}, form=form)
         token = _text(_obj(body).get("access_token"))
         if status != 200 or not token:
             raise LibraryUnavailable(f"Koha refused refbot's API key (HTTP {status}: {_text(_obj(body).get('error'))})")
@@ -172,7 +280,7 @@ class KohaLibrary:
         headers: Mapping[str, str],
         *,
         form: Mapping[str, str] | None = None,
-    ) -> tuple[int, Any]:
+    ) -> _Reply:
         if not self._settings.base_url:
             raise LibraryUnavailable("koha.base_url is not configured")
         timeout = aiohttp.ClientTimeout(total=self._settings.timeout)
@@ -183,6 +291,7 @@ class KohaLibrary:
             ) as response:
                 raw = await response.read()
                 status = response.status
+                total = _int(response.headers.get("X-Total-Count"))
         except TimeoutError as e:
             raise LibraryUnavailable(f"Koha did not answer within {self._settings.timeout:g} s") from e
         except aiohttp.ClientError as e:
@@ -190,7 +299,7 @@ class KohaLibrary:
         if status >= 500:
             raise LibraryUnavailable(f"Koha answered {method} {path} with HTTP {status}")
         try:
-            return status, json.loads(raw) if raw else None
+            return _Reply(status, json.loads(raw) if raw else None, total)
         except ValueError as e:
             raise LibraryUnavailable(f"Koha answered {method} {path} with something that is not JSON") from e
 
@@ -198,13 +307,48 @@ class KohaLibrary:
 # --- shapes -------------------------------------------------------------------------------------
 
 
+def normalise_phone(number: str) -> str:
+    """A phone number as digits in international form: ``0812-3456-7890`` → ``6281234567890``.
+
+    Digits only; a leading ``0`` (the trunk prefix) becomes Indonesia's ``62``; ``+62`` is
+    ``62``; ``+62 (0)812…`` drops the ``0``. Anything else stays as its digits.
+    """
+    digits = "".join(ch for ch in number if ch.isascii() and ch.isdigit())
+    if digits.startswith("620"):
+        return "62" + digits[3:]
+    if digits.startswith("0") and not digits.startswith("00"):
+        return "62" + digits[1:]
+    if digits.startswith("00"):  # 0062…: the international call prefix
+        return digits[2:]
+    return digits
+
+
+def same_phone(a: str, b: str) -> bool:
+    """Whether two spellings are the same number (``+62 812-3456-7890`` = ``081234567890``)."""
+    x, y = normalise_phone(a), normalise_phone(b)
+    return bool(x) and x == y
+
+
 def phone_variants(phone: str) -> list[str]:
-    """A WhatsApp number as Indonesian libraries write it: 62812…, +62812…, 0812…."""
-    digits = "".join(ch for ch in phone if ch.isdigit())
+    """The exact spellings Koha can match for a WhatsApp number: ``62812…``, ``+62812…``, ``0812…``."""
+    digits = normalise_phone(phone)
+    if not digits:
+        return []
     variants = [digits, f"+{digits}"]
     if digits.startswith("62"):
         variants.append("0" + digits[2:])
     return variants
+
+
+def phone_pattern(phone: str) -> str:
+    """A SQL ``LIKE`` pattern for the number written any way: ``0812-3456-7890``, ``+62 812 …``.
+
+    The national digits (after ``62``/``0``) in order with anything between them; it can match
+    a little more than the number, which :func:`same_phone` then sorts out.
+    """
+    digits = normalise_phone(phone)
+    national = digits[2:] if digits.startswith("62") else digits
+    return "%" + "%".join(national) + "%" if national else ""
 
 
 def _patron(data: Any) -> LibraryPatron:
@@ -223,6 +367,22 @@ def _loan(checkout: dict[str, Any], item: dict[str, Any]) -> Loan:
         due=_datetime(checkout.get("due_date")),
         renewals=_int(checkout.get("renewals_count")) or 0,
     )
+
+
+def _rejected(body: Any) -> set[str]:
+    """The parameters a 400 names: Koha's ``[{"path": "/query/q", "message": …}]`` (unknown
+    query parameters) or ``{"errors": [{"path": "/x-koha-embed/0", …}]}`` (OpenAPI validation):
+    every step of each path, ``{"query", "q"}`` or ``{"x-koha-embed", "0"}``."""
+    errors = body if isinstance(body, list) else _list(_obj(body).get("errors"))
+    paths = (_text(_obj(e).get("path")) for e in errors)
+    return {step for path in paths for step in path.split("/") if step}
+
+
+def _error_text(body: Any) -> str:
+    if isinstance(body, list) or "errors" in _obj(body):
+        errors = body if isinstance(body, list) else _list(_obj(body).get("errors"))
+        return "; ".join(f"{_text(_obj(e).get('path'))} {_text(_obj(e).get('message'))}".strip() for e in errors)
+    return _refusal(body) or _text(_obj(body).get("error"))
 
 
 def _refusal(body: Any) -> str:

@@ -170,8 +170,14 @@ def summary(report: BuildReport, headline: str) -> str:
         f"  files     {len(report.files):>9,}",
         f"  read      {report.read:>9,}",
         f"  indexed   {report.indexed:>9,}",
-        f"  rejected  {len(report.rejected):>9,}",
     ]
+    if report.repaired:
+        lines.append(f"  repaired  {len(report.repaired):>9,}")
+        for what, repairs in report.by_repair().items():
+            examples = ", ".join(r.describe().split(": ", 1)[0] for r in repairs[:_EXAMPLES_PER_REASON])
+            more = ", …" if len(repairs) > _EXAMPLES_PER_REASON else ""
+            lines.append(f"    {len(repairs):>6,}  {what}: {examples}{more}")
+    lines.append(f"  rejected  {len(report.rejected):>9,}")
     for reason, rejects in report.by_reason().items():
         examples = ", ".join(r.describe().split(": ", 1)[0] for r in rejects[:_EXAMPLES_PER_REASON])
         more = ", …" if len(rejects) > _EXAMPLES_PER_REASON else ""
@@ -189,6 +195,9 @@ def _status_text(status: dict[str, Any]) -> str:
         lines.append(f"updated at  {status['updated_at']}")
     lines.append(f"rejected    {status['rejected']:,} of {status['read']:,} read")
     lines.extend(f"  {count:>6,}  {reason}" for reason, count in status["rejected_by_reason"].items())
+    if status.get("repaired"):
+        lines.append(f"repaired    {status['repaired']:,} (read all the same)")
+        lines.extend(f"  {count:>6,}  {what}" for what, count in status["repaired_by_kind"].items())
     lines.append(f"on disk     {', '.join(status['generations'])}")
     if status["layout_current"] is False:
         lines.append(f"layout      {status['layout']}, older than this refbot's: rebuild with `refbot index build`")

@@ -31,7 +31,8 @@ stand for year, publisher, isbn, language, subjects and barcodes, and its lists 
 ``<one><two>`` are split like ``one; two``. SLiMS leaves out the record's id, so rows get
 "<file>#<row>" ids: rebuild rather than update from such a file.
 
-The delimiter is whichever of ``,`` ``;`` tab or ``|`` the header line uses. Text is UTF-8
+The delimiter is whichever of ``,`` ``;`` tab or ``|`` the header line uses; lines may end in
+CR LF, LF or a bare CR (classic Mac). Text is UTF-8
 (a byte-order mark is allowed); undecodable bytes are replaced rather than rejected.
 """
 
@@ -86,7 +87,8 @@ _LANGUAGES = {
 
 def is_csv_header(head: bytes) -> bool:
     """Whether the first line of a file is a header naming the documented columns."""
-    line = head.split(b"\n", 1)[0].decode("utf-8", "replace")
+    # Any line ending counts: "\r" alone (classic Mac) too.
+    line = re.split(rb"\r\n|\r|\n", head, maxsplit=1)[0].decode("utf-8", "replace")
     names = set(_header(line))
     return "title" in names and len(names & set(COLUMNS)) >= 2
 
@@ -201,7 +203,10 @@ def _split(cell: str, separator: str) -> tuple[str, ...]:
 
 
 def _header(line: str) -> list[str]:
-    cells = next(csv.reader([line.strip("\r\n")], delimiter=_delimiter(line)), [])
+    try:
+        cells = next(csv.reader([line.strip("\r\n")], delimiter=_delimiter(line)), [])
+    except csv.Error:  # a line break inside the line, a stray quote …: not a header
+        return []
     names = [re.sub(r"[\s\-]+", "_", cell.strip().lower()) for cell in cells]
     return [SLIMS_COLUMNS.get(name, name) for name in names]
 

@@ -27,7 +27,7 @@ from whoosh.writing import IndexWriter
 from refbot.catalog import generations as gens
 from refbot.catalog.analysis import analyze
 from refbot.catalog.readers import read_stream
-from refbot.catalog.record import CatalogRecord, RejectedRecord
+from refbot.catalog.record import CatalogRecord, RejectedRecord, Repair
 from refbot.catalog.schema import SCHEMA_VERSION, catalog_schema, to_document
 from refbot.errors import CatalogError
 
@@ -79,6 +79,10 @@ class BuildReport:
         rejected: every record that was not, with where and why.
         duration: seconds the whole run took.
         files: the files read.
+        repaired: what was put right to read records that were read all the same (a
+            character coding that disagreed with leader/09, NUL filler before a file's
+            content), one entry per record and repair; a repaired record may still be
+            rejected later (a duplicate, say).
     """
 
     generation: str
@@ -87,6 +91,7 @@ class BuildReport:
     rejected: tuple[RejectedRecord, ...]
     duration: float
     files: tuple[str, ...] = ()
+    repaired: tuple[Repair, ...] = ()
 
     @property
     def rate(self) -> float:
@@ -103,6 +108,13 @@ class BuildReport:
         groups: dict[str, list[RejectedRecord]] = {}
         for reject in self.rejected:
             groups.setdefault(reject.category, []).append(reject)
+        return dict(sorted(groups.items(), key=lambda item: -len(item[1])))
+
+    def by_repair(self) -> dict[str, list[Repair]]:
+        """Repairs grouped by what was put right, the most common first."""
+        groups: dict[str, list[Repair]] = {}
+        for repair in self.repaired:
+            groups.setdefault(repair.what, []).append(repair)
         return dict(sorted(groups.items(), key=lambda item: -len(item[1])))
 
 
@@ -215,13 +227,19 @@ class _Tally:
         self.read = 0
         self.indexed = 0
         self.rejected: list[RejectedRecord] = []
+        self.repaired: list[Repair] = []
         self.first_seen: dict[str, str] = {}  # control number → where it was first read
         self.probe: CatalogRecord | None = None
 
     def index_all(self, writer: IndexWriter) -> None:
         for number, path in enumerate(self.files):
-            with open(path, "rb") as stream:
-                for position, item in enumerate(read_stream(stream, str(path)), start=1):
+            try:
+                stream = open(path, "rb")  # noqa: SIM115 (closed below; an unreadable file is one reject)
+            except OSError as error:
+                self._take(writer, RejectedRecord(str(path), 0, f"the file could not be opened ({error.strerror})"), str(path), 0)
+                continue
+            with stream:
+                for position, item in enumerate(read_stream(stream, str(path), self.repaired), start=1):
                     self._take(writer, item, str(path), position)
                     if self.read % _PROGRESS_EVERY == 0:
                         self._tell(str(path), number, self.bytes_done + stream.tell())
@@ -268,6 +286,7 @@ class _Tally:
             rejected=tuple(self.rejected),
             duration=duration,
             files=tuple(str(p) for p in self.files),
+            repaired=tuple(self.repaired),
         )
 
 
@@ -309,6 +328,8 @@ def _manifest(report: BuildReport, records: int) -> dict[str, Any]:
         "rejected": len(report.rejected),
         "rejected_by_reason": dict(reasons.most_common()),
         "rejected_sample": [dataclasses.asdict(r) for r in report.rejected[:_SAMPLE_REJECTS]],
+        "repaired": len(report.repaired),
+        "repaired_by_kind": {what: len(repairs) for what, repairs in report.by_repair().items()},
         "files": list(report.files),
         "duration": round(report.duration, 3),
     }
@@ -344,11 +365,18 @@ def _size(path: Path) -> int:
         return 0
 
 
-def iter_good(paths: Iterable[Path], rejected: list[RejectedRecord]) -> Iterator[CatalogRecord]:
-    """Good records from files, adding rejects to ``rejected`` as they come."""
+def iter_good(
+    paths: Iterable[Path], rejected: list[RejectedRecord], repaired: list[Repair] | None = None
+) -> Iterator[CatalogRecord]:
+    """Good records from files, adding rejects to ``rejected`` (and repairs to ``repaired``) as they come."""
     for path in paths:
-        with open(path, "rb") as stream:
-            for item in read_stream(stream, str(path)):
+        try:
+            stream = open(path, "rb")  # noqa: SIM115 (closed below; an unreadable file is one reject)
+        except OSError as error:
+            rejected.append(RejectedRecord(str(path), 0, f"the file could not be opened ({error.strerror})"))
+            continue
+        with stream:
+            for item in read_stream(stream, str(path), repaired):
                 if isinstance(item, RejectedRecord):
                     rejected.append(item)
                 else:

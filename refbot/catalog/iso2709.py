@@ -12,11 +12,21 @@ separately. What one piece gets wrong stays with that piece:
 - a leader length that disagrees with the real length is ignored when the directory fits;
 - a directory that points past the end of the data rejects only that record.
 
-Character coding follows leader/09 ("a" = UTF-8, blank = MARC-8), with one exception: a
-record marked MARC-8 that has no MARC-8 escape sequences and is valid multi-byte UTF-8 is
-read as UTF-8, because systems that export UTF-8 without setting leader/09 are common and
-MARC-8 text is almost never valid UTF-8 by accident. A MARC-8 record that cannot be decoded
-is retried as UTF-8 with undecodable bytes replaced.
+Character coding follows leader/09 ("a" = UTF-8, blank = MARC-8) where the bytes agree,
+and the bytes where they do not, subfield by subfield:
+
+- a record labelled MARC-8 whose text is valid multi-byte UTF-8 (and has no MARC-8 escape
+  sequences) is read as UTF-8 — systems that export UTF-8 without setting leader/09 are
+  common, and MARC-8 text is almost never valid UTF-8 by accident;
+- a record labelled UTF-8 whose text is not UTF-8 but looks like MARC-8 (escape sequences,
+  or only MARC-8's characters, each combining diacritic before a letter) is read as MARC-8;
+- text that is neither is read in a single-byte code page: Windows-1251 or DOS 866 when
+  the record's bytes read as Cyrillic in one of them, else Windows-1252 — except in a record
+  labelled UTF-8 that does not read as Cyrillic, whose undecodable bytes are replaced.
+
+Each such repair is noted (see :data:`UTF8_IN_MARC8` and its siblings) for the build
+summary. UNIMARC records (a 200 field and no 245) are never MARC-8: their text is UTF-8 or a
+code page, guessed the same way.
 """
 
 from __future__ import annotations
@@ -67,8 +77,11 @@ def pieces(stream: BinaryIO) -> Iterator[tuple[bytes, bool]]:
         yield pending.lstrip(_BLANK), False
 
 
-def records_in(piece: bytes, terminated: bool) -> Iterator[Record | RecordError]:
-    """Decode one piece: usually one record; a reject for junk or a record cut short."""
+def records_in(piece: bytes, terminated: bool, notes: list[str] | None = None) -> Iterator[Record | RecordError]:
+    """Decode one piece: usually one record; a reject for junk or a record cut short.
+
+    What had to be put right to read the record is added to ``notes`` (see :func:`decode`).
+    """
     if not piece.strip(_BLANK + TERMINATOR):
         return
     if not piece[:5].isdigit() and not _LOOSE_LEADER.match(piece):
@@ -91,28 +104,49 @@ def records_in(piece: bytes, terminated: bool) -> Iterator[Record | RecordError]
                 "record cut short (the file ends inside it)", control_number=sniff_001(piece)
             )
             return
-    yield decode(piece)
+    yield decode(piece, notes)
 
 
-def decode(piece: bytes) -> Record | RecordError:
-    """One record's bytes as a pymarc record, or the reason it cannot be read."""
+UTF8_IN_MARC8 = "UTF-8 text in a record labelled MARC-8"
+MARC8_IN_UTF8 = "MARC-8 text in a record labelled UTF-8"
+REPLACED = "text that is not valid UTF-8 (undecodable bytes replaced)"
+
+
+def code_page_note(code_page: str) -> str:
+    """The repair note for text read in a single-byte code page."""
+    return f"text in code page {code_page}, neither UTF-8 nor MARC-8"
+
+
+def decode(piece: bytes, notes: list[str] | None = None) -> Record | RecordError:
+    """One record's bytes as a pymarc record, or the reason it cannot be read.
+
+    Args:
+        piece: the record's bytes, terminator included.
+        notes: when given, what had to be put right to read the record is added to it
+            (each repair once).
+    """
     try:
         prepared = _prepared(piece)
     except RecordError as error:
         return _rejected(error, piece)
-    utf8 = _is_utf8(piece)
-    try:
-        return _parse(prepared, utf8=utf8)
-    except UnicodeDecodeError as error:
-        if utf8 or error.encoding == "ascii":
+    labelled_utf8 = piece[9:10] == b"a"
+    if _is_utf8(piece, labelled_utf8):
+        try:
+            record = _parse(prepared, utf8=True)
+        except (marc_errors.PymarcException, ValueError, IndexError) as error:
             return _rejected(error, piece)
+        if not labelled_utf8 and not piece.isascii() and notes is not None and not _is_unimarc(record):
+            notes.append(UTF8_IN_MARC8)
+        return record
+    try:
+        record = _parse(prepared, utf8=False)
     except (marc_errors.PymarcException, ValueError, IndexError) as error:
         return _rejected(error, piece)
-    # MARC-8 that does not decode: read it as UTF-8, replacing what cannot be read.
-    try:
-        return _parse(prepared, utf8=True)
-    except (marc_errors.PymarcException, ValueError, IndexError, UnicodeDecodeError) as error:
-        return _rejected(error, piece)
+    texts = _Texts(piece, labelled_utf8, unimarc=_is_unimarc(record))
+    record.fields = [_decoded_field(field, texts) for field in record.fields]
+    if notes is not None:
+        notes.extend(note for note in texts.notes if note not in notes)
+    return record
 
 
 def sniff_001(piece: bytes) -> str:
@@ -138,33 +172,110 @@ def _parse(piece: bytes, utf8: bool) -> Record:
             return Record(
                 piece, to_unicode=True, force_utf8=True, hide_utf8_warnings=True, utf8_handling="replace"
             )
-        record = Record(piece, to_unicode=False, hide_utf8_warnings=True)
-    record.fields = [_marc8_field(field) for field in record.fields]
-    return record
+        # The text stays bytes (pymarc types it as str): _Texts decodes it.
+        return Record(piece, to_unicode=False, hide_utf8_warnings=True)
 
 
-def _marc8_field(field: Field | RawField) -> Field:
-    # pymarc runs its pure-Python MARC-8 decoder on every subfield; most subfields of a
-    # MARC-8 record are plain ASCII, which reads the same either way at a fraction of the
-    # cost. Each subfield is decoded on its own, exactly as pymarc does.
+def _is_unimarc(record: Record) -> bool:
+    return bool(record.get_fields("200")) and not record.get_fields("245")
+
+
+def _decoded_field(field: Field | RawField, texts: _Texts) -> Field:
+    # Each subfield is decoded on its own, as pymarc does: a MARC-8 escape lasts one subfield.
     if field.control_field:
-        return Field(tag=field.tag, data=_marc8_text(field.data))
-    subfields = [Subfield(code=s.code, value=_marc8_text(s.value)) for s in field.subfields]
+        return Field(tag=field.tag, data=texts.decode(field.data))
+    subfields = [Subfield(code=s.code, value=texts.decode(s.value)) for s in field.subfields]
     return Field(tag=field.tag, indicators=field.indicators, subfields=subfields)
 
 
-def _marc8_text(value: str | bytes | None) -> str:
-    # pymarc types these as str, but with to_unicode=False they hold the raw bytes.
-    if not isinstance(value, bytes):
-        return value or ""
-    if value.isascii() and b"\x1b" not in value:
-        return value.decode("ascii")
-    if b"\x1b" not in value:
-        return str(marc8_to_unicode(value, hide_utf8_warnings=True))
-    # pymarc writes "Multi-byte position … exceeds length" straight to stderr for a CJK
-    # escape cut short, whatever it is told; it would tear through the progress bar.
-    with contextlib.redirect_stderr(io.StringIO()):
-        return str(marc8_to_unicode(value, hide_utf8_warnings=True))
+class _Texts:
+    """Decodes one record's subfields, choosing by the bytes where leader/09 is wrong."""
+
+    def __init__(self, piece: bytes, labelled_utf8: bool, unimarc: bool) -> None:
+        self.piece = piece
+        self.labelled_utf8 = labelled_utf8
+        self.unimarc = unimarc
+        self.notes: list[str] = []
+        self._code_page: str | None = None
+
+    def decode(self, value: str | bytes | None) -> str:
+        if not isinstance(value, bytes):
+            return value or ""
+        if value.isascii() and b"\x1b" not in value:
+            return value.decode("ascii")
+        if b"\x1b" not in value:
+            try:
+                text = value.decode("utf-8")
+            except UnicodeDecodeError:
+                pass
+            else:
+                self._note(UTF8_IN_MARC8 if not self.labelled_utf8 and not self.unimarc else "")
+                return text
+        if not self.unimarc and _looks_marc8(value):
+            self._note(MARC8_IN_UTF8 if self.labelled_utf8 else "")
+            return _marc8(value)
+        code_page = self.code_page()
+        if self.labelled_utf8 and code_page == _WESTERN:
+            self._note(REPLACED)
+            return value.decode("utf-8", "replace")
+        self._note(code_page_note(code_page))
+        return value.decode(code_page, "replace")
+
+    def code_page(self) -> str:
+        """The single-byte code page the record's text reads best in (judged once, on all of it)."""
+        if self._code_page is None:
+            self._code_page = guess_code_page(self.piece)
+        return self._code_page
+
+    def _note(self, note: str) -> None:
+        if note and note not in self.notes:
+            self.notes.append(note)
+
+
+_WESTERN = "cp1252"
+_CYRILLIC_PAGES = ("cp1251", "cp866")
+_CYRILLIC = re.compile("[\u0410-\u044f\u0401\u0451]")
+# ANSEL, MARC-8's default G1 set: specials, then the combining marks that precede a letter.
+_MARC8_SPECIAL = frozenset(range(0xA1, 0xAF)) | frozenset(range(0xB0, 0xBF)) | frozenset(range(0xC0, 0xC9))
+_MARC8_COMBINING = frozenset(range(0xE0, 0xFF))
+_MARC8_CONTROL = frozenset((0x88, 0x89, 0x8D, 0x8E))
+
+
+def guess_code_page(data: bytes) -> str:
+    """Windows-1251 or DOS 866 when the bytes read as more Cyrillic letters in one, else Windows-1252."""
+    best, score = _WESTERN, 0
+    for page in _CYRILLIC_PAGES:
+        found = len(_CYRILLIC.findall(data.decode(page, "replace")))
+        if found > score:
+            best, score = page, found
+    return best
+
+
+def _looks_marc8(value: bytes) -> bool:
+    """Whether non-UTF-8 text is plausibly MARC-8: an escape, or only ANSEL, marks before letters."""
+    if b"\x1b" in value:
+        return True
+    for i, byte in enumerate(value):
+        if byte < 0x80 or byte in _MARC8_SPECIAL or byte in _MARC8_CONTROL:
+            continue
+        if byte not in _MARC8_COMBINING:
+            return False
+        following = value[i + 1 : i + 2]
+        if not following or not (following.isalnum() or following[0] in _MARC8_COMBINING or following[0] in _MARC8_SPECIAL):
+            return False
+    return True
+
+
+def _marc8(value: bytes) -> str:
+    try:
+        if b"\x1b" not in value:
+            return str(marc8_to_unicode(value, hide_utf8_warnings=True))
+        # pymarc writes "Multi-byte position … exceeds length" straight to stderr for a CJK
+        # escape cut short, whatever it is told; it would tear through the progress bar.
+        with contextlib.redirect_stderr(io.StringIO()):
+            return str(marc8_to_unicode(value, hide_utf8_warnings=True))
+    except (ValueError, IndexError, KeyError, UnicodeDecodeError):
+        return value.decode("utf-8", "replace")
 
 
 def _prepared(piece: bytes) -> bytes:
@@ -233,14 +344,13 @@ def _find_leader(piece: bytes, start: int) -> int | None:
     return None
 
 
-def _is_utf8(piece: bytes) -> bool:
-    if piece[9:10] == b"a":
+def _is_utf8(piece: bytes, labelled_utf8: bool) -> bool:
+    """Whether the whole record reads as UTF-8: the fast path."""
+    if piece.isascii() and (labelled_utf8 or b"\x1b" not in piece):
+        # Plain ASCII reads the same in MARC-8 and UTF-8, and UTF-8 decodes far faster.
         return True
     if b"\x1b" in piece:
         return False
-    if piece.isascii():
-        # Plain ASCII reads the same in MARC-8 and UTF-8, and UTF-8 decodes far faster.
-        return True
     try:
         piece.decode("utf-8")
     except UnicodeDecodeError:

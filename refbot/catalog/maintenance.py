@@ -20,7 +20,7 @@ from whoosh.writing import IndexWriter
 
 from refbot.catalog import generations as gens
 from refbot.catalog.index import BuildReport, catalog_files, iter_good
-from refbot.catalog.record import CatalogRecord, RejectedRecord
+from refbot.catalog.record import CatalogRecord, RejectedRecord, Repair
 from refbot.catalog.schema import SCHEMA_VERSION, to_document
 from refbot.errors import CatalogError
 
@@ -56,9 +56,10 @@ def update_records(paths: Iterable[Path | str], index_dir: Path | str) -> BuildR
     index_dir = Path(index_dir)
     files = catalog_files(paths)
     rejected: list[RejectedRecord] = []
+    repaired: list[Repair] = []
     latest: dict[str, CatalogRecord] = {}
     read = 0
-    for record in iter_good(files, rejected):
+    for record in iter_good(files, rejected, repaired):
         latest[record.id] = record
         read += 1
     with gens.exclusive(index_dir):
@@ -73,6 +74,7 @@ def update_records(paths: Iterable[Path | str], index_dir: Path | str) -> BuildR
         rejected=tuple(rejected),
         duration=time.monotonic() - started,
         files=tuple(str(p) for p in files),
+        repaired=tuple(repaired),
     )
 
 
@@ -151,6 +153,8 @@ def index_status(index_dir: Path | str) -> dict[str, Any]:
         "read": manifest.get("read", 0),
         "rejected": manifest.get("rejected", 0),
         "rejected_by_reason": manifest.get("rejected_by_reason", {}),
+        "repaired": manifest.get("repaired", 0),
+        "repaired_by_kind": manifest.get("repaired_by_kind", {}),
         "duration": manifest.get("duration"),
         "files": manifest.get("files", []),
         "generations": gens.generations(index_dir),

@@ -118,3 +118,26 @@ class RejectedRecord:
 
 
 _FIELD_NAMES = tuple(f.name for f in fields(CatalogRecord))
+
+
+@dataclass(frozen=True)
+class Repair:
+    """Something a reader put right in a record (or a whole file) that was read all the same.
+
+    Attributes:
+        file: the file it came from.
+        position: the record's number in the file, from 1; 0 for the whole file.
+        what: what was put right, e.g. "MARC-8 text in a record labelled UTF-8".
+        control_number: the record's control number, when it has one.
+    """
+
+    file: str
+    position: int
+    what: str
+    control_number: str = ""
+
+    def describe(self) -> str:
+        """One line for a report: where, which record, what was put right."""
+        where = f"{self.file} #{self.position}" if self.position else self.file
+        cn = f" [{self.control_number}]" if self.control_number else ""
+        return f"{where}{cn}: {self.what}"

@@ -7,10 +7,31 @@ It answers the routes refbot uses in Koha's own JSON shapes (``/api/v1/…``):
 - ``GET /patrons`` (query fields with ``_match``, or ``q`` as JSON), ``GET /patrons/{id}``,
   ``GET /patrons/{id}/account``;
 - ``GET /checkouts?patron_id=``, ``GET /checkouts/{id}``, ``GET /checkouts/{id}/allows_renewal``,
-  ``POST /checkouts/{id}/renewal`` (201 with the checkout, or 403 ``Renewal not authorized
-  (reason)`` with Koha's reasons in Koha's order: ``on_reserve``, ``too_many``,
-  ``restriction``, ``overdue``);
-- ``GET /items`` (``external_id``, ``q``, ``x-koha-embed: biblio``), ``GET /items/{id}``.
+  ``POST /checkouts/{id}/renewal?seen=0|1`` (201 with the checkout, or 403 ``Renewal not
+  authorized (reason)`` with Koha's reasons in Koha's order: ``on_reserve``, ``too_many``,
+  ``restriction``, ``overdue``); ``seen`` is a query parameter, as in Koha's specification
+  (``seen_pp``), absent meaning seen; every renewal is kept with its ``seen`` flag
+  (``state.renewals``, and ``GET /checkouts/{id}/renewals`` as Koha lists them), and an unseen
+  one counts in the checkout's ``unseen_renewals`` (Koha's ``UnseenRenewals``);
+- ``GET /items`` (``external_id``, ``q``, ``x-koha-embed: biblio``), ``GET /items/{id}``,
+  ``GET /biblios/{id}`` (``Accept: application/json``).
+
+Listings page as Koha's do: ``_per_page`` (default 20, ``RESTdefaultPageSize``; ``-1`` for
+everything) and ``_page``, with ``X-Total-Count``. A query parameter a route's specification
+does not declare is refused as Koha refuses it: 400 ``[{"path": "/query/<name>", "message":
+"Malformed query string"}]``; query filters take Koha's ``q`` syntax (a list is OR, an object
+AND, a list value IN, ``{"-like": "%…%"}``).
+
+``state.items_embed_biblio = False`` makes ``/items`` refuse ``x-koha-embed: biblio`` (400, as
+Koha's OpenAPI check does for an embed not in the route's list), as versions between the two did.
+``state.legacy = True`` (or ``POST /_control {"legacy": true}``) makes it an older Koha
+(20.05): no ``q`` and no ``x-koha-embed`` on ``/items`` (``q`` is refused, the embed left
+out), no ``seen`` on renewals (refused), and ``_per_page=-1`` fails with a 500 as DBIx::Class
+did there ("rows must be a positive integer").
+
+Note on real Koha: its controller reads the flag as ``$c->param('seen') || 1`` (checked in the
+versions up to 24.x), so a real Koha records ``seen=0`` as seen until that is fixed upstream;
+the stand-in honours the specification.
 
 It is seeded with demo patrons (see :func:`seed`). Helper endpoints, not part of Koha:
 
@@ -20,6 +41,7 @@ It is seeded with demo patrons (see :func:`seed`). Helper endpoints, not part of
       {"status": 500, "times": 2}     the next two calls answer 500
       {"delay": 3.0}                  every call waits this long first
       {"reset": true}                 back to the seeded data
+      {"legacy": true}                behave like an older Koha (stays until {"legacy": false})
       {}                              clear the faults
 
 - ``GET /_state`` — patrons, checkouts and debits as they are now.
@@ -32,6 +54,7 @@ from __future__ import annotations
 import asyncio
 import datetime
 import json
+import re
 import secrets
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import asdict, dataclass, field
@@ -43,6 +66,7 @@ from refbot.config import Secret
 
 JAKARTA = datetime.timezone(datetime.timedelta(hours=7))
 RENEWAL_DAYS = 14
+DEFAULT_PAGE_SIZE = "20"  # Koha's RESTdefaultPageSize
 
 
 @dataclass
@@ -53,6 +77,7 @@ class KohaPatron:
     surname: str
     phone: str = ""
     mobile: str = ""
+    sms_number: str = ""
     category_id: str = "MHS"
     restricted: bool = False
 
@@ -78,6 +103,17 @@ class KohaCheckout:
     renewals_count: int = 0
     max_renewals: int = 2
     last_renewed_date: datetime.datetime | None = None
+    unseen_renewals: int = 0
+
+
+@dataclass
+class KohaRenewal:
+    """One renewal as Koha keeps it (``checkout_renewals``): was the item seen at the desk?"""
+
+    renewal_id: int
+    checkout_id: int
+    seen: bool
+    timestamp: datetime.datetime
 
 
 @dataclass
@@ -111,9 +147,12 @@ class KohaState:
     items: dict[int, KohaItem] = field(default_factory=dict)
     checkouts: dict[int, KohaCheckout] = field(default_factory=dict)
     debits: list[KohaDebit] = field(default_factory=list)
+    renewals: list[KohaRenewal] = field(default_factory=list)
     tokens: set[str] = field(default_factory=set)
     fault: Fault = field(default_factory=Fault)
     calls: list[str] = field(default_factory=list)
+    legacy: bool = False  # behave like an older Koha (see the module's docstring)
+    items_embed_biblio: bool = True  # False: a Koha whose /items embeds only +strings
 
     def checkout_of(self, barcode: str) -> KohaCheckout | None:
         """The open checkout of the item with this barcode."""
@@ -148,6 +187,8 @@ def create_koha_standin(
     app.router.add_post(f"{api}/checkouts/{{checkout_id:\\d+}}/renewals", _renew)
     app.router.add_get(f"{api}/items", _items)
     app.router.add_get(f"{api}/items/{{item_id:\\d+}}", _item)
+    app.router.add_get(f"{api}/biblios/{{biblio_id:\\d+}}", _biblio)
+    app.router.add_get(f"{api}/checkouts/{{checkout_id:\\d+}}/renewals", _renewals)
     app.router.add_get("/_control", _show_control)
     app.router.add_post("/_control", _set_control)
     app.router.add_get("/_state", _show_state)
@@ -200,6 +241,7 @@ def seed(state: KohaState) -> None:
         )
     }
     state.debits = [KohaDebit(21, 1, 4000.0, 4000.0, "Denda keterlambatan: Pengantar ilmu perpustakaan")]
+    state.renewals = []
 
 
 # --- OAuth ---------------------------------------------------------------------------------
@@ -223,7 +265,7 @@ async def _token(request: web.Request) -> web.Response:
 async def _patrons(request: web.Request) -> web.Response:
     state = request.app[KOHA_STATE]
     rows = [_patron_json(p) for p in state.patrons.values()]
-    return _listing(_filter(rows, request, exclude={"q", "_match", "_page", "_per_page", "_order_by"}))
+    return _listing(_filter(rows, request, exclude=_LISTING), request)
 
 
 async def _patron(request: web.Request) -> web.Response:
@@ -248,10 +290,16 @@ async def _account(request: web.Request) -> web.Response:
 # --- checkouts -----------------------------------------------------------------------------
 
 
+_LISTING = {"_match", "_page", "_per_page", "_order_by", "q"}
+
+
 async def _checkouts(request: web.Request) -> web.Response:
     state = request.app[KOHA_STATE]
+    refused = _undeclared(request, _LISTING | {"patron_id", "checked_in"})
+    if refused:
+        return refused
     rows = [_checkout_json(c) for c in state.checkouts.values()]
-    return _listing(_filter(rows, request, exclude={"q", "_match", "_page", "_per_page", "_order_by", "checked_in"}))
+    return _listing(_filter(rows, request, exclude=_LISTING | {"checked_in"}), request)
 
 
 async def _checkout(request: web.Request) -> web.Response:
@@ -269,13 +317,21 @@ async def _allows_renewal(request: web.Request) -> web.Response:
         "allows_renewal": reason is None,
         "max_renewals": checkout.max_renewals,
         "current_renewals": checkout.renewals_count,
-        "unseen_renewals": 0,
+        "unseen_renewals": checkout.unseen_renewals,
         "error": reason,
     })
 
 
 async def _renew(request: web.Request) -> web.Response:
     state = request.app[KOHA_STATE]
+    refused = _undeclared(request, set() if state.legacy else {"seen"})
+    if refused:
+        return refused
+    try:  # seen_pp: an integer query parameter; absent is seen (AddRenewal's default)
+        seen = int(request.query.get("seen", "1")) != 0
+    except ValueError:
+        return web.json_response({"errors": [{"message": "Expected integer - got string.", "path": "/seen"}],
+                                  "status": 400}, status=400)
     checkout = state.checkouts.get(int(request.match_info["checkout_id"]))
     if checkout is None:
         return _error(404, "Checkout not found")
@@ -285,10 +341,23 @@ async def _renew(request: web.Request) -> web.Response:
     now = state.clock()
     checkout.due_date = _end_of_day(max(now, checkout.due_date) + datetime.timedelta(days=RENEWAL_DAYS))
     checkout.renewals_count += 1
+    checkout.unseen_renewals = 0 if seen else checkout.unseen_renewals + 1
     checkout.last_renewed_date = now
+    state.renewals.append(KohaRenewal(len(state.renewals) + 1, checkout.checkout_id, seen, now))
     response = web.json_response(_checkout_json(checkout), status=201)
     response.headers["Location"] = str(request.rel_url)
     return response
+
+
+async def _renewals(request: web.Request) -> web.Response:
+    state = request.app[KOHA_STATE]
+    if state.legacy:
+        return _error(404, "Not Found")
+    checkout_id = int(request.match_info["checkout_id"])
+    if checkout_id not in state.checkouts:
+        return _error(404, "Checkout not found")
+    rows = [_renewal_json(r) for r in state.renewals if r.checkout_id == checkout_id]
+    return _listing(rows, request)
 
 
 def refusal(state: KohaState, checkout: KohaCheckout) -> str | None:
@@ -311,14 +380,37 @@ def refusal(state: KohaState, checkout: KohaCheckout) -> str | None:
 
 async def _items(request: web.Request) -> web.Response:
     state = request.app[KOHA_STATE]
-    embed = "biblio" in request.headers.get("x-koha-embed", "")
+    declared = {"external_id", "_match", "_page", "_per_page", "_order_by"} | (set() if state.legacy else {"q"})
+    refused = _undeclared(request, declared)
+    if refused:
+        return refused
+    embeds = [e.strip() for e in request.headers.get("x-koha-embed", "").split(",") if e.strip()]
+    known = {"+strings", "biblio"} if state.items_embed_biblio else {"+strings"}
+    wrong = next((n for n, e in enumerate(embeds) if e not in known), None)
+    if wrong is not None and not state.legacy:  # the OpenAPI enum check (legacy declares no embed)
+        return web.json_response({"errors": [{"message": f"Not in enum list: {', '.join(sorted(known))}.",
+                                              "path": f"/x-koha-embed/{wrong}"}], "status": 400}, status=400)
+    embed = not state.legacy and "biblio" in embeds
     rows = [_item_json(i, embed) for i in state.items.values()]
-    return _listing(_filter(rows, request, exclude={"q", "_match", "_page", "_per_page", "_order_by"}))
+    return _listing(_filter(rows, request, exclude=_LISTING), request)
 
 
 async def _item(request: web.Request) -> web.Response:
     item = request.app[KOHA_STATE].items.get(int(request.match_info["item_id"]))
     return web.json_response(_item_json(item, False)) if item else _error(404, "Item not found")
+
+
+async def _biblio(request: web.Request) -> web.Response:
+    state = request.app[KOHA_STATE]
+    accept = request.headers.get("Accept", "*/*")
+    if "application/json" not in accept and "*/*" not in accept:
+        return _error(406, "Not acceptable")
+    biblio_id = int(request.match_info["biblio_id"])
+    item = next((i for i in state.items.values() if i.biblio_id == biblio_id), None)
+    if item is None:
+        return _error(404, "Bibliographic record not found")
+    return web.json_response({"biblio_id": biblio_id, "title": item.title, "subtitle": None,
+                              "author": item.author, "frameworkcode": "", "copyright_date": None})
 
 
 # --- query semantics -----------------------------------------------------------------------
@@ -364,7 +456,25 @@ def _satisfies(row: dict[str, Any], query: Any) -> bool:
 def _field_is(value: Any, wanted: Any) -> bool:
     if isinstance(wanted, list):
         return any(_field_is(value, w) for w in wanted)
+    if isinstance(wanted, dict):
+        return all(_clause(value, op, operand) for op, operand in wanted.items())
     return value is not None and value != "" and str(value) == str(wanted)
+
+
+def _clause(value: Any, op: str, operand: Any) -> bool:
+    """``{"-like": "%812%"}`` and ``{"-not_like": …}`` as MySQL reads them (case-insensitive)."""
+    if op in ("-like", "-not_like") and isinstance(operand, str):
+        pattern = "".join(".*" if ch == "%" else "." if ch == "_" else re.escape(ch) for ch in operand)
+        hit = value is not None and re.fullmatch(pattern, str(value), re.IGNORECASE | re.DOTALL) is not None
+        return hit if op == "-like" else value is not None and not hit
+    return False
+
+
+def _undeclared(request: web.Request, declared: set[str]) -> web.Response | None:
+    """Koha's check of query parameters against the route's specification."""
+    errors = [{"path": f"/query/{name}", "message": "Malformed query string"}
+              for name in dict.fromkeys(request.query) if name not in declared]
+    return web.json_response(errors, status=400) if errors else None
 
 
 # --- JSON shapes ---------------------------------------------------------------------------
@@ -373,7 +483,7 @@ def _field_is(value: Any, wanted: Any) -> bool:
 def _patron_json(p: KohaPatron) -> dict[str, Any]:
     return {
         "patron_id": p.patron_id, "cardnumber": p.cardnumber, "firstname": p.firstname, "surname": p.surname,
-        "phone": p.phone or None, "mobile": p.mobile or None, "sms_number": None,
+        "phone": p.phone or None, "mobile": p.mobile or None, "sms_number": p.sms_number or None,
         "email": f"{p.cardnumber}@mail.example.ac.id", "category_id": p.category_id, "library_id": "PUSAT",
         "date_enrolled": "2022-08-15", "expiry_date": "2027-08-31", "restricted": p.restricted,
         "userid": p.cardnumber, "lang": "id",
@@ -385,7 +495,7 @@ def _checkout_json(c: KohaCheckout) -> dict[str, Any]:
         "checkout_id": c.checkout_id, "patron_id": c.patron_id, "item_id": c.item_id,
         "due_date": _iso(c.due_date), "library_id": "PUSAT", "issuer_id": None,
         "checkin_date": None, "checkin_library_id": None, "last_renewed_date": _iso(c.last_renewed_date),
-        "renewals_count": c.renewals_count, "unseen_renewals": 0, "auto_renew": False,
+        "renewals_count": c.renewals_count, "unseen_renewals": c.unseen_renewals, "auto_renew": False,
         "auto_renew_error": None, "timestamp": _iso(c.last_renewed_date or c.checkout_date),
         "checkout_date": _iso(c.checkout_date), "onsite_checkout": False,
         "note": None, "note_date": None, "note_seen": None,
@@ -414,10 +524,30 @@ def _debit_json(d: KohaDebit) -> dict[str, Any]:
     }
 
 
-def _listing(rows: list[dict[str, Any]] | web.Response) -> web.Response:
+def _renewal_json(r: KohaRenewal) -> dict[str, Any]:
+    return {
+        "renewal_id": r.renewal_id, "checkout_id": r.checkout_id, "interface": "api", "renewer_id": None,
+        "seen": r.seen, "renewal_type": "Manual", "timestamp": _iso(r.timestamp),
+    }
+
+
+def _listing(rows: list[dict[str, Any]] | web.Response, request: web.Request) -> web.Response:
+    """One page of a listing, as Koha's ``$c->objects->search`` gives it."""
     if isinstance(rows, web.Response):
         return rows
-    response = web.json_response(rows)
+    legacy = request.app[KOHA_STATE].legacy
+    try:
+        per_page = int(request.query.get("_per_page", DEFAULT_PAGE_SIZE))
+        page = int(request.query.get("_page", "1"))
+    except ValueError:
+        return web.json_response({"errors": [{"message": "Expected integer - got string.", "path": "/_per_page"}],
+                                  "status": 400}, status=400)
+    if per_page == 0 and not legacy:
+        return web.json_response([{"path": "/query/_per_page", "message": "Invalid value: 0"}], status=400)
+    if per_page < 1 and (legacy or per_page != -1):  # DBIx::Class: rows must be a positive integer
+        return _error(500, "Something went wrong, check Koha logs for details.", error_code="internal_server_error")
+    shown = rows if per_page == -1 else rows[(max(page, 1) - 1) * per_page:max(page, 1) * per_page]
+    response = web.json_response(shown)
     response.headers["X-Total-Count"] = str(len(rows))
     return response
 
@@ -465,6 +595,8 @@ async def _set_control(request: web.Request) -> web.Response:
             raise ValueError("expected a JSON object")
         if data.get("reset"):
             seed(state)
+        if "legacy" in data:
+            state.legacy = bool(data["legacy"])
         status = data.get("status")
         times = data.get("times", 1 if status else 0)
         state.fault = Fault(bool(data.get("down")), status if isinstance(status, int) else None,
@@ -480,6 +612,8 @@ async def _show_state(request: web.Request) -> web.Response:
         "patrons": [_patron_json(p) for p in state.patrons.values()],
         "checkouts": [_checkout_json(c) for c in state.checkouts.values()],
         "debits": [_debit_json(d) for d in state.debits],
+        "renewals": [_renewal_json(r) for r in state.renewals],
+        "legacy": state.legacy,
     })
 
 

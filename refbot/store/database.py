@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
+import sqlite3
 import time
 from collections.abc import AsyncIterator, Callable, Iterable
 from importlib import resources
@@ -17,6 +19,8 @@ from pathlib import Path
 from typing import Any, Self
 
 import aiosqlite
+
+log = logging.getLogger(__name__)
 
 Row = aiosqlite.Row
 Params = tuple[Any, ...] | list[Any] | dict[str, Any]
@@ -82,15 +86,30 @@ class Database:
 
     @contextlib.asynccontextmanager
     async def tx(self) -> AsyncIterator[Tx]:
-        """One write transaction; commits on success, rolls back on any error."""
+        """One write transaction; commits on success, rolls back on any error or cancellation.
+
+        A transaction is never left open behind the lock: a caller cancelled while its BEGIN,
+        COMMIT or ROLLBACK was on its way (a source's deadline, a shutdown) would otherwise
+        leave the connection inside a transaction, and every later BEGIN would fail with
+        "cannot start a transaction within a transaction" — the desk stopped for good.
+        """
         async with self._lock:
-            await self._db.execute("BEGIN IMMEDIATE")
+            if self._db.in_transaction:  # only a bug elsewhere gets here; heal rather than stop
+                log.warning("the store's connection was left inside a transaction; rolling it back")
+                await _undo(self._db)
+            try:
+                await self._db.execute("BEGIN IMMEDIATE")
+            except BaseException:
+                # Cancelled while the BEGIN was queued: it still runs in aiosqlite's thread, so
+                # undo it (queued after it) before the lock is let go.
+                await _undo(self._db)
+                raise
             try:
                 yield Tx(self._db)
+                await asyncio.shield(self._db.execute("COMMIT"))
             except BaseException:
-                await self._db.execute("ROLLBACK")
+                await _undo(self._db)
                 raise
-            await self._db.execute("COMMIT")
 
     async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
         """Rows of a read-only query (for the store's modules, and tests that look inside)."""
@@ -128,6 +147,15 @@ class Database:
                 await self._db.executescript(
                     f"BEGIN IMMEDIATE;\n{sql}\nINSERT INTO schema_migrations (version) VALUES ({version});\nCOMMIT;"
                 )
+
+
+async def _undo(db: aiosqlite.Connection) -> None:
+    """Roll back whatever is open, even while the caller is being cancelled; no transaction is fine."""
+    try:
+        await asyncio.shield(db.execute("ROLLBACK"))
+    except sqlite3.OperationalError as e:  # "no transaction is active": nothing to undo
+        if "no transaction" not in str(e):
+            log.error("rolling back the store's transaction failed: %s", e)
 
 
 def _strip_comments(sql: str) -> str:

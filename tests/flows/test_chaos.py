@@ -112,7 +112,7 @@ async def run_chaos(work: Path, catalog_dir: Path, seed: int) -> Chaos:
     webhook = f"http://127.0.0.1:{port}/webhook"
     started = time.monotonic()
     async with aiohttp.ClientSession() as http:
-        await service.start()
+        await service.start(healthy=False)
         posting_done = asyncio.Event()
 
         async def patrons() -> None:
@@ -166,7 +166,7 @@ async def run_chaos(work: Path, catalog_dir: Path, seed: int) -> Chaos:
                 chaos.kills.append(dict(zip(("inbox", "drafts", "outbox"), counts[0] if counts else (0, 0, 0),
                                             strict=True)))
                 await asyncio.sleep(rng.uniform(0.0, 0.5))
-                await service.start()
+                await service.start(healthy=False)
 
         try:
             async with asyncio.timeout(300):  # a guard against a hang, not a target
