@@ -258,7 +258,26 @@ class IgnoredUpdate:
     detail: str = ""
 
 
-Update = InboundMessage | StatusUpdate | IgnoredUpdate
+@dataclass(frozen=True)
+class NumberChange:
+    """A person moved their WhatsApp account from one number to another (not a message to answer)."""
+
+    wamid: str
+    old: str
+    new: str
+    timestamp: int = 0
+
+
+@dataclass(frozen=True)
+class AccountError:
+    """A problem the channel reports about the library's account rather than one message (a rate limit)."""
+
+    code: int | None
+    title: str
+    details: str = ""
+
+
+Update = InboundMessage | StatusUpdate | NumberChange | AccountError | IgnoredUpdate
 
 
 # --- the library system's circulation records (see refbot.ports.LibrarySystem) ---------------

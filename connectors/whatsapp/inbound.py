@@ -14,13 +14,17 @@ choke on would come back again and again; a part we cannot read becomes an
   ``filename`` (a document's name as the patron's phone gave it: not yet safe to use as a
   path; see :func:`connectors.whatsapp.media.safe_filename`).
   ``context_id`` is the message it answers, or for reactions, revokes and edits the message
-  they refer to. ``system`` messages (number or user-id changes) are ignored.
+  they refer to. A ``system`` message saying a person changed their number
+  (``user_changed_number``; ``customer_changed_number`` in older API versions) is a
+  :class:`NumberChange` from ``from`` (the old wa_id) to ``system.wa_id`` (``new_wa_id`` in
+  older versions); other system messages (identity changes) are ignored.
   Location and contacts keep no content: they are not supported, and a shared contact is a
   third person's data.
 - ``value.statuses[]`` become :class:`StatusUpdate` (recipient: phone, else the business-scoped
   user id; ``callback_data``: the ``biz_opaque_callback_data`` the send carried); their errors
-  read ``"code: title"``. ``value.errors[]`` become ignored ``error`` updates (they describe
-  Meta's trouble, not a message).
+  read ``"code: title"``. A ``played`` status (a voice message was played) is a ``read``: it
+  says no more about the send than that. ``value.errors[]`` (trouble with the account, not one
+  message: e.g. 130429, rate limit hit) become :class:`AccountError` updates.
 - every other field (account, template, call, echo, preference updates) is ignored, with the
   field as its kind.
 """
@@ -33,10 +37,14 @@ from connectors._http import as_dict as _obj
 from connectors._http import as_list as _list
 from connectors._http import as_text as _text
 from connectors.whatsapp.outbound import MAX_CALLBACK_DATA
-from refbot.models import IgnoredUpdate, InboundMessage, StatusUpdate, Update
+from refbot.models import AccountError, IgnoredUpdate, InboundMessage, NumberChange, StatusUpdate, Update
 
 MEDIA_TYPES = frozenset({"image", "video", "document", "audio", "sticker"})
 _DETAIL_LIMIT = 200
+NUMBER_CHANGED = frozenset({"user_changed_number", "customer_changed_number"})
+"""System message types saying a person's WhatsApp account moved to a new number."""
+STATUS_ALIASES = {"played": "read"}
+"""WhatsApp statuses refbot reads as one it knows (a played voice message was read)."""
 
 
 def media_id_of(message: InboundMessage) -> str:
@@ -93,7 +101,7 @@ def _parse_messages_value(value: dict[str, Any]) -> list[Update]:
             continue
         updates.extend(parse(item, contacts) for item in items or ())
     for error in _list(value.get("errors")):
-        updates.append(IgnoredUpdate("error", error_text(error)))
+        updates.append(_channel_error(error))
     if not updates:
         updates.append(IgnoredUpdate("messages", _describe(value)))
     return updates
@@ -104,8 +112,7 @@ def _parse_message(message: Any, contacts: list[dict[str, Any]]) -> Update:
         return IgnoredUpdate("malformed", f"message is a {_json_type(message)}")
     type_ = _text(message.get("type"))
     if type_ == "system":
-        system = _obj(message.get("system"))
-        return IgnoredUpdate("system", _clip(_text(system.get("type")) or _text(system.get("body"))))
+        return _parse_system(message)
     wamid = _text(message.get("id"))
     sender = _sender(message, contacts)
     if not (wamid and sender and type_):
@@ -125,6 +132,19 @@ def _parse_message(message: Any, contacts: list[dict[str, Any]]) -> Update:
         mime_type=_text(media.get("mime_type")),
         filename=_text(media.get("filename")),
     )
+
+
+def _parse_system(message: dict[str, Any]) -> Update:
+    system = _obj(message.get("system"))
+    kind = _text(system.get("type"))
+    if kind in NUMBER_CHANGED:
+        old = _text(message.get("from"))
+        new = _text(system.get("wa_id")) or _text(system.get("new_wa_id"))
+        wamid = _text(message.get("id"))
+        if old and new and old != new and wamid:
+            return NumberChange(wamid=wamid, old=old, new=new, timestamp=_int(message.get("timestamp")))
+        return IgnoredUpdate("system", _clip(f"{kind} without an old and a new number"))
+    return IgnoredUpdate("system", _clip(kind or _text(system.get("body"))))
 
 
 def _sender(message: dict[str, Any], contacts: list[dict[str, Any]]) -> str:
@@ -189,12 +209,20 @@ def _parse_status(status: Any, _contacts: list[dict[str, Any]]) -> Update:
         return IgnoredUpdate("malformed", "status without id or status")
     return StatusUpdate(
         wamid=wamid,
-        status=state,
+        status=STATUS_ALIASES.get(state, state),
         recipient=_text(status.get("recipient_id")) or _text(status.get("recipient_user_id")),
         timestamp=_int(status.get("timestamp")),
         errors=tuple(error_text(e) for e in _list(status.get("errors"))),
         callback_data=_text(status.get("biz_opaque_callback_data"))[:MAX_CALLBACK_DATA],
     )
+
+
+def _channel_error(error: Any) -> Update:
+    if not isinstance(error, dict):
+        return IgnoredUpdate("error", error_text(error))
+    title = _text(error.get("title")) or _text(error.get("message")) or "unknown error"
+    details = _text(_obj(error.get("error_data")).get("details"))
+    return AccountError(code=code_of(error.get("code")), title=_clip(title), details=_clip(details))
 
 
 def error_text(error: Any) -> str:

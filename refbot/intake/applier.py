@@ -3,7 +3,10 @@
 The web process only verifies a webhook and writes its body to the journal
 (:mod:`refbot.store.journal`). Here, in the worker, each body is read in arrival order and
 parsed into refbot's types: messages become inbox rows (a redelivered wamid is absorbed),
-statuses update the outbox, anything else is logged and set aside. Progress is recorded in
+statuses update the outbox, a patron's change of number moves what is kept under the old one
+(:mod:`refbot.store.numbers`; nothing is answered), an error WhatsApp reports about the account
+(a rate limit) is a warning and a ``whatsapp_error`` event that ``/healthz`` counts, and
+anything else is logged and set aside. Progress is recorded in
 the store after each batch; after a crash the batch is applied again, which changes nothing
 that was already applied (the wamid is unique, a status never moves a row backwards).
 
@@ -21,9 +24,10 @@ import logging
 from collections import Counter
 
 from refbot.delivery.render import mask_phone
-from refbot.models import IgnoredUpdate, InboundMessage, StatusUpdate
+from refbot.models import AccountError, InboundMessage, NumberChange, StatusUpdate, Update
 from refbot.ports import Channel
 from refbot.store import Store
+from refbot.store.health import WHATSAPP_ERROR
 from refbot.store.journal import JournalEntry, WebhookJournal
 
 log = logging.getLogger(__name__)
@@ -100,7 +104,7 @@ class JournalApplier:
                 "body": entry.body[:KEPT_OF_UNREADABLE].decode("utf-8", "replace"),
             })
 
-    async def _apply(self, update: InboundMessage | StatusUpdate | IgnoredUpdate, received_at: float) -> int:
+    async def _apply(self, update: Update, received_at: float) -> int:
         if isinstance(update, InboundMessage):
             new = await self.store.record_inbound(update, received_at)
             if not new:
@@ -109,7 +113,23 @@ class JournalApplier:
         if isinstance(update, StatusUpdate):
             matched = await self.store.record_status(update)
             log.info("status %s for %s to %s%s", update.status, update.wamid, mask_phone(update.recipient),
-                     "" if matched else " (no matching outbox row)")
+                     "" if matched else " (no outbox row changed: none sent yet, or it is already that far)")
+            return 0
+        if isinstance(update, NumberChange):
+            moved = await self.store.move_number(update)
+            if moved is None:
+                log.info("number change %s already applied", update.wamid)
+            else:
+                log.info("patron %s now writes from %s; moved %s", mask_phone(update.old), mask_phone(update.new),
+                         ", ".join(f"{table} {n}" for table, n in moved.items() if n) or "nothing")
+            return 0
+        if isinstance(update, AccountError):
+            log.warning("WhatsApp reports an error: %s %s%s", update.code, update.title,
+                        f" ({update.details})" if update.details and update.details != update.title else "")
+            async with self.store.tx() as db:
+                await self.store.add_event(db, "whatsapp", WHATSAPP_ERROR, f"code:{update.code}", {
+                    "code": update.code, "message": update.title, "details": update.details,
+                })
             return 0
         log.info("webhook update ignored: %s %s", update.kind, update.detail[:200])
         return 0

@@ -193,6 +193,29 @@ def status_update(
     return envelope(business, value)
 
 
+def number_change(business: BusinessNumber, old: str, new: str, *, name: str = "", wamid: str = "",
+                  timestamp: int | None = None) -> dict:
+    """A webhook body saying a person moved their WhatsApp account from ``old`` to ``new``.
+
+    The shape Meta documents for a ``user_changed_number`` system message: the old wa_id as
+    ``from``, the new one as ``system.wa_id``, and no ``contacts`` list.
+    """
+    message = {
+        "from": old,
+        "id": wamid or new_wamid(),
+        "timestamp": str(timestamp if timestamp is not None else int(time.time())),
+        "system": {"body": f"User {name or old} changed from {old} to {new}", "wa_id": new,
+                   "type": "user_changed_number"},
+        "type": "system",
+    }
+    return envelope(business, {**_metadata(business), "messages": [message]})
+
+
+def account_errors(business: BusinessNumber, errors: Iterable[Mapping[str, Any]]) -> dict:
+    """A webhook body with ``value.errors``: trouble with the account, not with one message."""
+    return envelope(business, {**_metadata(business), "errors": [dict(e) for e in errors]})
+
+
 def error_entry(code: int, title: str, details: str = "") -> dict:
     """One element of a webhook ``errors`` list."""
     return {

@@ -18,6 +18,7 @@ from refbot.store.drafts import DraftStore, Request
 from refbot.store.events import EventStore
 from refbot.store.health import HealthStore
 from refbot.store.inbox import InboxStore
+from refbot.store.numbers import NumberStore
 from refbot.store.outbox import CALLBACK_PREFIX, WINDOW_SHUT, OutboxRow, OutboxStore, callback_data, outbox_id
 from refbot.store.reports import ReportStore
 from refbot.store.service_requests import ServiceRequest, ServiceRequestStore
@@ -40,6 +41,6 @@ __all__ = [
 
 class Store(
     InboxStore, DraftStore, OutboxStore, EventStore, ServiceRequestStore,
-    AccountStore, ReportStore, ZoteroStore, HealthStore,
+    AccountStore, ReportStore, ZoteroStore, HealthStore, NumberStore,
 ):
     """All of refbot's reads and writes, through one connection and one lock."""

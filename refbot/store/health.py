@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 from refbot.store.database import Database
@@ -28,6 +29,20 @@ class Backlog:
     outbox_due: int
     sends_in_doubt: int
     oldest_pending_inbox: float | None
+
+
+@dataclass(frozen=True)
+class AccountErrors:
+    """The errors WhatsApp reported about the account (``value.errors``) since some time."""
+
+    count: int
+    last_code: int | None = None
+    last_message: str = ""
+    last_at: float | None = None
+
+
+WHATSAPP_ERROR = "whatsapp_error"
+"""The kind of the event an error WhatsApp reported about the account leaves."""
 
 
 class HealthStore(Database):
@@ -67,3 +82,17 @@ class HealthStore(Database):
         )
         assert row is not None
         return Backlog(int(row["inbox_pending"]), int(row["due"]), int(row["unsure"]), row["oldest"])
+
+    async def whatsapp_errors(self, since: float) -> AccountErrors:
+        """How many account errors WhatsApp reported since ``since``, and the latest of them."""
+        row = await self.fetchone(
+            "SELECT COUNT(*) AS n, MAX(id) AS last FROM events WHERE kind = ? AND at >= ?", (WHATSAPP_ERROR, since)
+        )
+        if row is None or not row["n"]:
+            return AccountErrors(0)
+        last = await self.fetchone("SELECT at, detail FROM events WHERE id = ?", (row["last"],))
+        assert last is not None
+        detail = json.loads(last["detail"])
+        code = detail.get("code")
+        return AccountErrors(int(row["n"]), code if isinstance(code, int) else None,
+                             str(detail.get("message", "")), float(last["at"]))

@@ -145,6 +145,7 @@ async def _health(request: web.Request) -> web.Response:
     if oldest is not None and now - oldest > stale:
         reasons.append(f"webhooks have waited {now - oldest:.0f} s to be applied")
     supervisor = app.get(SUPERVISOR)
+    errors = await store.whatsapp_errors(now - 86400)
     body = {
         "status": "ok" if not reasons else "failing",
         "reasons": reasons,
@@ -152,6 +153,9 @@ async def _health(request: web.Request) -> web.Response:
         "webhooks_waiting": waiting,
         "oldest_waiting_webhook_seconds": round(now - oldest, 1) if oldest is not None else None,
         "resends_without_evidence_24h": await store.resends_without_evidence(now - 86400),
+        "whatsapp_errors_24h": errors.count,
+        "last_whatsapp_error": {"code": errors.last_code, "message": errors.last_message,
+                                "seconds_ago": round(now - errors.last_at, 1)} if errors.last_at is not None else None,
         "worker": {**verdict.detail, "mode": settings.worker.mode,
                    "pid": supervisor.process.pid if supervisor and supervisor.process else None,
                    "restarts": supervisor.restarts if supervisor else 0},

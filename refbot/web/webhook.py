@@ -6,6 +6,13 @@ journal (:mod:`refbot.store.journal`: a file only this process writes, so the ap
 waits behind the worker) and answers. The worker parses and applies the journal
 (:mod:`refbot.intake.applier`), where each message's unique wamid absorbs Meta's redeliveries.
 A body the journal could not take (a full disk) gets a 500, and Meta delivers it again.
+
+Meta batches many updates into one body, documented to be up to 3 MB ("Webhooks payloads can
+be up to 3MB", the WhatsApp Cloud API webhooks overview, developers.facebook.com/docs/whatsapp/
+cloud-api/webhooks). aiohttp's default cap of 1 MiB would refuse such a batch with a 413, and
+Meta would redeliver it, refused each time, for days; so the webhook takes bodies up to
+:data:`MAX_BODY_BYTES` (8 MiB: the documented figure with room to spare) and refuses larger
+ones, which no Meta delivery is, with a 413 before anything is written down.
 """
 
 from __future__ import annotations
@@ -23,6 +30,9 @@ from refbot.store.journal import WebhookJournal
 from refbot.web.errors import error_response
 
 log = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 8 * 1024 * 1024
+"""The largest webhook body taken: Meta documents up to 3 MB per delivery; this leaves room."""
 
 
 @dataclass
@@ -43,8 +53,14 @@ class WebhookHandler:
         return error_response(403, "verification_failed", "verify token does not match")
 
     async def receive(self, request: web.Request) -> web.StreamResponse:
-        """Check the signature and the JSON, write the body down, answer 200."""
-        body = await request.read()
+        """Check the size, the signature and the JSON, write the body down, answer 200."""
+        if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
+            return _too_large(request.content_length)
+        try:
+            # Per route: the rest of the app (the console's forms) keeps aiohttp's 1 MiB.
+            body = await request.clone(client_max_size=MAX_BODY_BYTES).read()
+        except web.HTTPRequestEntityTooLarge:  # a chunked body with no Content-Length
+            return _too_large(None)
         if not self._signed(body, request.headers.get("X-Hub-Signature-256", "")):
             log.warning("webhook refused: bad or missing signature from %s", request.remote)
             return error_response(401, "bad_signature", "X-Hub-Signature-256 does not match the body")
@@ -69,3 +85,9 @@ class WebhookHandler:
         except (UnicodeError, ValueError, TypeError) as e:
             log.warning("webhook signature could not be checked: %s", type(e).__name__)
             return False
+
+
+def _too_large(size: int | None) -> web.Response:
+    log.warning("webhook refused: body of %s bytes is over the %d-byte cap",
+                size if size is not None else "more than that", MAX_BODY_BYTES)
+    return error_response(413, "body_too_large", f"the body is over {MAX_BODY_BYTES} bytes")
