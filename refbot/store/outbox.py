@@ -229,11 +229,12 @@ class OutboxStore(Database):
             await _reported(db, wamid, early[0]["at"])
         await db.execute("DELETE FROM early_statuses WHERE wamid = ? OR callback = ?", (wamid, callback_data(row_id)))
         if draft_id is not None and ":patron:" in idem_key:
-            # The draft is sent once every part of the patron's list has gone out.
+            # The draft is sent once every part of the patron's list has gone out: a part held for
+            # a shut window, or failed for good, has not.
             await db.execute(
                 "UPDATE drafts SET status = 'sent', updated_at = ? WHERE id = ? AND status = 'approved'"
                 " AND NOT EXISTS (SELECT 1 FROM outbox WHERE draft_id = ? AND idem_key LIKE '%:patron:%'"
-                " AND state IN ('pending', 'sending', 'unsure'))",
+                " AND state NOT IN ('sent', 'delivered', 'read'))",
                 (self.clock(), draft_id, draft_id),
             )
 

@@ -87,6 +87,21 @@ async def test_a_part_waiting_to_be_retried_keeps_the_draft_approved(store: Stor
     assert await status_of(store, draft_id) is DraftStatus.APPROVED
 
 
+async def test_a_part_held_for_a_shut_window_keeps_the_draft_approved_until_it_goes(store: Store) -> None:
+    draft_id = await ask(store, items=long_list(30))
+    await drafts.approve(store, draft_id, LIBRARIAN)
+    first, *rest = await store.claim_outbox(100)
+    await store.hold(first, "131047: the 24-hour window is shut")
+    for n, part in enumerate(rest):
+        await store.mark_sent(part, f"wamid.r{n}")
+    assert await status_of(store, draft_id) is DraftStatus.APPROVED, "the patron has not got the whole list"
+
+    await store.record_inbound(message("wamid.again", text="halo, masih ada?"))  # the window opens again
+    [held] = await store.claim_outbox(100)
+    await store.mark_sent(held, "wamid.held")
+    assert await status_of(store, draft_id) is DraftStatus.SENT
+
+
 async def test_rejecting_tells_the_patron_a_librarian_will_answer(store: Store) -> None:
     draft_id = await ask(store)
     decision = await drafts.reject(store, draft_id, LIBRARIAN)
