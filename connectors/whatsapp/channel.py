@@ -143,7 +143,7 @@ class WhatsAppChannel:
         send's own answer never arrived.
 
         Raises:
-            ValueError: the message breaks WhatsApp's limits, or its document or image cannot
+            MessageRefused: the message breaks WhatsApp's limits, or its document or image cannot
                 be read or sent (an image must be JPEG or PNG ≤ 5 MB); nothing was sent.
             SendInDoubt: the message went out but no answer came back; WhatsApp may have
                 taken it (a status webhook carrying ``callback_data`` will say).
@@ -168,7 +168,7 @@ class WhatsAppChannel:
         """Send the approved template ``name`` in ``language`` with body ``parameters``; its wamid.
 
         Raises:
-            ValueError: a malformed name, language code or parameter; nothing was sent.
+            MessageRefused: a malformed name, language code or parameter; nothing was sent.
             ChannelError: as for :meth:`send` (an unknown template is code 132001, permanent).
         """
         return await self._send_body(template_body(to, name, language, parameters), callback_data)
@@ -187,7 +187,7 @@ class WhatsAppChannel:
         """Send a list message; ``button`` opens it. Rows alone make one untitled section.
 
         Raises:
-            ValueError: more than 10 rows, a title over 24 or a description over 72
+            MessageRefused: more than 10 rows, a title over 24 or a description over 72
                 characters, or another limit broken; nothing was sent.
             ChannelError: as for :meth:`send`.
         """

@@ -127,26 +127,27 @@ def document_upload_type(mime_type: str) -> str:
     """The type to upload a document as: its own, or text/plain for text formats WhatsApp lacks.
 
     Raises:
-        ValueError: WhatsApp cannot carry this kind of document.
+        MessageRefused: WhatsApp cannot carry this kind of document.
     """
     kind = base_type(mime_type)
-    if kind in DOCUMENT_TYPES:
-        return kind
-    if kind in _TEXTUAL or kind.startswith("text/"):
+    if kind not in DOCUMENT_TYPES and (kind in _TEXTUAL or kind.startswith("text/")):
         return "text/plain"
-    raise MessageRefused(f"WhatsApp cannot send a {kind or 'typeless'} document; it takes {', '.join(sorted(DOCUMENT_TYPES))}")
+    return _allowed(kind, DOCUMENT_TYPES, "document")
 
 
 def image_upload_type(mime_type: str) -> str:
     """The type to upload an image as: JPEG or PNG, the only two an image message shows.
 
     Raises:
-        ValueError: WhatsApp cannot show this kind of image.
+        MessageRefused: WhatsApp cannot show this kind of image.
     """
-    kind = base_type(mime_type)
-    if kind in IMAGE_TYPES:
+    return _allowed(base_type(mime_type), IMAGE_TYPES, "image")
+
+
+def _allowed(kind: str, types: frozenset[str], what: str) -> str:
+    if kind in types:
         return kind
-    raise MessageRefused(f"WhatsApp cannot send a {kind or 'typeless'} image; it takes {', '.join(sorted(IMAGE_TYPES))}")
+    raise MessageRefused(f"WhatsApp cannot send a {kind or 'typeless'} {what}; it takes {', '.join(sorted(types))}")
 
 
 def safe_filename(name: str, mime_type: str = "", fallback: str = "file") -> str:

@@ -95,7 +95,7 @@ def message_body(message: OutgoingMessage, media_id: str = "") -> dict[str, Any]
     message.
 
     Raises:
-        ValueError: no recipient, empty text, or a limit broken (text length, button count,
+        MessageRefused: no recipient, empty text, or a limit broken (text length, button count,
             title length, id length, repeated ids or titles, a document or image with
             buttons, both a document and an image, a malformed template).
     """
@@ -161,7 +161,7 @@ def list_body(
     """An interactive list message: ``button`` opens the list of ``sections``.
 
     Raises:
-        ValueError: a limit is broken (see the module docstring).
+        MessageRefused: a limit is broken (see the module docstring).
     """
     base = addressed(to)
     _check_list(text, button, sections, header, footer)
@@ -217,7 +217,7 @@ def template_body(to: str, name: str, language: str, parameters: Sequence[str] =
     """A template message: an approved template ``name`` in ``language``, body ``{{1}}``… filled.
 
     Raises:
-        ValueError: a malformed name or language code, or a parameter WhatsApp refuses
+        MessageRefused: a malformed name or language code, or a parameter WhatsApp refuses
             (empty, a new line or tab, more than four spaces in a row, too long).
     """
     base = addressed(to)

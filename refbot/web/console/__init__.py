@@ -19,10 +19,10 @@ from pathlib import Path
 from aiohttp import web
 
 from refbot.config import Settings
+from refbot.texts import console_texts
 from refbot.web.console import accounts
 from refbot.web.console.addresses import trusted_networks
 from refbot.web.console.guard import interface_language, security_headers, signed_in
-from refbot.web.console.language import load_texts
 from refbot.web.console.routes_admin import accounts_page, add_account, audit_page, remove_account
 from refbot.web.console.routes_drafts import draft_action, draft_page, history_page
 from refbot.web.console.routes_login import login, login_page, logout
@@ -49,7 +49,7 @@ def setup_console(app: web.Application, settings: Settings) -> None:
     console_app = create_console_app(Console(
         settings=settings,
         templates=build_templates(),
-        texts=load_texts(),
+        texts=console_texts(),
         signer=SessionSigner(secret) if secret else None,
         trusted_proxies=trusted_networks(settings.server.trusted_proxies),
     ))

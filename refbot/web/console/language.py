@@ -4,16 +4,11 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from refbot.texts import LANGUAGES, Texts, console_texts, known_language
+from refbot.texts import LANGUAGES, Texts, known_language
 
 LANGUAGE_COOKIE = "refbot_console_lang"
 
-__all__ = ["LANGUAGE_COOKIE", "Texts", "choose", "load_texts"]
-
-
-def load_texts() -> dict[str, Texts]:
-    """Both languages' texts; a key missing in English falls back to Indonesian."""
-    return console_texts()
+__all__ = ["LANGUAGE_COOKIE", "Texts", "choose"]
 
 
 def choose(request: web.Request, default: str) -> str:

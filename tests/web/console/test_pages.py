@@ -12,7 +12,7 @@ from markupsafe import escape
 
 from refbot.decisions import drafts
 from refbot.models import DraftStatus, Ranked, Score
-from refbot.web.console.language import load_texts
+from refbot.texts import console_texts
 from refbot.web.server import create_app
 from tests.conftest import PATRON, eventually, free_port, make_settings, serve
 from tests.web.console.conftest import ConsoleDesk, Page
@@ -53,7 +53,7 @@ async def test_draft_page_shows_each_candidate_and_why_it_ranked(console: Consol
     assert page.status == 200
     assert f"Draft #{draft.id}" in page.text and "version 1" in page.text
     assert "crossref" in {r.candidate.source for r in draft.items}
-    english = load_texts()["en"]
+    english = console_texts()["en"]
     for r in draft.items:
         c = r.candidate
         assert str(escape(c.title[:30])) in page.text

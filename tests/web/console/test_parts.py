@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from refbot.models import Candidate, Kind
+from refbot.texts import console_texts
 from refbot.web.console import charts, formatting, passwords
-from refbot.web.console.language import load_texts
 from refbot.web.console.routes_login import safe_next
 from refbot.web.console.sessions import SessionSigner
 from refbot.web.console.throttle import LoginThrottle
@@ -90,7 +90,7 @@ def test_only_http_links_are_ever_links() -> None:
 
 
 def test_durations_read_like_a_person_would_say_them() -> None:
-    texts = load_texts()
+    texts = console_texts()
     assert formatting.duration(45, texts["id"]) == "45 dtk"
     assert formatting.duration(3 * 3600 + 5 * 60 + 7, texts["id"]) == "3 j 5 mnt"
     assert formatting.duration(2 * 86400 + 3600, texts["en"]) == "2 d 1 h"
