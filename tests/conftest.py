@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import random
 import socket
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -46,10 +47,20 @@ def shared_data(*parts: str) -> Path:
 
 
 def free_port() -> int:
-    """A loopback port nobody is listening on right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    """A loopback port nobody is listening on right now, for a server that binds it a moment later.
+
+    Taken below Linux's ephemeral range (32768–60999): a port the kernel hands out for outgoing
+    connections — plentiful while other test processes run — could be taken in that moment.
+    """
+    for _ in range(200):
+        port = random.randint(20000, 32767)
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free loopback port between 20000 and 32767")
 
 
 async def serve(app: web.Application, port: int = 0) -> tuple[web.AppRunner, str]:
