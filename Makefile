@@ -5,8 +5,9 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 DEMO_CATALOG := refbot/data/demo_catalog.xml
-# Debian packages the tests drive for real: a browser for the console, OCR for snap and send.
-SYSTEM_PACKAGES := chromium tesseract-ocr tesseract-ocr-ind tesseract-ocr-eng
+# Debian packages the tests drive for real: a browser for the console, OCR for snap and send,
+# PostgreSQL (the tests start throwaway clusters of their own; the packaged one is not used).
+SYSTEM_PACKAGES := chromium tesseract-ocr tesseract-ocr-ind tesseract-ocr-eng postgresql
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: demo test install system-deps lint typecheck unit index bench clean

@@ -61,7 +61,9 @@ class ServerSettings:
 
 @dataclass(frozen=True)
 class StoreSettings:
-    path: str = setting("var/refbot.sqlite3", "SQLite database file (created on first start)")
+    path: str = setting("var/refbot.sqlite3", "SQLite database file (created on first start), used when url is empty")
+    url: str = setting("", "postgresql://user@host:port/db to keep the state in PostgreSQL (several web and worker"
+                           " processes, on several machines); a password goes in REFBOT_STORE_URL instead")
 
 
 @dataclass(frozen=True)
@@ -218,6 +220,7 @@ class Secrets:
     koha_client_id: Secret = field(default_factory=lambda: Secret(""))
     koha_client_secret: Secret = field(default_factory=lambda: Secret(""))
     zotero_api_key: Secret = field(default_factory=lambda: Secret(""))
+    store_url: Secret = field(default_factory=lambda: Secret(""))
 
 
 SECRET_ENV = {
@@ -228,6 +231,7 @@ SECRET_ENV = {
     "koha_client_id": "REFBOT_KOHA_CLIENT_ID",
     "koha_client_secret": "REFBOT_KOHA_CLIENT_SECRET",
     "zotero_api_key": "REFBOT_ZOTERO_API_KEY",
+    "store_url": "REFBOT_STORE_URL",
 }
 
 
@@ -257,6 +261,16 @@ class Settings:
         """Resolve a configured path against the config file's folder."""
         p = Path(value)
         return p if p.is_absolute() else Path(self.base_dir) / p
+
+    @property
+    def store_location(self) -> str:
+        """Where the state is kept: ``REFBOT_STORE_URL``, else ``store.url``, else the SQLite file at ``store.path``."""
+        return self.secrets.store_url.get() or self.store.url or str(self.path(self.store.path))
+
+    @property
+    def on_postgres(self) -> bool:
+        """Whether the state is in PostgreSQL (shared by every node) rather than a SQLite file."""
+        return self.store_location.startswith(("postgresql://", "postgres://"))
 
     @property
     def public_url(self) -> str:

@@ -76,7 +76,7 @@ async def build_services(
         ConfigError: a setting that cannot work (checked before anything is opened).
     """
     check_settings(settings)
-    store = await Store.open(settings.path(settings.store.path))
+    store = await Store.open(settings.store_location)
     journal: WebhookJournal | None = None
     session: aiohttp.ClientSession | None = None
     try:

@@ -25,6 +25,8 @@ from refbot.web.server import SERVICES, WORKER, create_app
 from refbot.wiring import Services
 from refbot.worker.loops import Worker
 
+pytest_plugins = ["tests.postgres"]
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
 DEMO_CATALOG = REPO / "refbot" / "data" / "demo_catalog.xml"

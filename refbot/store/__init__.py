@@ -1,4 +1,4 @@
-"""refbot's durable state: SQLite in WAL mode behind one writer connection.
+"""refbot's durable state: SQLite in WAL mode behind one writer connection, or PostgreSQL.
 
 Every step of a question's life is a row here before anything else happens, so a crash at
 any point loses nothing: on restart the worker resumes pending rows, and unique keys (the
@@ -11,15 +11,21 @@ SQL lives only in this package, one module per aggregate, each a mixin over
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Self
+
 from refbot.models import InboxRow
 from refbot.store.accounts import AccountStore
-from refbot.store.database import Row, Tx
+from refbot.store.database import Row, SqliteEngine, Tx, is_postgres_url
 from refbot.store.drafts import DraftStore, Request
 from refbot.store.events import EventStore
 from refbot.store.health import HealthStore
 from refbot.store.inbox import InboxStore
 from refbot.store.numbers import NumberStore
 from refbot.store.outbox import CALLBACK_PREFIX, WINDOW_SHUT, OutboxRow, OutboxStore, callback_data, outbox_id
+from refbot.store.postgres import PostgresEngine
 from refbot.store.reports import ReportStore
 from refbot.store.service_requests import ServiceRequest, ServiceRequestStore
 from refbot.store.zotero import ZoteroStore
@@ -43,4 +49,11 @@ class Store(
     InboxStore, DraftStore, OutboxStore, EventStore, ServiceRequestStore,
     AccountStore, ReportStore, ZoteroStore, HealthStore, NumberStore,
 ):
-    """All of refbot's reads and writes, through one connection and one lock."""
+    """All of refbot's reads and writes, on SQLite (one file, one writer) or PostgreSQL (many processes)."""
+
+    @classmethod
+    async def open(cls, location: str | Path, clock: Callable[[], float] = time.time) -> Self:
+        """Open the store at ``location`` — a file path (SQLite) or a ``postgresql://`` URL — and migrate it."""
+        if is_postgres_url(str(location)):
+            return cls(await PostgresEngine.open(str(location)), clock)
+        return cls(await SqliteEngine.open(Path(location)), clock)

@@ -54,7 +54,7 @@ class AccountStore(Database):
     ) -> Account | None:
         """Create an account; None (and nothing written) when the username is taken."""
         async with self.tx() as db:
-            if await db.fetchone("SELECT id FROM console_accounts WHERE username = ?", (username,)) is not None:
+            if await db.fetchone("SELECT id FROM console_accounts WHERE lower(username) = lower(?)", (username,)) is not None:
                 return None
             await db.execute(
                 "INSERT INTO console_accounts (username, name, role, password_hash, created_at) VALUES (?, ?, ?, ?, ?)",
@@ -66,7 +66,7 @@ class AccountStore(Database):
     async def delete_account(self, username: str, *, actor: str) -> bool:
         """Delete an account (its claims and sessions go with it); False when there was none."""
         async with self.tx() as db:
-            cur = await db.execute("DELETE FROM console_accounts WHERE username = ?", (username,))
+            cur = await db.execute("DELETE FROM console_accounts WHERE lower(username) = lower(?)", (username,))
             if cur.rowcount == 0:
                 return False
             await self.add_event(db, actor, "account_remove", f"account:{username}", {})
@@ -76,7 +76,7 @@ class AccountStore(Database):
         """Store a new password hash and end the account's sessions; False when there is no such account."""
         async with self.tx() as db:
             cur = await db.execute(
-                "UPDATE console_accounts SET password_hash = ?, session_epoch = session_epoch + 1 WHERE username = ?",
+                "UPDATE console_accounts SET password_hash = ?, session_epoch = session_epoch + 1 WHERE lower(username) = lower(?)",
                 (password_hash, username),
             )
             if cur.rowcount == 0:
@@ -105,7 +105,7 @@ class AccountStore(Database):
     async def account_with_hash(self, username: str) -> tuple[Account, str] | None:
         """An account by username with its stored password hash, for checking a password."""
         row = await self.fetchone(
-            f"SELECT {_COLUMNS}, password_hash FROM console_accounts WHERE username = ?", (username,)
+            f"SELECT {_COLUMNS}, password_hash FROM console_accounts WHERE lower(username) = lower(?)", (username,)
         )
         return (_account(row), str(row["password_hash"])) if row else None
 
@@ -116,7 +116,7 @@ class AccountStore(Database):
 
     async def account_by_username(self, username: str) -> Account | None:
         """One account by username."""
-        row = await self.fetchone(f"SELECT {_COLUMNS} FROM console_accounts WHERE username = ?", (username,))
+        row = await self.fetchone(f"SELECT {_COLUMNS} FROM console_accounts WHERE lower(username) = lower(?)", (username,))
         return _account(row) if row else None
 
     async def all_accounts(self) -> list[Account]:

@@ -34,8 +34,8 @@ class DraftStore(Database):
         """The request for an inbound message, created once however often this is called."""
         async with self.tx() as db:
             await db.execute(
-                "INSERT OR IGNORE INTO requests (inbox_id, patron, text, language, need, created_at)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO requests (inbox_id, patron, text, language, need, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (inbox_id) DO NOTHING",
                 (inbox_id, patron, need.raw, need.language, codec.dumps(need), self.clock()),
             )
         row = await self.fetchone("SELECT * FROM requests WHERE inbox_id = ?", (inbox_id,))
@@ -57,15 +57,14 @@ class DraftStore(Database):
     ) -> int | None:
         """Insert a request's draft inside the caller's transaction; None if it exists."""
         now = self.clock()
-        cur = await db.execute(
-            "INSERT OR IGNORE INTO drafts (request_id, source_notes, created_at, updated_at)"
-            " VALUES (?, ?, ?, ?)",
+        row = await db.fetchone(
+            "INSERT INTO drafts (request_id, source_notes, created_at, updated_at)"
+            " VALUES (?, ?, ?, ?) ON CONFLICT (request_id) DO NOTHING RETURNING id",
             (request_id, json.dumps(list(notes), ensure_ascii=False), now, now),
         )
-        if cur.rowcount == 0:
+        if row is None:
             return None
-        draft_id = cur.lastrowid
-        assert draft_id is not None
+        draft_id = int(row["id"])
         await self.insert_items(db, draft_id, 1, items)
         return draft_id
 
@@ -183,7 +182,7 @@ class DraftStore(Database):
     async def edit_already_made(self, draft_id: int, idem: str) -> bool:
         """Whether an edit of the draft was already made under the name ``idem``."""
         row = await self.fetchone(
-            "SELECT 1 FROM events WHERE kind = 'edit' AND subject = ? AND json_extract(detail, '$.idem') = ?",
+            f"SELECT 1 FROM events WHERE kind = 'edit' AND subject = ? AND {self.dialect.json_text('detail', 'idem')} = ?",
             (f"draft:{draft_id}", idem),
         )
         return row is not None

@@ -50,20 +50,26 @@ class InboxStore(Database):
         async with self.tx() as db:
             await db.execute(
                 "INSERT INTO journal_progress (journal, applied_upto) VALUES (?, ?) ON CONFLICT (journal)"
-                " DO UPDATE SET applied_upto = MAX(applied_upto, excluded.applied_upto)",
+                " DO UPDATE SET applied_upto = CASE WHEN journal_progress.applied_upto > excluded.applied_upto"
+                " THEN journal_progress.applied_upto ELSE excluded.applied_upto END",
                 (journal, upto),
             )
 
-    async def claim_inbox(self, limit: int) -> list[InboxRow]:
-        """Claim up to ``limit`` pending inbound messages, oldest first."""
+    async def claim_inbox(self, limit: int, worker: str = "") -> list[InboxRow]:
+        """Claim up to ``limit`` pending inbound messages for ``worker``, oldest first.
+
+        Rows another worker is claiming at this moment are passed over, so any number of
+        workers claim at once without handing one message to two of them.
+        """
         async with self.tx() as db:
             rows = await db.fetchall(
-                "SELECT id, message, attempts FROM inbox WHERE state = 'pending' ORDER BY id LIMIT ?",
+                f"SELECT id, message, attempts FROM inbox WHERE state = 'pending' ORDER BY id LIMIT ?"
+                f"{self.dialect.skip_locked}",
                 (limit,),
             )
             await db.executemany(
-                "UPDATE inbox SET state = 'processing', attempts = attempts + 1 WHERE id = ?",
-                [(r["id"],) for r in rows],
+                "UPDATE inbox SET state = 'processing', attempts = attempts + 1, claimed_by = ? WHERE id = ?",
+                [(worker, r["id"]) for r in rows],
             )
         return [InboxRow(r["id"], codec.loads(InboundMessage, r["message"]), r["attempts"] + 1) for r in rows]
 

@@ -83,7 +83,8 @@ async def _move_patron(db: Tx, old: str, new: str) -> int:
         " ON CONFLICT (phone) DO UPDATE SET"
         " name = CASE WHEN patrons.name != '' THEN patrons.name ELSE excluded.name END,"
         " language = CASE WHEN patrons.language != '' THEN patrons.language ELSE excluded.language END,"
-        " last_inbound_at = MAX(COALESCE(patrons.last_inbound_at, 0), COALESCE(excluded.last_inbound_at, 0))",
+        " last_inbound_at = CASE WHEN COALESCE(patrons.last_inbound_at, 0) > COALESCE(excluded.last_inbound_at, 0)"
+        " THEN patrons.last_inbound_at ELSE excluded.last_inbound_at END",
         (new, before["name"], before["language"], before["last_inbound_at"]),
     )
     await db.execute("DELETE FROM patrons WHERE phone = ?", (old,))

@@ -13,6 +13,7 @@ evidence that its send never reached WhatsApp, or after a much longer wait (see
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from refbot import codec
@@ -55,12 +56,28 @@ class OutboxRow:
 class OutboxStore(Database):
     """Reads and writes of ``outbox`` and ``early_statuses``."""
 
-    async def reset_in_flight(self) -> int:
-        """After a restart, put back every row a dead process had claimed."""
+    async def reset_in_flight(self, gone: Collection[str] | None = None) -> int:
+        """Put back the rows claimed by workers that are gone: every claimed row when ``gone`` is None.
+
+        None is for a desk with one worker, restarting; with several workers, only the rows of
+        the ones named (see :mod:`refbot.worker.recovery`) — the others are still at work on theirs.
+        """
+        if gone is not None and not gone:
+            return 0
+        whose, params = ("", ()) if gone is None else (
+            f" AND claimed_by IN ({', '.join('?' for _ in gone)})", tuple(gone))
         async with self.tx() as db:
-            a = await db.execute("UPDATE inbox SET state = 'pending' WHERE state = 'processing'")
-            b = await self._doubt_in_flight(db)
+            a = await db.execute(f"UPDATE inbox SET state = 'pending' WHERE state = 'processing'{whose}", params)
+            b = await self._doubt_in_flight(db, whose, params)
             return a.rowcount + b
+
+    async def claimers(self) -> set[str]:
+        """The workers that hold claimed rows now ('' for rows claimed before workers were named)."""
+        rows = await self.fetchall(
+            "SELECT claimed_by FROM inbox WHERE state = 'processing'"
+            " UNION SELECT claimed_by FROM outbox WHERE state = 'sending'"
+        )
+        return {r["claimed_by"] for r in rows}
 
     async def enqueue(
         self, db: Tx, key: str, message: OutgoingMessage, draft_id: int | None = None
@@ -68,14 +85,14 @@ class OutboxStore(Database):
         """Queue a message inside the caller's transaction; False if that key was queued before."""
         now = self.clock()
         cur = await db.execute(
-            "INSERT OR IGNORE INTO outbox (idem_key, recipient, message, draft_id, created_at, updated_at)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO outbox (idem_key, recipient, message, draft_id, created_at, updated_at)"
+            " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (idem_key) DO NOTHING",
             (key, message.to, codec.dumps(message), draft_id, now, now),
         )
         return cur.rowcount > 0
 
     async def claim_outbox(
-        self, limit: int, unsure_wait: float | None = None, unsure_give_up: float | None = None
+        self, limit: int, unsure_wait: float | None = None, unsure_give_up: float | None = None, worker: str = "",
     ) -> list[OutboxRow]:
         """Claim messages that are due to be sent, oldest first, keeping each person's order.
 
@@ -88,6 +105,9 @@ class OutboxStore(Database):
         left after it has been reported on by a status webhook, while it has none. With
         ``unsure_give_up`` too, it is claimed after that many seconds without any evidence
         (at-least-once as the last resort; ``evidence`` is then False).
+
+        Claims are taken one at a time across the cluster (:meth:`Tx.serialize`): whether an
+        older row to the same person blocks a row depends on claims made a moment before.
         """
         now = self.clock()
         params: dict[str, float | int] = {"now": now, "limit": limit}
@@ -106,6 +126,7 @@ class OutboxStore(Database):
             " AND (b.state IN ('sending', 'unsure') OR (b.state = 'pending' AND b.next_attempt_at > :now)))"
         )
         async with self.tx() as db:
+            await db.serialize("outbox.claim")
             rows = await db.fetchall(
                 f"SELECT o.id, o.idem_key, o.message, o.attempts, o.draft_id, o.state, o.created_at, o.doubts,"
                 f" CASE WHEN o.state = 'unsure' AND {evidence} THEN 1 ELSE 0 END AS evidence"
@@ -113,9 +134,9 @@ class OutboxStore(Database):
                 params,
             )
             await db.executemany(
-                "UPDATE outbox SET state = 'sending', attempts = attempts + 1, unsure_since = NULL,"
+                "UPDATE outbox SET state = 'sending', attempts = attempts + 1, unsure_since = NULL, claimed_by = ?,"
                 " doubts = doubts + CASE WHEN state = 'unsure' THEN 1 ELSE 0 END WHERE id = ?",
-                [(r["id"],) for r in rows],
+                [(worker, r["id"]) for r in rows],
             )
         return [
             OutboxRow(r["id"], r["idem_key"], codec.loads(OutgoingMessage, r["message"]), r["attempts"] + 1,
@@ -238,18 +259,19 @@ class OutboxStore(Database):
                 (self.clock(), draft_id, draft_id),
             )
 
-    async def _doubt_in_flight(self, db: Tx) -> int:
+    async def _doubt_in_flight(self, db: Tx, whose: str, params: tuple[str, ...]) -> int:
         """Rows a dead process claimed: unsure once their request had left, else pending again."""
-        rows = await db.fetchall("SELECT id FROM outbox WHERE state = 'sending' AND unsure_since IS NOT NULL")
+        rows = await db.fetchall(
+            f"SELECT id FROM outbox WHERE state = 'sending' AND unsure_since IS NOT NULL{whose}", params)
         ids = [r["id"] for r in rows]
         now = self.clock()
         # The wait for a status starts now: none could be delivered while the service was down.
         await db.execute(
             "UPDATE outbox SET state = 'unsure', unsure_since = ?, error = 'cut off mid-send by a restart',"
-            " updated_at = ? WHERE state = 'sending' AND unsure_since IS NOT NULL",
-            (now, now),
+            f" updated_at = ? WHERE state = 'sending' AND unsure_since IS NOT NULL{whose}",
+            (now, now, *params),
         )
-        never_left = await db.execute("UPDATE outbox SET state = 'pending' WHERE state = 'sending'")
+        never_left = await db.execute(f"UPDATE outbox SET state = 'pending' WHERE state = 'sending'{whose}", params)
         for row_id in ids:  # a status may have come while the send was in flight
             await self._settle_from_early(db, row_id)
         return len(ids) + never_left.rowcount
@@ -275,8 +297,8 @@ class OutboxStore(Database):
     async def held_without_template(self) -> list[tuple[str, float]]:
         """Recipients with parked messages, and when they last wrote (0: never)."""
         rows = await self.fetchall(
-            "SELECT o.recipient, COALESCE(p.last_inbound_at, 0) AS last FROM outbox o"
-            " LEFT JOIN patrons p ON p.phone = o.recipient WHERE o.state = 'held' GROUP BY o.recipient"
+            "SELECT DISTINCT o.recipient, COALESCE(p.last_inbound_at, 0) AS last FROM outbox o"
+            " LEFT JOIN patrons p ON p.phone = o.recipient WHERE o.state = 'held'"
         )
         return [(r["recipient"], r["last"]) for r in rows]
 

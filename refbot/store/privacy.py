@@ -85,7 +85,7 @@ async def erase_patron(store: Store, phone: str, media: Path) -> int:
     scope = _Scope(
         {"phone": phone}, inbox="sender = :phone", outbox=about, requests="patron = :phone",
         service_requests="patron = :phone", suggestions="patron = :phone", patron_events="actor = :phone",
-        webhook_events="instr(detail, :phone) > 0", card_links="phone = :phone", patrons="phone = :phone",
+        webhook_events=store.dialect.contains("detail", ":phone"), card_links="phone = :phone", patrons="phone = :phone",
     )
     async with store.tx() as db:
         await _stop_in_progress(db, scope, store.clock())
@@ -103,9 +103,10 @@ FAREWELL = "reply:%:erased"
 
 async def forget_farewells(store: Store) -> int:
     """Forget the number on goodbyes that have gone out: it stayed only so they could be delivered."""
-    scope = _Scope({"farewell": FAREWELL}, inbox="0", outbox="idem_key LIKE :farewell AND state NOT IN"
-                   " ('pending', 'sending', 'held', 'unsure')", requests="0", service_requests="0", suggestions="0",
-                   patron_events="0", webhook_events="0", card_links="0", patrons="0")
+    scope = _Scope({"farewell": FAREWELL}, inbox="FALSE", outbox="idem_key LIKE :farewell AND state NOT IN"
+                   " ('pending', 'sending', 'held', 'unsure')", requests="FALSE", service_requests="FALSE",
+                   suggestions="FALSE", patron_events="FALSE", webhook_events="FALSE", card_links="FALSE",
+                   patrons="FALSE")
     async with store.tx() as db:
         changed = await _forget_outbox(db, scope)
     if changed:
@@ -267,7 +268,7 @@ async def _forget_events(db: Tx, scope: _Scope) -> None:
         )
     # A webhook set aside was kept with the start of its body, which names the sender.
     await db.execute(
-        f"UPDATE events SET detail = json_remove(detail, '$.body')"
+        f"UPDATE events SET detail = {db.dialect.json_without('detail', 'body')}"
         f" WHERE kind IN ('webhook_unreadable', 'webhook_unapplied')"
-        f" AND json_extract(detail, '$.body') IS NOT NULL AND ({scope.webhook_events})", scope.params,
+        f" AND {db.dialect.json_text('detail', 'body')} IS NOT NULL AND ({scope.webhook_events})", scope.params,
     )

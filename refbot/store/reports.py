@@ -72,7 +72,7 @@ class ReportStore(Database):
         ``items`` (in the current version).
         """
         return await self.fetchall(
-            "SELECT d.id, d.version, json_array_length(d.source_notes) AS notes, substr(r.text, 1, ?) AS text,"
+            f"SELECT d.id, d.version, {self.dialect.json_length('d.source_notes')} AS notes, substr(r.text, 1, ?) AS text,"
             " r.language, r.patron, r.created_at, p.name AS patron_name, p.last_inbound_at, c.taken_at,"
             " COALESCE(NULLIF(a.name, ''), a.username) AS taken_by,"
             " (SELECT COUNT(*) FROM draft_items i WHERE i.draft_id = d.id AND i.version = d.version) AS items"
@@ -209,9 +209,10 @@ class ReportStore(Database):
                                  float(r["updated_at"]), r["effort"])
             for r in rows
         }
+        member = self.dialect.json_text
         items = await self.fetchall(
-            "SELECT i.draft_id, i.version, d.version AS current, json_extract(i.candidate, '$.source') AS source,"
-            " json_extract(i.candidate, '$.source_id') AS sid, json_extract(i.candidate, '$.subjects') AS subjects"
+            f"SELECT i.draft_id, i.version, d.version AS current, {member('i.candidate', 'source')} AS source,"
+            f" {member('i.candidate', 'source_id')} AS sid, {member('i.candidate', 'subjects')} AS subjects"
             " FROM draft_items i JOIN drafts d ON d.id = i.draft_id JOIN requests r ON r.id = d.request_id"
             " WHERE r.created_at >= ? AND (i.version = 1 OR i.version = d.version) ORDER BY i.draft_id, i.position",
             (since,),

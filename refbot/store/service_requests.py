@@ -76,12 +76,12 @@ class ServiceRequestStore(Database):
     ) -> int | None:
         """Store a new pending request for an inbound message; None when that message has one."""
         now = self.clock()
-        cur = await db.execute(
-            "INSERT OR IGNORE INTO service_requests (inbox_id, kind, patron, language, detail, suggestion,"
-            " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        row = await db.fetchone(
+            "INSERT INTO service_requests (inbox_id, kind, patron, language, detail, suggestion,"
+            " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (inbox_id) DO NOTHING RETURNING id",
             (inbox_id, kind, patron, language, json.dumps(detail, ensure_ascii=False), suggestion, now, now),
         )
-        return cur.lastrowid if cur.rowcount else None
+        return int(row["id"]) if row else None
 
     async def load_service_request(self, db: Tx, request_id: int) -> ServiceRequest | None:
         """One request, read inside a transaction."""
@@ -112,7 +112,8 @@ class ServiceRequestStore(Database):
     # -- clearance letters -----------------------------------------------------------------
 
     async def next_letter_number(self, db: Tx, year: int) -> int:
-        """The sequence number the next letter of ``year`` gets."""
+        """The sequence number the next letter of ``year`` gets (held for this transaction: no other process numbers one meanwhile)."""
+        await db.serialize(f"letters:{year}")
         found = await db.fetchone("SELECT COALESCE(MAX(seq), 0) + 1 FROM letters WHERE year = ?", (year,))
         return int(found[0]) if found else 1
 
@@ -212,7 +213,8 @@ class ServiceRequestStore(Database):
         """Keep a patron's acquisition suggestion, once per inbound message."""
         async with self.tx() as db:
             await db.execute(
-                "INSERT OR IGNORE INTO suggestions (inbox_id, patron, text, isbn, created_at) VALUES (?, ?, ?, ?, ?)",
+                "INSERT INTO suggestions (inbox_id, patron, text, isbn, created_at) VALUES (?, ?, ?, ?, ?)"
+                " ON CONFLICT (inbox_id) DO NOTHING",
                 (inbox_id, patron, text, isbn, self.clock()),
             )
 

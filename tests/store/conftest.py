@@ -34,9 +34,14 @@ def clock() -> Clock:
     return Clock()
 
 
-@pytest.fixture
-async def store(tmp_path: Path, clock: Clock) -> AsyncIterator[Store]:
-    s = await Store.open(tmp_path / "refbot.sqlite3", clock)
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def store(request: pytest.FixtureRequest, tmp_path: Path, clock: Clock) -> AsyncIterator[Store]:
+    """The store on each backend: every store test runs on SQLite and on a real PostgreSQL."""
+    if request.param == "postgresql":
+        location: str | Path = await request.getfixturevalue("postgres").fresh_url()
+    else:
+        location = tmp_path / "refbot.sqlite3"
+    s = await Store.open(location, clock)
     yield s
     await s.close()
 

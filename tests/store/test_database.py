@@ -56,7 +56,7 @@ async def test_a_caller_cancelled_while_waiting_to_begin_leaves_no_transaction_b
 async def test_a_connection_left_inside_a_transaction_is_healed(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     store = await Store.open(tmp_path / "refbot.sqlite3")
     try:
-        await store._db.execute("BEGIN")  # as a bug elsewhere might leave it
+        await store._engine._db.execute("BEGIN")  # type: ignore[attr-defined]  # as a bug elsewhere might leave it
         assert await store.record_inbound(InboundMessage("wamid.1", "6281200000001", "text", text="halo"))
         assert "left inside a transaction" in caplog.text
     finally:

@@ -115,7 +115,7 @@ def run_list(args: argparse.Namespace, settings: Settings) -> int:
 
 def _run(settings: Settings, work: Callable[[Store], Awaitable[T]]) -> T:
     async def main() -> T:
-        store = await Store.open(settings.path(settings.store.path))
+        store = await Store.open(settings.store_location)
         try:
             return await work(store)
         finally:

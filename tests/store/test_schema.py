@@ -1,0 +1,53 @@
+"""SQLite and PostgreSQL reach the same schema: every table and column the store uses exists on both."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from refbot.store import Store
+from tests.postgres import Postgres
+
+ONLY_ON_POSTGRESQL = {"webhooks"}
+"""The webhook journal: on SQLite it is a file of its own (refbot.store.journal), on PostgreSQL a table."""
+
+
+async def _sqlite_columns(store: Store) -> dict[str, set[str]]:
+    tables = [r["name"] for r in await store.fetchall("SELECT name FROM sqlite_master WHERE type = 'table'")]
+    return {t: {r["name"] for r in await store.fetchall(f"PRAGMA table_info({t})")} for t in tables}
+
+
+async def _postgres_columns(store: Store) -> dict[str, set[str]]:
+    rows = await store.fetchall(
+        "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = 'public'"
+    )
+    found: dict[str, set[str]] = {}
+    for r in rows:
+        found.setdefault(r["table_name"], set()).add(r["column_name"])
+    return found
+
+
+async def test_both_backends_have_the_same_tables_and_columns(tmp_path: Path, postgres: Postgres) -> None:
+    lite = await Store.open(tmp_path / "refbot.sqlite3")
+    pg = await Store.open(await postgres.fresh_url())
+    try:
+        on_sqlite, on_postgres = await _sqlite_columns(lite), await _postgres_columns(pg)
+        assert set(on_postgres) - ONLY_ON_POSTGRESQL == set(on_sqlite)
+        for table, columns in on_sqlite.items():
+            assert on_postgres[table] == columns, table
+        versions = [r["version"] for r in await pg.fetchall("SELECT version FROM schema_migrations")]
+        assert max(versions) == max(r["version"] for r in await lite.fetchall("SELECT version FROM schema_migrations"))
+    finally:
+        await lite.close()
+        await pg.close()
+
+
+async def test_processes_starting_together_on_an_empty_database_migrate_it_once(postgres: Postgres) -> None:
+    url = postgres.cluster.create_database("migrated_by_four")
+    stores = await asyncio.gather(*(Store.open(url) for _ in range(4)))
+    try:
+        versions = [r["version"] for r in await stores[0].fetchall("SELECT version FROM schema_migrations")]
+        assert len(versions) == len(set(versions)) and max(versions) >= 10
+    finally:
+        for s in stores:
+            await s.close()
