@@ -235,6 +235,19 @@ SECRET_ENV = {
 }
 
 
+LIBRARIES_HELP = (
+    "the libraries this deployment serves, each a WhatsApp number: a list of {id, name, and any of "
+    + ", ".join(f"{s}" for s in ("whatsapp", "librarians", "catalog", "desk", "letters", "koha", "zotero", "snap",
+                                   "language", "match"))
+    + " to set for that library alone}; what is not set there is taken from the top level. Empty: one library"
+)
+LIBRARY_SECTIONS = ("whatsapp", "librarians", "catalog", "desk", "letters", "koha", "zotero", "snap", "language",
+                    "match")
+"""The sections a library under ``libraries:`` may set for itself."""
+DEFAULT_LIBRARY = "default"
+"""The id of the one library of a deployment without ``libraries:``."""
+
+
 @dataclass(frozen=True)
 class Settings:
     server: ServerSettings = field(default_factory=ServerSettings, metadata={"help": "the web service"})
@@ -256,6 +269,9 @@ class Settings:
     letters: LetterSettings = field(default_factory=LetterSettings, metadata={"help": "clearance letters (bebas pustaka)"})
     secrets: Secrets = field(default_factory=Secrets, metadata={"help": "from the environment only"})
     base_dir: str = field(default=".", metadata={"help": "folder relative paths are resolved against (the config file's folder)"})
+    libraries: tuple[Library, ...] = field(default=(), metadata={"help": LIBRARIES_HELP})
+    library_id: str = field(default="", metadata={"help": "the library these settings are for ('' when there is one)"})
+    library_name: str = field(default="", metadata={"help": "that library's name"})
 
     def path(self, value: str) -> Path:
         """Resolve a configured path against the config file's folder."""
@@ -264,8 +280,29 @@ class Settings:
 
     @property
     def store_location(self) -> str:
-        """Where the state is kept: ``REFBOT_STORE_URL``, else ``store.url``, else the SQLite file at ``store.path``."""
-        return self.secrets.store_url.get() or self.store.url or str(self.path(self.store.path))
+        """Where the state is kept: ``REFBOT_STORE_URL``, else ``store.url``, else the SQLite file at ``store.path``.
+
+        Each library of a deployment with ``libraries:`` has a store of its own: a schema
+        ``library_<id>`` in the PostgreSQL database, or a SQLite file ``<name>.<id>.sqlite3`` beside
+        ``store.path``. Nothing one library keeps is in another's store.
+        """
+        url = self.secrets.store_url.get() or self.store.url
+        if url:
+            return _with_schema(url, "library_" + self.library_id.replace("-", "_")) if self.library_id else url
+        path = self.path(self.store.path)
+        return str(path.with_name(f"{path.stem}.{self.library_id}{path.suffix}") if self.library_id else path)
+
+    @property
+    def data_dir(self) -> Path:
+        """The folder for this library's files beside the store (media, letters, exports)."""
+        folder = self.path(self.store.path).parent
+        return folder / "libraries" / self.library_id if self.library_id else folder
+
+    def each_library(self) -> tuple[Library, ...]:
+        """The libraries this deployment serves: those under ``libraries:``, or this one alone."""
+        if self.libraries:
+            return self.libraries
+        return (Library(DEFAULT_LIBRARY, self.library_name or DEFAULT_LIBRARY, self),)
 
     @property
     def on_postgres(self) -> bool:
@@ -276,6 +313,72 @@ class Settings:
     def public_url(self) -> str:
         """The URL the service is reached at."""
         return self.server.public_url.rstrip("/") or f"http://{self.server.host}:{self.server.port}"
+
+
+@dataclass(frozen=True)
+class Library:
+    """One library of the deployment: its id, its name, and the settings it runs with."""
+
+    id: str
+    name: str
+    settings: Settings
+
+
+def _with_schema(url: str, schema: str) -> str:
+    return f"{url}{'&' if '?' in url else '?'}schema={schema}"
+
+
+def _merged(top: dict[str, Any], own: dict[str, Any]) -> dict[str, Any]:
+    """``top`` with a library's own sections laid over it, key by key (lists are replaced whole)."""
+    merged = dict(top)
+    for key, value in own.items():
+        if isinstance(value, dict) and isinstance(top.get(key), dict):
+            merged[key] = _merged(top[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _libraries(raw: Any, top: dict[str, Any], base: Settings) -> tuple[Library, ...]:
+    """Each entry of ``libraries:`` built into the settings that library runs with."""
+    if raw is None or raw == []:
+        return ()
+    if not isinstance(raw, list):
+        raise ConfigError("libraries", f"expected a list, got {type(raw).__name__}")
+    found: list[Library] = []
+    for i, entry in enumerate(raw):
+        key = f"libraries[{i}]"
+        if not isinstance(entry, dict):
+            raise ConfigError(key, "expected a mapping with id, name and the library's own sections")
+        unknown = set(entry) - {"id", "name", *LIBRARY_SECTIONS}
+        if unknown:
+            raise ConfigError(f"{key}.{sorted(unknown)[0]}", "a library may set only id, name and "
+                              + ", ".join(LIBRARY_SECTIONS) + "; the rest is the deployment's")
+        library_id = str(entry.get("id", ""))
+        if not library_id or not all(c.isascii() and (c.isalnum() or c in "_-") for c in library_id) \
+                or library_id != library_id.lower():
+            raise ConfigError(f"{key}.id", "a short name of lowercase letters, digits, - and _ is required")
+        own = {k: v for k, v in entry.items() if k in LIBRARY_SECTIONS}
+        settings = _build(Settings, _merged(top, own), f"{key}.")
+        settings = dataclasses.replace(settings, secrets=base.secrets, base_dir=base.base_dir, library_id=library_id,
+                                       library_name=str(entry.get("name") or library_id))
+        found.append(Library(library_id, settings.library_name, settings))
+    _check_distinct(found)
+    return tuple(found)
+
+
+def _check_distinct(libraries: list[Library]) -> None:
+    ids, numbers = set(), set()
+    for i, library in enumerate(libraries):
+        if library.id in ids:
+            raise ConfigError(f"libraries[{i}].id", f"'{library.id}' is used by two libraries")
+        number = library.settings.whatsapp.phone_number_id
+        if not number and len(libraries) > 1:
+            raise ConfigError(f"libraries[{i}].whatsapp.phone_number_id", "each library needs its own WhatsApp number")
+        if number and number in numbers:
+            raise ConfigError(f"libraries[{i}].whatsapp.phone_number_id", f"{number} is another library's number")
+        ids.add(library.id)
+        numbers.add(number)
 
 
 def load_settings(path: str | Path | None = None, env: typing.Mapping[str, str] | None = None) -> Settings:
@@ -302,9 +405,14 @@ def load_settings(path: str | Path | None = None, env: typing.Mapping[str, str] 
     for key in ("secrets", "base_dir"):
         if key in data:
             raise ConfigError(key, "cannot be set in the file; secrets come from REFBOT_… environment variables")
+    for key in ("library_id", "library_name"):
+        if key in data:
+            raise ConfigError(key, "is set for each library under libraries:, not at the top")
+    raw_libraries = data.pop("libraries", None)
     settings = _build(Settings, data, "")
     secrets = Secrets(**{name: Secret(env.get(var, "")) for name, var in SECRET_ENV.items()})
-    return dataclasses.replace(settings, secrets=secrets, base_dir=base_dir)
+    settings = dataclasses.replace(settings, secrets=secrets, base_dir=base_dir)
+    return dataclasses.replace(settings, libraries=_libraries(raw_libraries, data, settings))
 
 
 def _build(cls: type, data: Any, prefix: str) -> Any:
@@ -430,7 +538,10 @@ def describe(cls: type = Settings, prefix: str = "") -> list[tuple[str, str, str
     rows: list[tuple[str, str, str]] = []
     hints = typing.get_type_hints(cls)
     for f in dataclasses.fields(cls):
-        if f.name in ("secrets", "base_dir"):
+        if f.name in ("secrets", "base_dir", "library_id", "library_name"):
+            continue
+        if f.name == "libraries":
+            rows.append((f"{prefix}libraries", "[]", LIBRARIES_HELP))
             continue
         hint = hints[f.name]
         key = f"{prefix}{f.name}"

@@ -9,6 +9,7 @@
     │   ├── MediaError          a patron's media could not be fetched (transient) or was refused
     │   └── MessageRefused      a message the channel's rules forbid; never retried
     ├── LibraryUnavailable      the library system (Koha) is down, slow or refuses refbot
+    ├── JournalError            a webhook body could not be written down (Meta delivers it again)
     ├── CatalogError            the catalog index is missing, corrupt or cannot be built
     ├── RecordError             one catalog record could not be read; it is skipped
     ├── DecisionConflict        someone else decided first (the one rule of both state machines)
@@ -97,6 +98,12 @@ class MediaError(ChannelError):
     bytes that are not what they claim, an unknown media id. ``code`` is the channel's error
     code when it gave one.
     """
+
+
+class JournalError(RefbotError):
+    """A verified webhook body could not be written down; the webhook answers 500 and Meta retries."""
+
+    transient = True
 
 
 class CatalogError(RefbotError):

@@ -178,7 +178,11 @@ class Button:
 
 @dataclass(frozen=True)
 class Attachment:
-    """A file refbot sends, kept on disk: a document (a PDF letter, a RIS list) or an image."""
+    """A file refbot sends: a document (a PDF letter, a RIS list) or an image.
+
+    ``path`` is the file's key in the :class:`refbot.ports.MediaStore` (``letters/K7QM-2XWD-9RTA.pdf``);
+    a message queued by an older refbot names a file on disk by its absolute path instead.
+    """
 
     path: str
     filename: str
@@ -228,6 +232,15 @@ class InboundMessage:
     mime_type: str = ""
     filename: str = ""
 
+
+
+@dataclass(frozen=True)
+class JournalEntry:
+    """One webhook body as it arrived, written down before Meta got its 200."""
+
+    id: int
+    received_at: float
+    body: bytes
 
 
 @dataclass(frozen=True)

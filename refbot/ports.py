@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from typing import Any, Protocol
 
 from refbot.models import (
@@ -11,6 +11,7 @@ from refbot.models import (
     InboundMessage,
     InboxRow,
     InformationNeed,
+    JournalEntry,
     LibraryPatron,
     Loan,
     OutgoingMessage,
@@ -139,3 +140,73 @@ class DeskService(Protocol):
     def wants(self, message: InboundMessage, *, from_librarian: bool) -> bool: ...
 
     async def handle(self, row: InboxRow) -> None: ...
+
+
+class Journal(Protocol):
+    """The webhook journal: bodies written down by the web side, applied in order by a worker.
+
+    :class:`refbot.intake.journals.FileJournal` is a SQLite file beside a SQLite store (one web
+    process writes it); :class:`refbot.intake.journals.TableJournal` is a table in PostgreSQL
+    that every web node appends to.
+    """
+
+    async def append(self, body: bytes) -> None:
+        """Write one verified body down; returns once it is durable.
+
+        Raises:
+            JournalError: it could not be written (Meta will deliver it again).
+        """
+        ...
+
+    async def pending(self, limit: int) -> list[JournalEntry]:
+        """Up to ``limit`` entries not yet applied, oldest first ([] when another worker applies them)."""
+        ...
+
+    async def applied(self, entries: list[JournalEntry]) -> None:
+        """Record that these entries (the first ones :meth:`pending` gave) are in the store."""
+        ...
+
+    async def waiting(self) -> tuple[int, float | None]:
+        """How many entries wait to be applied, and when the oldest of them arrived."""
+        ...
+
+    async def tidy(self, rounds: int) -> None:
+        """Housekeeping on the web side, every few seconds: drop what was applied."""
+        ...
+
+    async def close(self) -> None:
+        """Finish what is being written and let go."""
+        ...
+
+
+class MediaStore(Protocol):
+    """Where refbot keeps the files it makes or is sent: patrons' media, clearance letters, exports.
+
+    A key is a name refbot made, ``<folder>/<name>`` (``media/12-0123456789abcdef.png``,
+    ``letters/K7QM-2XWD-9RTA.pdf``, ``exports/referensi-7.ris``), never a name a patron's phone
+    gave a file; an implementation refuses any other with ``ValueError``. A file is stored whole
+    or not at all. On SQLite the files are kept in folders beside the database
+    (:class:`refbot.store.media.FolderMedia`); on PostgreSQL in the database itself
+    (:class:`refbot.store.files.DatabaseMedia`), so every node can read what any node stored.
+    An :class:`refbot.models.Attachment` names its file by key.
+    """
+
+    async def put(self, key: str, data: bytes, mime_type: str) -> None:
+        """Store ``data`` under ``key``, replacing what was there."""
+        ...
+
+    async def get(self, key: str) -> bytes | None:
+        """The bytes stored under ``key``, or None when there are none."""
+        ...
+
+    async def exists(self, key: str) -> bool:
+        """Whether a file is stored under ``key``."""
+        ...
+
+    async def keys(self, prefix: str) -> list[str]:
+        """Every key starting with ``prefix`` that refbot stored or began to store, sorted."""
+        ...
+
+    async def delete(self, keys: Iterable[str]) -> int:
+        """Delete these files (a missing one is no error); returns how many were deleted."""
+        ...

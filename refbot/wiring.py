@@ -13,6 +13,7 @@ import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import aiohttp
@@ -21,8 +22,9 @@ from refbot.config import Secret, Settings
 from refbot.desk.hours import OfficeHours
 from refbot.desk.routing import Desk
 from refbot.errors import ConfigError
+from refbot.intake.journals import FileJournal, TableJournal
 from refbot.pipeline.language import LanguageDetector
-from refbot.ports import Channel, DeskService, LibrarySystem, Source
+from refbot.ports import Channel, DeskService, Journal, LibrarySystem, MediaStore, Source
 from refbot.services.answers import AnswerService
 from refbot.services.circulation.service import CirculationService
 from refbot.services.exports import ExportService
@@ -33,6 +35,7 @@ from refbot.services.snap.service import SnapService
 from refbot.store import Store
 from refbot.store.cache import SourceCache
 from refbot.store.journal import WebhookJournal, journal_path
+from refbot.store.media import media_store
 
 if TYPE_CHECKING:
     from connectors.zotero import ZoteroParts
@@ -51,7 +54,7 @@ class Services:
     sources: Sequence[Source]
     desk: Desk
     session: aiohttp.ClientSession
-    journal: WebhookJournal
+    journal: Journal
     zotero: ZoteroParts | None = None
     wake: Callable[[], None] = field(default=_nothing)
     """Tells a worker in this process that new rows wait (set by whoever starts one)."""
@@ -63,7 +66,7 @@ class Services:
             if callable(close):
                 close()
         await self.store.close()
-        self.journal.close()
+        await self.journal.close()
         await self.session.close()
 
 
@@ -77,10 +80,10 @@ async def build_services(
     """
     check_settings(settings)
     store = await Store.open(settings.store_location)
-    journal: WebhookJournal | None = None
+    journal: Journal | None = None
     session: aiohttp.ClientSession | None = None
     try:
-        journal = WebhookJournal(journal_path(settings.path(settings.store.path)))
+        journal = open_journal(settings, store)
         session = aiohttp.ClientSession()
         return _build(settings, store, journal, session, channel, sources)
     except BaseException:
@@ -89,9 +92,16 @@ async def build_services(
         if session is not None:
             await session.close()
         if journal is not None:
-            journal.close()
+            await journal.close()
         await store.close()
         raise
+
+
+def open_journal(settings: Settings, store: Store) -> Journal:
+    """The webhook journal for the store: a table on PostgreSQL, else a file beside the SQLite store."""
+    if settings.on_postgres:
+        return TableJournal(store)
+    return FileJournal(WebhookJournal(journal_path(Path(settings.store_location))), store)
 
 
 def check_settings(settings: Settings) -> None:
@@ -111,18 +121,19 @@ def check_settings(settings: Settings) -> None:
 
 
 def _build(
-    settings: Settings, store: Store, journal: WebhookJournal, session: aiohttp.ClientSession,
+    settings: Settings, store: Store, journal: Journal, session: aiohttp.ClientSession,
     channel: Channel | None, sources: Sequence[Source] | None,
 ) -> Services:
+    media = media_store(settings, store)  # one for every part that keeps or sends a file
     if channel is None:
         from connectors.whatsapp.channel import WhatsAppChannel
 
         s = settings.secrets
-        channel = WhatsAppChannel(settings.whatsapp, s.whatsapp_token, s.whatsapp_app_secret, session)
+        channel = WhatsAppChannel(settings.whatsapp, s.whatsapp_token, s.whatsapp_app_secret, session, files=media)
     zotero = _zotero(settings, store)
     if sources is None:
         sources = default_sources(settings, store) + ([zotero.source] if zotero else [])
-    services = desk_services(settings, store, channel, library_system(settings, session))
+    services = desk_services(settings, store, channel, library_system(settings, session), media=media)
     desk = Desk(store, sources, settings, detect=LanguageDetector(), services=services)
     return Services(settings, store, channel, sources, desk, session, journal, zotero)
 
@@ -134,19 +145,22 @@ def desk_services(
     library: LibrarySystem,
     *,
     clock: Callable[[], float] = time.time,
+    media: MediaStore | None = None,
 ) -> list[DeskService]:
     """The desk's other services, in the order the desk offers them a message.
 
-    Snap and send downloads patrons' images through ``channel`` (its checked download path)
-    and keeps them in the media folder beside the database.
+    Snap and send downloads patrons' images through ``channel`` (its checked download path);
+    it, the letters and the exports keep their files in ``media`` (by default
+    :func:`refbot.store.media.media_store`: the database on PostgreSQL, folders beside SQLite).
     """
     faq = Faq.load(settings.path(settings.snap.faq_file) if settings.snap.faq_file else "")
-    exports = ExportService(store, settings.path(settings.store.path).parent / "exports", settings.language.default)
+    media = media if media is not None else media_store(settings, store)
+    exports = ExportService(store, media, settings.language.default)
     return [
         exports,
         AnswerService(store, settings),
-        SnapService(store, settings, channel, faq),
-        LetterService(store, settings, library, clock),
+        SnapService(store, settings, channel, faq, media=media),
+        LetterService(store, settings, library, clock, media=media),
         CirculationService(store, settings, library, clock),
     ]
 
@@ -170,12 +184,14 @@ def library_system(settings: Settings, session: aiohttp.ClientSession) -> Librar
 
 
 def default_sources(settings: Settings, store: Store) -> list[Source]:
-    """The catalog, and Crossref (with its answers cached in the store) when enabled."""
+    """The catalog (on the generation the store says to serve), and Crossref (answers cached in the store) when enabled."""
     from connectors.crossref import CrossrefSource
     from refbot.catalog.search import CatalogIndex, CatalogSource
+    from refbot.catalog.serving import GenerationFollower
 
+    index = CatalogIndex(settings.path(settings.catalog.index_dir))
     found: list[Source] = [
-        CatalogSource(CatalogIndex(settings.path(settings.catalog.index_dir)), timeout=settings.catalog.timeout)
+        CatalogSource(index, timeout=settings.catalog.timeout, follower=GenerationFollower(index, store))
     ]
     if settings.crossref.enabled:
         found.append(CrossrefSource(settings.crossref, cache=SourceCache(store, "crossref")))

@@ -137,7 +137,7 @@ class Desk:
     async def webhooks_applied(self, within: float = 10.0) -> None:
         """Wait until the worker has applied every webhook written down so far (as a patron would, a moment)."""
         async def none_waiting() -> bool:
-            return await waiting_in_journal(self.services.store, self.services.journal) == 0
+            return await waiting_in_journal(self.services.journal) == 0
 
         await eventually(none_waiting, within=within, what="the webhook journal to be applied")
 

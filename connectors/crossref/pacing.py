@@ -6,8 +6,8 @@ Three pieces, each shared by every question a source serves:
   abandoned by its question (the time budget ran out) keeps its slot until its thread really
   ends, so Crossref never sees more than N connections from refbot.
 * :class:`RateLimiter` — a token bucket: at most ``limit`` request starts per ``interval``,
-  as Crossref's ``X-Rate-Limit-Limit`` / ``X-Rate-Limit-Interval`` headers ask, and nothing
-  at all while a 429's ``Retry-After`` is running.
+  as Crossref's ``X-Rate-Limit-Limit`` / ``X-Rate-Limit-Interval`` headers ask, divided among
+  the live workers, and nothing at all while a 429's ``Retry-After`` is running.
 * :class:`SingleFlight` — questions asking the very same thing at the same time share one
   request instead of sending one each.
 """
@@ -17,11 +17,14 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
-import time
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
+from refbot.pacing import TokenBucket as RateLimiter
+
 T = TypeVar("T")
+
+__all__ = ["Gate", "RateLimiter", "SingleFlight"]
 
 
 class Gate:
@@ -72,51 +75,6 @@ class Gate:
     def _release(self) -> None:
         self.in_flight -= 1
         self._slots.release()
-
-
-class RateLimiter:
-    """A token bucket of ``limit`` requests per ``interval`` seconds, retunable from headers."""
-
-    def __init__(self, limit: int, interval: float = 1.0, clock: Callable[[], float] = time.monotonic) -> None:
-        self._clock = clock
-        self._lock = asyncio.Lock()
-        self._not_before = 0.0
-        self.limit, self.interval = max(limit, 1), max(interval, 0.001)
-        self._tokens = float(self.limit)
-        self._stamp = clock()
-
-    def update(self, limit: int, interval: float) -> None:
-        """Adopt the pace Crossref announces (``X-Rate-Limit-Limit`` per ``X-Rate-Limit-Interval``)."""
-        if (limit, interval) == (self.limit, self.interval) or limit < 1 or interval <= 0:
-            return
-        self._refill()
-        self.limit, self.interval = limit, interval
-        self._tokens = min(self._tokens, float(limit))
-
-    def hold(self, seconds: float) -> None:
-        """Start nothing for ``seconds`` (a 429's Retry-After applies to every question)."""
-        self._not_before = max(self._not_before, self._clock() + seconds)
-
-    def wait_needed(self) -> float:
-        """Seconds the next request would have to wait, ignoring others already waiting."""
-        self._refill()
-        refill = 0.0 if self._tokens >= 1 else (1 - self._tokens) * self.interval / self.limit
-        return max(refill, self._not_before - self._clock(), 0.0)
-
-    async def acquire(self) -> None:
-        """Wait for the right to start one request; waiters are served in arrival order."""
-        async with self._lock:
-            # Each pause ends when a token is due; a hold set meanwhile is seen on the next pass.
-            pause = self.wait_needed()
-            while pause > 0:
-                await asyncio.sleep(pause)
-                pause = self.wait_needed()
-            self._tokens -= 1
-
-    def _refill(self) -> None:
-        now = self._clock()
-        self._tokens = min(float(self.limit), self._tokens + (now - self._stamp) * self.limit / self.interval)
-        self._stamp = now
 
 
 class SingleFlight:

@@ -127,6 +127,10 @@ class CrossrefSource:
             found = await self._journals_and_works(calls, deadline)
         return [_ranked(c, rank) for rank, c in enumerate(found[:limit], start=1)]
 
+    def set_share(self, workers: int) -> None:
+        """Ask Crossref at ``1 / workers`` of the allowed rate: the other live workers ask too."""
+        self.limiter.set_share(workers)
+
     def close(self) -> None:
         """Release the worker threads (at shutdown)."""
         self.gate.close()

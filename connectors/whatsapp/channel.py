@@ -6,8 +6,8 @@ is checked by :func:`~connectors.whatsapp.signature.verify_signature`. Outbound,
 :class:`WhatsAppChannel` posts messages to ``/{version}/{phone_number_id}/messages``:
 
 - :meth:`~WhatsAppChannel.send` — a text, a reply-button message when the message has
-  buttons, or a document or an image (uploaded first to ``/{phone_number_id}/media``) when
-  it has one;
+  buttons, or a document or an image (read from the :class:`refbot.ports.MediaStore` by its
+  key, then uploaded to ``/{phone_number_id}/media``) when it has one;
 - :meth:`~WhatsAppChannel.send_template` — an approved template, for when the 24-hour window
   is shut;
 - :meth:`~WhatsAppChannel.send_list` — an interactive list (≤ 10 rows);
@@ -67,7 +67,8 @@ from connectors.whatsapp.outbound import (
 from connectors.whatsapp.signature import verify_signature
 from refbot.config import Secret, WhatsAppSettings
 from refbot.errors import ChannelError, MediaError, MessageRefused, SendInDoubt
-from refbot.models import OutgoingMessage, Update
+from refbot.models import Attachment, OutgoingMessage, Update
+from refbot.ports import MediaStore
 
 __all__ = [
     "MAX_BUTTONS",
@@ -106,11 +107,13 @@ class WhatsAppChannel:
         token: Secret,
         app_secret: Secret,
         session: aiohttp.ClientSession,
+        files: MediaStore | None = None,
     ) -> None:
         self._settings = settings
         self._token = token
         self._app_secret = app_secret
         self._session = session
+        self._files = files
 
     def verify_signature(self, body: bytes, signature_header: str) -> bool:
         """Whether ``X-Hub-Signature-256`` is the app secret's HMAC-SHA256 of the raw body."""
@@ -158,7 +161,8 @@ class WhatsAppChannel:
             what, mime_type = "document", document_upload_type(attachment.mime_type)
         else:
             what, mime_type = "image", image_upload_type(attachment.mime_type)
-        data = await asyncio.to_thread(_read_attachment, Path(attachment.path), mime_type, what)
+        data = await self._attachment(attachment, what)
+        _check_attachment(attachment, data, mime_type, what)
         media_id = await self.upload_media(data, mime_type, attachment.filename)
         return await self._send_body(message_body(message, media_id=media_id), callback_data)
 
@@ -196,6 +200,20 @@ class WhatsAppChannel:
             sections = [ListSection("", tuple(r for r in rows if isinstance(r, ListRow)))]
         body = list_body(to, text, button, sections, header=header, footer=footer)
         return await self._send_body(body, callback_data)
+
+    async def _attachment(self, attachment: Attachment, what: str) -> bytes:
+        """The attachment's bytes: from the media store by key, or from a file a message queued before keys named (a path)."""
+        if Path(attachment.path).is_absolute():
+            return await asyncio.to_thread(_read_path, Path(attachment.path), what)
+        if self._files is None:
+            raise MessageRefused(f"cannot read {what} {attachment.path}: this channel was given no media store")
+        try:
+            data = await self._files.get(attachment.path)
+        except ValueError as e:  # not a key refbot makes
+            raise MessageRefused(f"cannot read {what} {attachment.path}: {e}") from e
+        if data is None:
+            raise MessageRefused(f"cannot read {what} {attachment.path}: it is not kept any more")
+        return data
 
     async def upload_media(self, data: bytes, mime_type: str, filename: str) -> str:
         """Upload a file to WhatsApp's media store; its media id (kept by Meta for 30 days).
@@ -338,16 +356,19 @@ def _check_download(media_id: str, mime_type: str, data: bytes, sha256: str) -> 
         raise MediaError(f"media {media_id} claims to be {mime_type} but its bytes are not", transient=False)
 
 
-def _read_attachment(path: Path, mime_type: str, what: str) -> bytes:
+def _read_path(path: Path, what: str) -> bytes:
     try:
-        size = path.stat().st_size
-        if size > MEDIA_LIMITS[mime_type]:
-            raise MessageRefused(f"{what} {path.name} is {size} bytes; WhatsApp allows {MEDIA_LIMITS[mime_type]}")
-        if size == 0:
-            raise MessageRefused(f"{what} {path.name} is empty")
         return path.read_bytes()
     except OSError as e:
         raise MessageRefused(f"cannot read {what} {path}: {e.strerror}") from e
+
+
+def _check_attachment(attachment: Attachment, data: bytes, mime_type: str, what: str) -> None:
+    name = Path(attachment.path).name
+    if len(data) > MEDIA_LIMITS[mime_type]:
+        raise MessageRefused(f"{what} {name} is {len(data)} bytes; WhatsApp allows {MEDIA_LIMITS[mime_type]}")
+    if not data:
+        raise MessageRefused(f"{what} {name} is empty")
 
 
 # --- tolerant readers ------------------------------------------------------------------

@@ -7,7 +7,8 @@
     maintenance                   update, delete, status of the current generation
     query / search                InformationNeed → Whoosh query; CatalogIndex, CatalogSource
     execution                     runs a query: BM25F a term at a time, the exact top N
-    cli                           `refbot index …`
+    serving                       the generation the store says every node serves; each node's report
+    cli / progress                `refbot index …`; a build's progress line
 """
 
 from refbot.catalog.index import BuildFailed, BuildProgress, BuildReport, build_index

@@ -1,10 +1,14 @@
 """``refbot index …``: the cataloger's commands for the catalog index.
 
-    refbot index build FILE...         build a new generation and make it current
+    refbot index build FILE... [--hold] build a new generation and make it the served one
     refbot index update FILE...        add or replace records in the current generation
     refbot index delete ID...          remove records by control number
-    refbot index status [--json]       what is being served
+    refbot index serve GENERATION      make a generation on disk the served one (going back, or after a copy)
+    refbot index status [--json]       what is being served, and by which node
     refbot index search TEXT [--limit N]
+
+Build, update, delete and serve record the generation in the store, which every node follows
+(:mod:`refbot.catalog.serving`); status reads the nodes' reports from it.
 
 Each command's handler takes ``(args, settings)`` and returns the exit code: 0 on success,
 1 when the command failed (a build with too many rejects, no index yet, …).
@@ -13,34 +17,35 @@ Each command's handler takes ``(args, settings)`` and returns the exit code: 0 o
 from __future__ import annotations
 
 import argparse
+import asyncio
 import datetime
-import io
 import json
 import logging
-import os
-import shutil
+import socket
 import sys
-import time
-from typing import TYPE_CHECKING, Any, TextIO
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from refbot.catalog.index import BuildFailed, BuildProgress, BuildReport, build_index
-from refbot.catalog.maintenance import delete_records, index_status, update_records
+from refbot.catalog import generations as gens
+from refbot.catalog.index import BuildFailed, BuildReport, build_index
+from refbot.catalog.maintenance import delete_records, index_status, make_current, update_records
+from refbot.catalog.progress import ProgressPrinter
 from refbot.catalog.search import CatalogIndex
+from refbot.catalog.serving import record_served, served_generation, serving_status
 from refbot.errors import CatalogError
 from refbot.models import Candidate, InformationNeed
 from refbot.pipeline.parse import parse_need
+from refbot.store import Store
 
 if TYPE_CHECKING:
     from pathlib import Path
 
     from refbot.config import Settings
 
+T = TypeVar("T")
+
 _DESCRIPTION = "The catalog index: built from MARC/MARCXML/CSV exports, searched by refbot."
 _EXAMPLES_PER_REASON = 3
-_TTY_INTERVAL = 0.1
-_LOG_INTERVAL = 5.0
-_MAX_WIDTH = 100
-_BAR_CELLS = 20
 
 
 def add_index_commands(subparsers: argparse._SubParsersAction[Any], common_parent: argparse.ArgumentParser) -> None:
@@ -53,6 +58,8 @@ def add_index_commands(subparsers: argparse._SubParsersAction[Any], common_paren
 
     build = commands.add_parser("build", parents=[common_parent], help="build a new index generation from exports")
     build.add_argument("files", nargs="+", metavar="FILE", help=files_help)
+    build.add_argument("--hold", action="store_true",
+                       help="build, but serve it only once `refbot index serve GENERATION` is run (copy it to each node first)")
     build.set_defaults(handler=run_build)
 
     update = commands.add_parser("update", parents=[common_parent], help="add or replace records by control number")
@@ -63,7 +70,12 @@ def add_index_commands(subparsers: argparse._SubParsersAction[Any], common_paren
     delete.add_argument("ids", nargs="+", metavar="ID", help="control numbers (001) of the records to remove")
     delete.set_defaults(handler=run_delete)
 
-    status = commands.add_parser("status", parents=[common_parent], help="show the generation being served")
+    serve = commands.add_parser("serve", parents=[common_parent],
+                                help="make a generation on disk the one every node serves (going back, or after copying it)")
+    serve.add_argument("generation", metavar="GENERATION", help="a generation in catalog.index_dir, e.g. gen-20261128T012345-ab12")
+    serve.set_defaults(handler=run_serve)
+
+    status = commands.add_parser("status", parents=[common_parent], help="show the generation being served, and by which node")
     status.add_argument("--json", action="store_true", help="print the status as JSON")
     status.set_defaults(handler=run_status)
 
@@ -74,8 +86,10 @@ def add_index_commands(subparsers: argparse._SubParsersAction[Any], common_paren
 
 
 def run_build(args: argparse.Namespace, settings: Settings) -> int:
-    """``refbot index build FILE...``."""
+    """``refbot index build FILE... [--hold]``."""
     _quiet_pymarc()
+    if not args.hold and not _store_ready(settings, "nothing was built"):
+        return 1
     progress = ProgressPrinter(sys.stderr)
     try:
         report = build_index(
@@ -84,6 +98,7 @@ def run_build(args: argparse.Namespace, settings: Settings) -> int:
             keep=settings.catalog.keep_generations,
             max_reject_ratio=settings.catalog.max_reject_ratio,
             progress=progress,
+            switch=not args.hold,
         )
     except BuildFailed as error:
         progress.finish()
@@ -100,41 +115,78 @@ def run_build(args: argparse.Namespace, settings: Settings) -> int:
         return 130
     progress.finish()
     print(summary(report, f"Built {report.generation}"))
-    return 0
+    if args.hold:
+        print(f"Held, not served: copy {_index_dir(settings) / report.generation} to every node's "
+              f"catalog.index_dir, then run `refbot index serve {report.generation}`.")
+        return 0
+    return _record(settings, report.generation, "build")
 
 
 def run_update(args: argparse.Namespace, settings: Settings) -> int:
     """``refbot index update FILE...``."""
     _quiet_pymarc()
+    if not _served_here(settings, "update"):
+        return 1
     try:
         report = update_records(args.files, _index_dir(settings))
     except CatalogError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     print(summary(report, f"Updated {report.generation}"))
-    return 0 if report.indexed or not report.rejected else 1
+    recorded = _record(settings, report.generation, "update")
+    return recorded or (0 if report.indexed or not report.rejected else 1)
 
 
 def run_delete(args: argparse.Namespace, settings: Settings) -> int:
     """``refbot index delete ID...``."""
+    if not _served_here(settings, "delete"):
+        return 1
     try:
         deleted = delete_records(args.ids, _index_dir(settings))
     except CatalogError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     print(f"Deleted {deleted} of {len(set(args.ids))} record(s).")
-    return 0
+    generation = gens.current_name(_index_dir(settings))
+    assert generation is not None  # delete_records needs one
+    return _record(settings, generation, "delete")
+
+
+def run_serve(args: argparse.Namespace, settings: Settings) -> int:
+    """``refbot index serve GENERATION``."""
+    if not _store_ready(settings, "nothing was changed"):
+        return 1
+    try:
+        make_current(_index_dir(settings), args.generation)
+    except CatalogError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    return _record(settings, args.generation, "serve")
 
 
 def run_status(args: argparse.Namespace, settings: Settings) -> int:
     """``refbot index status [--json]``."""
-    status = index_status(_index_dir(settings))
+    index_dir = _index_dir(settings)
+    store_error = None
+    try:
+        serving = _in_store(settings, lambda store: serving_status(store, index_dir))
+    except Exception as error:  # the store down: still show what is on disk here
+        serving, store_error = {"served": None, "nodes": []}, _describe(error)
+    served = serving["served"]
+    status = index_status(index_dir, served["generation"] if served and served["here"] else None)
+    status.update(serving)
+    if store_error:
+        status["store_error"] = store_error
     if args.json:
         print(json.dumps(status, ensure_ascii=False, indent=2))
-    elif status["generation"] is None:
+        return 0 if status["generation"] else 1
+    if status["generation"] is None:
         print(f"No catalog index in {status['index_dir']}; run `refbot index build FILE...`.")
     else:
         print(_status_text(status))
+    lines = _serving_lines(status)
+    if lines:
+        print("\n".join(lines))
     return 0 if status["generation"] else 1
 
 
@@ -143,6 +195,13 @@ def run_search(args: argparse.Namespace, settings: Settings) -> int:
     need = _need(" ".join(args.text), settings.language.default)
     index = CatalogIndex(_index_dir(settings))
     try:
+        wanted = _in_store(settings, served_generation)
+    except Exception as error:
+        print(f"note: the store cannot be read ({_describe(error)}); searching what CURRENT names", file=sys.stderr)
+        wanted = None
+    try:
+        if wanted is not None and index.follow(wanted) != wanted:
+            print(f"note: {wanted} is served but not in {index.index_dir}; searching {index.generation}", file=sys.stderr)
         results = index.search(need, limit=args.limit)
     except CatalogError as error:
         print(f"error: {error}", file=sys.stderr)
@@ -156,6 +215,64 @@ def run_search(args: argparse.Namespace, settings: Settings) -> int:
     if not results:
         print("No records found.")
     return 0
+
+
+def _in_store(settings: Settings, use: Callable[[Store], Awaitable[T]]) -> T:
+    """Open the store the settings name, do one thing with it, and close it."""
+
+    async def run() -> T:
+        store = await Store.open(settings.store_location)
+        try:
+            return await use(store)
+        finally:
+            await store.close()
+
+    return asyncio.run(run())
+
+
+def _store_ready(settings: Settings, otherwise: str) -> bool:
+    """Whether the store opens, checked before work whose result must be recorded there."""
+    try:
+        _in_store(settings, served_generation)
+    except Exception as error:
+        print(f"error: the store cannot be opened ({_describe(error)}); {otherwise}", file=sys.stderr)
+        return False
+    return True
+
+
+def _served_here(settings: Settings, command: str) -> bool:
+    """Whether an in-place change here would change the served generation (and not an older one)."""
+    try:
+        served = _in_store(settings, served_generation)
+    except Exception as error:
+        print(f"error: the store cannot be opened ({_describe(error)}); nothing was changed", file=sys.stderr)
+        return False
+    index_dir = _index_dir(settings)
+    current = gens.current_name(index_dir)
+    if served is None or current is None or served == current:
+        return True
+    print(f"error: every node serves {served}, but CURRENT in {index_dir} names {current}; `refbot index "
+          f"{command}` changes a generation in place, so run it where {served} is current", file=sys.stderr)
+    return False
+
+
+def _record(settings: Settings, generation: str, command: str) -> int:
+    """Record ``generation`` as the one every node serves; the exit code."""
+    index_dir = _index_dir(settings)
+    set_by = f"refbot index {command} on {socket.gethostname()}"
+    try:
+        _in_store(settings, lambda store: record_served(store, generation, set_by))
+    except Exception as error:
+        print(f"error: {generation} is current in {index_dir}, but recording it in the store failed "
+              f"({_describe(error)}); nodes keep serving the generation recorded before. "
+              f"Run `refbot index serve {generation}` to try again.", file=sys.stderr)
+        return 1
+    print(f"Serving {generation}: every node switches to it once {index_dir / generation} is there.")
+    return 0
+
+
+def _describe(error: BaseException) -> str:
+    return f"{type(error).__name__}: {error}"
 
 
 def _need(text: str, language: str) -> InformationNeed:
@@ -204,6 +321,36 @@ def _status_text(status: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _serving_lines(status: dict[str, Any]) -> list[str]:
+    """The served generation from the store, and what each node reports serving."""
+    if status.get("store_error"):
+        return [f"served      unknown: the store cannot be read ({status['store_error']})"]
+    served = status["served"]
+    if served is None:
+        return []  # nothing recorded: this machine's CURRENT is what is served
+    where = "" if served["here"] else f" (not in {status['index_dir']} on this machine)"
+    lines = [f"served      {served['generation']}{where}, set {_when(served['set_at'])} by {served['set_by'] or '?'}"]
+    nodes = status["nodes"]
+    behind = sum(node["behind"] for node in nodes)
+    lines.append(f"nodes       {len(nodes)} reporting" + (f", {behind} BEHIND" if behind else ""))
+    width = max((len(node["node"]) for node in nodes), default=0)
+    for node in nodes:
+        line = f"  {node['node']:<{width}}  {node['generation'] or '(nothing)'}  seen {_when(node['seen_at'])}"
+        lines.append(line + _NODE_STATES[node["state"]].format(served=served["generation"]))
+    return lines
+
+
+_NODE_STATES = {
+    "current": "",
+    "missing": "  BEHIND: {served} is not on this node yet",
+    "unchecked": "  behind: no search since {served} was set; switches at its next one",
+}
+
+
+def _when(at: float) -> str:
+    return datetime.datetime.fromtimestamp(at, datetime.UTC).isoformat(timespec="seconds")
+
+
 def _result_line(candidate: Candidate) -> str:
     authors = "; ".join(candidate.authors[:2])
     year = f" ({candidate.year})" if candidate.year else ""
@@ -221,61 +368,3 @@ def _quiet_pymarc() -> None:
     # pymarc logs a warning for every odd indicator; the build summary already says what
     # matters about each record, and thousands of warnings would bury it.
     logging.getLogger("pymarc").setLevel(logging.ERROR)
-
-
-class ProgressPrinter:
-    """Shows build progress: a self-rewriting line on a terminal, a log line now and then otherwise."""
-
-    def __init__(self, stream: TextIO) -> None:
-        self.stream = stream
-        self.tty = stream.isatty()
-        self._last = 0.0
-        self._shown = False
-        self._width = _MAX_WIDTH
-
-    def __call__(self, progress: BuildProgress) -> None:
-        now = time.monotonic()
-        if now - self._last < (_TTY_INTERVAL if self.tty else _LOG_INTERVAL):
-            return
-        self._last = now
-        if self.tty:
-            self._width = _columns(self.stream) - 1
-            self.stream.write("\r" + _progress_bar(progress, self._width))
-            self._shown = True
-        else:
-            self.stream.write(f"index build: {_progress_text(progress)}\n")
-        self.stream.flush()
-
-    def finish(self) -> None:
-        """End the progress line so the summary starts on a fresh one."""
-        if self.tty and self._shown:
-            self.stream.write("\r" + " " * self._width + "\r")
-            self.stream.flush()
-
-
-def _columns(stream: TextIO) -> int:
-    """The terminal's width (at most :data:`_MAX_WIDTH`), asked of the stream being written to."""
-    try:
-        columns = os.get_terminal_size(stream.fileno()).columns
-    except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
-        columns = 0
-    if columns <= 0:  # not a terminal we can ask, or one that does not know its size
-        columns = shutil.get_terminal_size((_MAX_WIDTH + 1, 24)).columns
-    return max(40, min(_MAX_WIDTH + 1, columns))
-
-
-def _progress_bar(progress: BuildProgress, width: int) -> str:
-    """``[#####-----]  42% ·`` and the progress text, fitted to ``width`` columns."""
-    share = progress.bytes_done / progress.bytes_total if progress.bytes_total else 0.0
-    filled = round(share * _BAR_CELLS)
-    bar = f"[{'#' * filled}{'-' * (_BAR_CELLS - filled)}] {share:4.0%} · "
-    return (bar + _progress_text(progress)).ljust(width)[:width]
-
-
-def _progress_text(progress: BuildProgress) -> str:
-    eta = progress.eta
-    eta_text = f"ETA {int(eta) // 60}:{int(eta) % 60:02d}" if eta is not None else "ETA …"
-    return (
-        f"{progress.read:,} records · {progress.rate:,.0f}/s · "
-        f"file {progress.files_done}/{progress.files_total} · {eta_text}"
-    )

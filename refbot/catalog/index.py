@@ -133,6 +133,7 @@ def build_index(
     max_reject_ratio: float = 0.5,
     progress: ProgressCallback | None = None,
     procs: int | None = None,
+    switch: bool = True,
 ) -> BuildReport:
     """Build a new index generation from catalog exports and make it current.
 
@@ -144,6 +145,8 @@ def build_index(
         progress: called now and then while records are read.
         procs: Whoosh writer processes; by default 2 for large inputs, else 1. More than
             one forks worker processes, so build from a command, not inside the service.
+        switch: point CURRENT at the new generation; False leaves it to be made current
+            later (:func:`refbot.catalog.maintenance.make_current`), once it is copied to every node.
 
     Raises:
         BuildFailed: no valid record was read, or too many were rejected.
@@ -157,7 +160,8 @@ def build_index(
         try:
             report = _build(staging, name, files, max_reject_ratio, progress, procs)
             staging.rename(index_dir / name)
-            gens.switch_current(index_dir, name)
+            if switch:
+                gens.switch_current(index_dir, name)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise

@@ -3,7 +3,8 @@
 ``update_records`` adds or replaces records by control number and ``delete_records`` removes
 them, both in the generation CURRENT names; a Whoosh commit is atomic, so searches see the
 index before or after, never between. Afterwards CURRENT is rewritten (same name, new file)
-so every :class:`~refbot.catalog.search.CatalogIndex` notices and reopens.
+so every :class:`~refbot.catalog.search.CatalogIndex` notices and reopens. ``make_current``
+points CURRENT at a generation already on disk: an earlier one, or one copied here.
 """
 
 from __future__ import annotations
@@ -96,6 +97,21 @@ def delete_records(ids: Iterable[str], index_dir: Path | str) -> int:
     return deleted
 
 
+def make_current(index_dir: Path | str, name: str) -> None:
+    """Point CURRENT at a complete generation already in ``index_dir``.
+
+    Raises:
+        CatalogError: there is no such generation here, or a build, update or delete is running.
+    """
+    index_dir = Path(index_dir)
+    with gens.exclusive(index_dir):
+        on_disk = gens.generations(index_dir)
+        if name not in on_disk or not (index_dir / name / gens.MANIFEST).is_file():
+            listed = ", ".join(on_disk) or "none"
+            raise CatalogError(f"there is no complete generation {name} in {index_dir} (on disk: {listed})")
+        gens.switch_current(index_dir, name)
+
+
 def _require_current_layout(generation: Path) -> None:
     """Refuse to add records to an index whose fields are not the ones records are now written to."""
     built_with = gens.read_manifest(generation).get("schema_version")
@@ -133,8 +149,11 @@ def _change(generation: Path, change: Callable[[IndexWriter], int]) -> int:
     return outcome
 
 
-def index_status(index_dir: Path | str) -> dict[str, Any]:
+def index_status(index_dir: Path | str, generation: str | None = None) -> dict[str, Any]:
     """What is being served: generation, record count, when built, how many rejected.
+
+    ``generation`` names the generation to describe (the one the store says is served);
+    by default, the one CURRENT names.
 
     ``layout`` is the index layout the generation was built with, and ``layout_current``
     whether this refbot still writes that layout (an older one is still searched, with fewer
@@ -142,7 +161,7 @@ def index_status(index_dir: Path | str) -> dict[str, Any]:
     missing index: ``generation`` is then None.
     """
     index_dir = Path(index_dir)
-    name = gens.current_name(index_dir)
+    name = generation or gens.current_name(index_dir)
     manifest = gens.read_manifest(index_dir / name) if name else {}
     return {
         "index_dir": str(index_dir),

@@ -13,7 +13,7 @@ from refbot.errors import SourceError
 from refbot.models import OutgoingMessage
 from refbot.ports import CuratedCollections
 from refbot.store import Store
-from refbot.store.media import media_folder
+from refbot.store.media import media_store
 from refbot.store.privacy import forget_farewells, purge_older_than
 from refbot.texts import t
 
@@ -40,7 +40,7 @@ class Chores:
         # Failures WhatsApp reported in a status webhook, and any the sender could not report.
         failures = await self.sender.report_failures()
         cutoff = self.store.clock() - self.settings.privacy.retention_days * 86400
-        purged = await purge_older_than(self.store, cutoff, media_folder(self.settings))
+        purged = await purge_older_than(self.store, cutoff, media_store(self.settings, self.store))
         purged += await forget_farewells(self.store)
         if templates or warnings or failures or purged:
             log.info("chores: %d templates queued, %d window warnings, %d failure notices, %d rows purged",

@@ -9,7 +9,8 @@
   failed rows do not block: a held list must not stop the template that asks the person to
   write again, and a failed row will never arrive. Held messages are released, in their
   order, when the person writes again.
-- At most ``whatsapp.messages_per_second`` leave the library's number.
+- At most ``whatsapp.messages_per_second`` leave the library's number, shared among the live
+  workers (each takes its part, :meth:`RateLimit.set_share`).
 - **Transient failures** (429, 5xx, timeouts before the request left, no connection, Meta's
   temporary error codes) are retried with exponential backoff and full jitter, capped at five
   minutes, for as long as the message is still useful: ``whatsapp.retry_for_minutes`` after it
@@ -44,6 +45,7 @@ from refbot.decisions import fanout
 from refbot.delivery.render import mask_phone
 from refbot.errors import ChannelError, MessageRefused, SendInDoubt
 from refbot.models import OutgoingMessage, Template
+from refbot.pacing import TokenBucket
 from refbot.ports import Channel
 from refbot.store import WINDOW_SHUT, OutboxRow, Store
 from refbot.texts import t
@@ -53,43 +55,28 @@ log = logging.getLogger(__name__)
 WINDOW = 24 * 3600.0
 
 
-class RateLimit:
-    """A token bucket: on average ``rate`` acquisitions per second, bursts up to ``rate``."""
+class RateLimit(TokenBucket):
+    """WhatsApp's pace: ``rate`` messages a second from the library's number, shared out among the workers sending from it."""
 
     def __init__(self, rate: float, clock: Callable[[], float] = time.monotonic) -> None:
-        self.rate = max(rate, 0.001)
-        self._tokens = self.rate
-        self._clock = clock
-        self._last = clock()
-        self._lock = asyncio.Lock()
-
-    async def acquire(self) -> None:
-        """Wait until one more message may leave."""
-        async with self._lock:
-            while True:
-                now = self._clock()
-                self._tokens = min(self.rate, self._tokens + (now - self._last) * self.rate)
-                self._last = now
-                if self._tokens >= 1:
-                    self._tokens -= 1
-                    return
-                await asyncio.sleep((1 - self._tokens) / self.rate)
+        super().__init__(rate, 1.0, clock)
 
 
 class Sender:
     """Sends what the outbox holds; one call of :meth:`send_due` sends one batch."""
 
-    def __init__(self, store: Store, channel: Channel, settings: Settings) -> None:
+    def __init__(self, store: Store, channel: Channel, settings: Settings, worker: str = "") -> None:
         self.store = store
         self.channel = channel
         self.settings = settings
+        self.worker = worker  # claims carry its name, so another worker can tell whether its sends are orphaned
         self.limit = RateLimit(settings.whatsapp.messages_per_second)
 
     async def send_due(self, batch: int = 50) -> int:
         """Send the messages that are due; returns how many rows were claimed."""
         w = self.settings.whatsapp
         rows = await self.store.claim_outbox(limit=batch, unsure_wait=w.unsure_wait_seconds,
-                                             unsure_give_up=w.unsure_give_up_minutes * 60)
+                                             unsure_give_up=w.unsure_give_up_minutes * 60, worker=self.worker)
         by_person: dict[str, list[OutboxRow]] = {}
         for row in rows:
             by_person.setdefault(row.message.to, []).append(row)

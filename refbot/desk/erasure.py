@@ -11,7 +11,7 @@ from refbot.config import Settings
 from refbot.desk.replies import reply_once
 from refbot.models import InboxRow, OutgoingMessage
 from refbot.store import Store
-from refbot.store.media import media_folder
+from refbot.store.media import media_store
 from refbot.store.privacy import erase_patron
 from refbot.texts import t
 
@@ -50,7 +50,7 @@ class Erasure:
             else:
                 await reply_once(self.store, self.settings, row, "unsupported")
             return
-        await erase_patron(self.store, message.sender, media_folder(self.settings))
+        await erase_patron(self.store, message.sender, media_store(self.settings, self.store))
         async with self.store.tx() as tx:
             goodbye = OutgoingMessage(to=message.sender, text=t(language, "erase_done"))
             await self.store.enqueue(tx, f"reply:{row.id}:erased", goodbye)

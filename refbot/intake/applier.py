@@ -24,11 +24,10 @@ import logging
 from collections import Counter
 
 from refbot.delivery.render import mask_phone
-from refbot.models import AccountError, InboundMessage, NumberChange, StatusUpdate, Update
-from refbot.ports import Channel
+from refbot.models import AccountError, InboundMessage, JournalEntry, NumberChange, StatusUpdate, Update
+from refbot.ports import Channel, Journal
 from refbot.store import Store
 from refbot.store.health import WHATSAPP_ERROR
-from refbot.store.journal import JournalEntry, WebhookJournal
 
 log = logging.getLogger(__name__)
 
@@ -36,8 +35,6 @@ BATCH = 200
 """Journal entries read and applied per round."""
 KEPT_OF_UNREADABLE = 2000
 """How many characters of an unreadable body its event keeps."""
-EMPTY_WAL_EVERY = 6
-"""Trimming rounds between checkpoints that also empty the journal's WAL."""
 MAX_ATTEMPTS = 3
 """Tries at applying one entry before it is set aside as an event."""
 
@@ -45,7 +42,7 @@ MAX_ATTEMPTS = 3
 class JournalApplier:
     """Moves what the journal holds into the store, in order."""
 
-    def __init__(self, store: Store, channel: Channel, journal: WebhookJournal) -> None:
+    def __init__(self, store: Store, channel: Channel, journal: Journal) -> None:
         self.store = store
         self.channel = channel
         self.journal = journal
@@ -58,21 +55,20 @@ class JournalApplier:
             Exception: what the store raised for an entry that has not used up its tries;
                 the entries before it are recorded as applied.
         """
-        done = await self.store.journal_applied(self.journal.identity)
-        entries = await asyncio.to_thread(self.journal.read_after, done, batch)
-        applied = done
+        entries = await self.journal.pending(batch)
+        applied = 0
         try:
             for entry in entries:
                 await self._apply_entry(entry)
-                applied = entry.id
+                applied += 1
         finally:
-            if applied > done:
-                await self.store.mark_journal_applied(self.journal.identity, applied)
+            if applied:
+                await self.journal.applied(entries[:applied])
         return len(entries)
 
     async def waiting(self) -> int:
         """How many journal entries wait to be applied."""
-        return await waiting_in_journal(self.store, self.journal)
+        return await waiting_in_journal(self.journal)
 
     async def _apply_entry(self, entry: JournalEntry) -> int:
         try:
@@ -135,27 +131,19 @@ class JournalApplier:
         return 0
 
 
-async def waiting_in_journal(store: Store, journal: WebhookJournal) -> int:
-    """How many journal entries wait to be applied (from any process: both are files)."""
-    done = await store.journal_applied(journal.identity)
-    return max(0, await asyncio.to_thread(journal.last_id) - done)
+async def waiting_in_journal(journal: Journal) -> int:
+    """How many journal entries wait to be applied (the web side and the worker see the same)."""
+    count, _ = await journal.waiting()
+    return count
 
 
-async def keep_journal_trimmed(store: Store, journal: WebhookJournal, every: float) -> None:
-    """In the web process, for as long as it runs: delete the entries the worker has applied, and checkpoint.
-
-    Both run in a thread, in short steps, so webhooks arriving meanwhile are answered as fast
-    as ever. Every :data:`EMPTY_WAL_EVERY` rounds the journal's WAL is emptied too, so trimmed
-    bodies (with patrons' numbers and words) leave the disk within about a minute.
-    """
+async def keep_journal_tidy(journal: Journal, every: float) -> None:
+    """In the web process, for as long as it runs: the journal's housekeeping every ``every`` seconds."""
     rounds = 0
     while True:
         await asyncio.sleep(every)
         rounds += 1
         try:
-            done = await store.journal_applied(journal.identity)
-            if done:
-                await asyncio.to_thread(journal.trim, done)
-            await asyncio.to_thread(journal.checkpoint, empty=rounds % EMPTY_WAL_EVERY == 0)
+            await journal.tidy(rounds)
         except Exception:  # a failed trim is retried next round; the journal only grows meanwhile
-            log.exception("trimming the webhook journal failed")
+            log.exception("tidying the webhook journal failed")

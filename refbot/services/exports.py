@@ -1,13 +1,17 @@
-"""Sending a patron their approved list as a RIS or BibTeX file, for their reference manager."""
+"""Sending a patron their approved list as a RIS or BibTeX file, for their reference manager.
+
+The file is kept in the desk's :class:`refbot.ports.MediaStore` as ``exports/referensi-<draft>.<ext>``
+until the sender, on whichever node, uploads it to WhatsApp.
+"""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from pathlib import Path
 
 from refbot.citations import export
 from refbot.models import Attachment, Candidate, Draft, InboundMessage, OutgoingMessage
+from refbot.ports import MediaStore
 from refbot.store import InboxRow, Store
 from refbot.texts import t
 
@@ -20,7 +24,7 @@ class ExportService:
     """A desk service: "RIS" or "BibTeX" from a patron sends their latest list as a file."""
 
     store: Store
-    folder: Path
+    media: MediaStore
     language: str = "id"
     name: str = "export"
 
@@ -41,7 +45,7 @@ class ExportService:
                 to=row.message.sender,
                 text=t(draft.language if draft.language in ("id", "en") else self.language, "export_caption",
                        format=label),
-                document=self._write(draft.id, [r.candidate for r in draft.items], fmt),
+                document=await self._write(draft.id, [r.candidate for r in draft.items], fmt),
             )
         async with self.store.tx() as db:
             await self.store.enqueue(db, f"reply:{row.id}:export", message)
@@ -50,9 +54,8 @@ class ExportService:
     async def _latest_list(self, patron: str) -> Draft | None:
         return await self.store.latest_approved_draft(patron)
 
-    def _write(self, draft_id: int, candidates: list[Candidate], fmt: str) -> Attachment:
-        filename, mime, text = export(candidates, fmt, name=f"referensi-{draft_id}")
-        self.folder.mkdir(parents=True, exist_ok=True)
-        path = self.folder / filename
-        path.write_text(text, encoding="utf-8")
-        return Attachment(str(path), filename, mime)
+    async def _write(self, draft_id: int, candidates: list[Candidate], fmt: str) -> Attachment:
+        filename, mime, text = export(candidates, fmt, name=f"referensi-{int(draft_id)}")
+        key = f"exports/{filename}"
+        await self.media.put(key, text.encode("utf-8"), mime)
+        return Attachment(key, filename, mime)

@@ -18,16 +18,21 @@ from typing import Self
 
 from refbot.models import InboxRow
 from refbot.store.accounts import AccountStore
+from refbot.store.cluster import ClusterStore
 from refbot.store.database import Row, SqliteEngine, Tx, is_postgres_url
 from refbot.store.drafts import DraftStore, Request
 from refbot.store.events import EventStore
+from refbot.store.files import FileStore
 from refbot.store.health import HealthStore
 from refbot.store.inbox import InboxStore
+from refbot.store.indexes import IndexStore
 from refbot.store.numbers import NumberStore
 from refbot.store.outbox import CALLBACK_PREFIX, WINDOW_SHUT, OutboxRow, OutboxStore, callback_data, outbox_id
 from refbot.store.postgres import PostgresEngine
 from refbot.store.reports import ReportStore
 from refbot.store.service_requests import ServiceRequest, ServiceRequestStore
+from refbot.store.throttle import ThrottleStore
+from refbot.store.webhooks import WebhookStore
 from refbot.store.zotero import ZoteroStore
 
 __all__ = [
@@ -47,7 +52,8 @@ __all__ = [
 
 class Store(
     InboxStore, DraftStore, OutboxStore, EventStore, ServiceRequestStore,
-    AccountStore, ReportStore, ZoteroStore, HealthStore, NumberStore,
+    AccountStore, ReportStore, ZoteroStore, HealthStore, NumberStore, ThrottleStore, ClusterStore, WebhookStore, IndexStore,
+    FileStore,
 ):
     """All of refbot's reads and writes, on SQLite (one file, one writer) or PostgreSQL (many processes)."""
 

@@ -137,6 +137,8 @@ class Engine(Protocol):
 
     async def checkpoint(self) -> None: ...
 
+    async def leading(self, name: str) -> bool: ...
+
     async def close(self) -> None: ...
 
 
@@ -177,6 +179,14 @@ class Database:
     async def checkpoint(self) -> None:
         """Make erased text leave the database's files (SQLite: empty the WAL; PostgreSQL: vacuum)."""
         await self._engine.checkpoint()
+
+    async def leading(self, name: str) -> bool:
+        """Whether this process holds the cluster-wide role ``name`` (taking it when nobody does).
+
+        The role is held for as long as the process (its connection) lives, so a process that
+        dies hands it on at once; on SQLite there is one worker, and it always leads.
+        """
+        return await self._engine.leading(name)
 
 
 class SqliteEngine:
@@ -249,6 +259,10 @@ class SqliteEngine:
         """
         async with self._lock:
             await self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    async def leading(self, name: str) -> bool:
+        """One worker per SQLite store: it leads every role."""
+        return True
 
     async def _migrate(self) -> None:
         await self._db.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY)")

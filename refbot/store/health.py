@@ -65,6 +65,12 @@ class HealthStore(Database):
         )
         return [LoopBeat(r["worker"], r["loop"], r["beat_at"], r["error"], r["error_at"], r["failing"]) for r in rows]
 
+    async def live_workers(self, since: float) -> int:
+        """How many workers (any of whose loops) reported a beat at or after ``since``."""
+        row = await self.fetchone("SELECT COUNT(DISTINCT worker) AS n FROM worker_heartbeats WHERE beat_at >= ?",
+                                  (since,))
+        return int(row["n"]) if row is not None else 0
+
     async def forget_heartbeats_before(self, before: float) -> None:
         """Drop the rows of workers long gone (a restarted worker has a new name)."""
         async with self.tx() as tx:

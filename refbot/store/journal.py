@@ -24,8 +24,9 @@ import contextlib
 import sqlite3
 import threading
 import time
-from dataclasses import dataclass
 from pathlib import Path
+
+from refbot.models import JournalEntry
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS webhooks (
@@ -43,15 +44,6 @@ TRIM_CHUNK = 100
 def journal_path(store_path: Path) -> Path:
     """Where the journal of the store at ``store_path`` lives: beside it (``refbot.sqlite3`` → ``refbot.webhooks.sqlite3``)."""
     return store_path.with_name(f"{store_path.stem}.webhooks{store_path.suffix or '.sqlite3'}")
-
-
-@dataclass(frozen=True)
-class JournalEntry:
-    """One webhook as it arrived."""
-
-    id: int
-    received_at: float
-    body: bytes
 
 
 class WebhookJournal:

@@ -23,6 +23,7 @@ import functools
 import hashlib
 import logging
 import re
+import urllib.parse
 from collections.abc import AsyncIterator, Iterable
 from typing import Any
 
@@ -74,6 +75,17 @@ def _args(sql: str, params: Params) -> tuple[str, list[Any]]:
     return text, list(params)
 
 
+def split_schema(location: str) -> tuple[str, str]:
+    """A URL without refbot's ``schema=`` parameter, and that schema ('' when none)."""
+    parts = urllib.parse.urlsplit(location)
+    query = urllib.parse.parse_qsl(parts.query, keep_blank_values=True)
+    schema = next((v for k, v in query if k == "schema"), "")
+    if schema and not re.fullmatch(r"[a-z_][a-z0-9_]*", schema):
+        raise ValueError(f"schema {schema!r}: lowercase letters, digits and _ only")
+    rest = urllib.parse.urlencode([(k, v) for k, v in query if k != "schema"])
+    return urllib.parse.urlunsplit(parts._replace(query=rest)), schema
+
+
 def lock_key(name: str) -> int:
     """A stable 64-bit advisory lock key for a name (the same in every process)."""
     return int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "big", signed=True)
@@ -90,8 +102,9 @@ class PostgresTx(Tx):
 
     dialect = POSTGRESQL
 
-    def __init__(self, conn: asyncpg.Connection) -> None:
+    def __init__(self, conn: asyncpg.Connection, schema: str = "") -> None:
         self._pg = conn
+        self._schema = schema
 
     async def execute(self, sql: str, params: Params = ()) -> Done:
         text, args = _args(sql, params)
@@ -107,7 +120,7 @@ class PostgresTx(Tx):
         return list(await self._pg.fetch(text, *args))
 
     async def serialize(self, name: str) -> None:
-        await self._pg.execute("SELECT pg_advisory_xact_lock($1)", lock_key(name))
+        await self._pg.execute("SELECT pg_advisory_xact_lock($1)", lock_key(f"{self._schema}/{name}"))
 
 
 class PostgresEngine:
@@ -115,14 +128,32 @@ class PostgresEngine:
 
     dialect = POSTGRESQL
 
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    def __init__(self, pool: asyncpg.Pool, url: str = "", schema: str = "") -> None:
         self.pool = pool
+        self.url = url
+        self.schema = schema
+        self._roles: dict[str, tuple[asyncpg.Connection, bool]] = {}
 
     @classmethod
-    async def open(cls, url: str, pool_size: int = POOL_SIZE) -> PostgresEngine:
-        """Connect to ``url``, migrating the schema (once, whichever process gets there first)."""
-        pool = await asyncpg.create_pool(url, min_size=1, max_size=pool_size, command_timeout=60)
-        engine = cls(pool)
+    async def open(cls, location: str, pool_size: int = POOL_SIZE) -> PostgresEngine:
+        """Connect to ``location``, migrating the schema (once, whichever process gets there first).
+
+        A ``schema=NAME`` parameter in the URL keeps everything in that schema (made when missing):
+        each library of a consortium has its own, so nothing of one is in another's tables.
+        """
+        url, schema = split_schema(location)
+        settings = {"search_path": schema} if schema else {}
+        if schema:
+            conn = await asyncpg.connect(url)
+            try:
+                await conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+            except asyncpg.UniqueViolationError:  # another process made it at the same moment
+                pass
+            finally:
+                await conn.close()
+        pool = await asyncpg.create_pool(url, min_size=1, max_size=pool_size, command_timeout=60,
+                                         server_settings=settings)
+        engine = cls(pool, url, schema)
         try:
             await engine._migrate()
         except BaseException:
@@ -131,7 +162,31 @@ class PostgresEngine:
         return engine
 
     async def close(self) -> None:
+        for conn, _ in self._roles.values():
+            with contextlib.suppress(Exception):
+                await conn.close()
         await self.pool.close()
+
+    async def leading(self, name: str) -> bool:
+        """Hold a session advisory lock on a connection of its own; a dead process's lock goes with it."""
+        conn, held = self._roles.get(name, (None, False))
+        try:
+            if conn is None or conn.is_closed():
+                settings = {"search_path": self.schema} if self.schema else {}
+                conn, held = await asyncpg.connect(self.url, server_settings=settings), False
+            if held:
+                await conn.execute("SELECT 1")  # still connected, so still holding it
+            else:
+                held = bool(await conn.fetchval("SELECT pg_try_advisory_lock($1)", lock_key(f"{self.schema}/{name}")))
+        except (asyncpg.PostgresError, OSError, ConnectionError) as e:
+            log.warning("lost the connection that holds '%s' (%s); another process may take it", name, e)
+            if conn is not None:
+                with contextlib.suppress(Exception):
+                    await conn.close()
+            self._roles.pop(name, None)
+            return False
+        self._roles[name] = (conn, held)
+        return held
 
     @contextlib.asynccontextmanager
     async def tx(self) -> AsyncIterator[Tx]:
@@ -141,7 +196,7 @@ class PostgresEngine:
         state; the pool closes such a connection rather than hand it out again.
         """
         async with self.pool.acquire() as conn, conn.transaction():
-            yield PostgresTx(conn)
+            yield PostgresTx(conn, self.schema)
 
     async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
         text, args = _args(sql, params)
@@ -150,13 +205,13 @@ class PostgresEngine:
     async def checkpoint(self) -> None:
         """Vacuum the tables an erasure blanks, so the old versions of its rows leave the table files."""
         async with self.pool.acquire() as conn:
-            await conn.execute("VACUUM inbox, requests, draft_items, outbox, events, patrons,"
+            await conn.execute("VACUUM inbox, requests, draft_items, outbox, events, patrons, files,"
                                " service_requests, suggestions, card_links, letters")
 
     async def _migrate(self) -> None:
         async with self.pool.acquire() as conn, conn.transaction():
             # Every process migrates at start; the lock makes the others wait for the first.
-            await conn.execute("SELECT pg_advisory_xact_lock($1)", lock_key(_MIGRATION_LOCK))
+            await conn.execute("SELECT pg_advisory_xact_lock($1)", lock_key(f"{self.schema}/{_MIGRATION_LOCK}"))
             await conn.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY)")
             done = {r["version"] for r in await conn.fetch("SELECT version FROM schema_migrations")}
             for version, sql in migrations("postgresql", after=max(done, default=0)):

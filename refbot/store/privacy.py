@@ -5,7 +5,8 @@ counts and timings for the library's statistics survive while nothing points bac
 person. Table by table:
 
 - ``inbox``: a message keeps only its id, type and time; the screenshot or PDF refbot saved
-  for it under ``media/`` is deleted (found by the name refbot gave it, never by a stored path).
+  for it under ``media/`` is deleted wherever it is kept — a folder beside the SQLite file, or
+  the ``files`` table on PostgreSQL — found by the name refbot gave it, never by a stored path.
 - ``requests``: the question's words and topics go; its years, kinds and languages stay. Its
   draft loses the librarian's note to the patron.
 - ``outbox``: the text and any attachment go. Erasure also blanks what the librarians were
@@ -30,18 +31,17 @@ so nobody answers a number that is gone.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from refbot import codec
 from refbot.models import InboundMessage, InformationNeed
+from refbot.ports import MediaStore
 from refbot.store import Store
 from refbot.store.database import Tx
-from refbot.store.media import delete_saved
+from refbot.store.media import MediaFiles
 
 # What a service request's detail keeps for statistics: which FAQ entry matched and how well,
 # the kind of file, the circulation command, whether a letter's check reached the library system.
@@ -70,10 +70,10 @@ def pseudonym(phone: str) -> str:
     return "erased:" + hashlib.sha256(phone.encode()).hexdigest()[:12]
 
 
-async def erase_patron(store: Store, phone: str, media: Path) -> int:
+async def erase_patron(store: Store, phone: str, media: MediaStore) -> int:
     """Erase one patron's messages, questions, requests, files and number; returns the rows changed.
 
-    ``media`` is the folder their attachments were saved in (:func:`refbot.store.media.media_folder`).
+    ``media`` is where their attachments were kept (:func:`refbot.store.media.media_store`).
     """
     about = (
         # Messages to this number, except the review copies it got as a librarian: a librarian
@@ -114,10 +114,10 @@ async def forget_farewells(store: Store) -> int:
     return changed
 
 
-async def purge_older_than(store: Store, cutoff: float, media: Path) -> int:
+async def purge_older_than(store: Store, cutoff: float, media: MediaStore) -> int:
     """Forget what people wrote and sent before ``cutoff`` (epoch seconds); returns the rows changed.
 
-    ``media`` is the folder patrons' attachments were saved in.
+    ``media`` is where patrons' attachments were kept (:func:`refbot.store.media.media_store`).
     """
     scope = _Scope(
         {"cutoff": cutoff},
@@ -153,7 +153,7 @@ async def _stop_in_progress(db: Tx, scope: _Scope, now: float) -> None:
                      scope.params)
 
 
-async def _forget(db: Tx, scope: _Scope, media: Path) -> tuple[int, int]:
+async def _forget(db: Tx, scope: _Scope, media: MediaStore) -> tuple[int, int]:
     """Redact every table in ``scope``; returns the rows changed and the files deleted.
 
     The outbox goes first: erasure finds the librarians' copies through the patron's number
@@ -170,7 +170,7 @@ async def _forget(db: Tx, scope: _Scope, media: Path) -> tuple[int, int]:
     await db.execute(f"DELETE FROM patrons WHERE {scope.patrons}", scope.params)
     # Last and inside the transaction: a file that cannot be deleted rolls the rows back too,
     # so the next run finds the message, and its files, again.
-    files = await asyncio.to_thread(delete_saved, media, inbox_ids)
+    files = await MediaFiles(media).delete(inbox_ids)
     return changed, files
 
 

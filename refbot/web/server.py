@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from aiohttp import web
 
 from refbot.config import Settings
-from refbot.intake.applier import keep_journal_trimmed, waiting_in_journal
+from refbot.intake.applier import keep_journal_tidy
 from refbot.ports import Channel, Source
 from refbot.web.console import setup_console
 from refbot.web.errors import error_response
@@ -59,7 +59,7 @@ def create_app(
         services = await build_services(settings, channel, sources)
         app[SERVICES] = services
         stop_worker = await _start_worker(app, services, run_worker)
-        trimming = asyncio.create_task(keep_journal_trimmed(services.store, services.journal, JOURNAL_TRIM_EVERY))
+        trimming = asyncio.create_task(keep_journal_tidy(services.journal, JOURNAL_TRIM_EVERY))
         yield
         await stop_tasks([trimming], "journal trimming")
         await stop_worker()
@@ -135,9 +135,7 @@ async def _health(request: web.Request) -> web.Response:
     store, settings = services.store, services.settings
     now = store.clock()
     inbox = await store.inbox_counts()
-    waiting = await waiting_in_journal(store, services.journal)
-    applied = await store.journal_applied(services.journal.identity)
-    oldest = await asyncio.to_thread(services.journal.oldest_after, applied)
+    waiting, oldest = await services.journal.waiting()
     stale = STALE_AFTER + max(settings.worker.poll_interval, 1.0)
     verdict = judge(await store.heartbeats(now - 86400), await store.backlog(), now=now, stale_after=stale,
                     chore_interval=settings.worker.chore_interval, worker_alive=_worker_alive(app))

@@ -2,8 +2,9 @@
 
 Meta delivers at least once, retries for days, and wants its 200 quickly. The handler checks
 the signature over the raw bytes and that the body is JSON, appends the body to the webhook
-journal (:mod:`refbot.store.journal`: a file only this process writes, so the append never
-waits behind the worker) and answers. The worker parses and applies the journal
+journal (:class:`refbot.ports.Journal`: a file only this process writes beside a SQLite store,
+so the append never waits behind the worker; a table every web node appends to, in groups, on
+PostgreSQL) and answers. The worker parses and applies the journal
 (:mod:`refbot.intake.applier`), where each message's unique wamid absorbs Meta's redeliveries.
 A body the journal could not take (a full disk) gets a 500, and Meta delivers it again.
 
@@ -19,14 +20,13 @@ from __future__ import annotations
 
 import json
 import logging
-import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from aiohttp import web
 
-from refbot.ports import Channel
-from refbot.store.journal import WebhookJournal
+from refbot.errors import JournalError
+from refbot.ports import Channel, Journal
 from refbot.web.errors import error_response
 
 log = logging.getLogger(__name__)
@@ -39,7 +39,7 @@ MAX_BODY_BYTES = 8 * 1024 * 1024
 class WebhookHandler:
     """The two webhook routes, over the journal and a channel."""
 
-    journal: WebhookJournal
+    journal: Journal
     channel: Channel
     verify_token: str
     on_inbound: Callable[[], None] = lambda: None
@@ -70,8 +70,8 @@ class WebhookHandler:
             log.warning("webhook refused: body is not JSON (%s)", e)
             return error_response(400, "malformed_body", "the body is not valid JSON")
         try:
-            self.journal.append(body)
-        except sqlite3.Error as e:
+            await self.journal.append(body)
+        except JournalError as e:
             log.error("webhook not written down, Meta will deliver it again: %s", e)
             return error_response(500, "not_stored", "the webhook could not be stored; deliver it again")
         self.on_inbound()

@@ -25,10 +25,10 @@ from refbot.delivery.chores import Chores
 from refbot.delivery.sender import Sender
 from refbot.desk.routing import Desk
 from refbot.intake.applier import JournalApplier
-from refbot.ports import Channel, CuratedCollections
+from refbot.ports import Channel, CuratedCollections, Journal
 from refbot.store import InboxRow, Store
-from refbot.store.journal import WebhookJournal
 from refbot.worker.health import LOOPS, LoopHealth, worker_name
+from refbot.worker.recovery import gone_workers
 
 if TYPE_CHECKING:
     from refbot.wiring import Services
@@ -45,7 +45,7 @@ class Worker:
         desk: Desk,
         channel: Channel,
         settings: Settings,
-        journal: WebhookJournal,
+        journal: Journal,
         *,
         zotero: CuratedCollections | None = None,
     ) -> None:
@@ -60,9 +60,10 @@ class Worker:
         self._tasks: list[asyncio.Task[None]] = []
         self._running: set[asyncio.Task[None]] = set()
         self._senders: dict[str, _Turn] = {}
-        self.sender = Sender(store, channel, settings)
-        self.chores = Chores(store, self.sender, settings, zotero=zotero)
         self.name = worker_name()
+        self.sender = Sender(store, channel, settings, worker=self.name)
+        self.chores = Chores(store, self.sender, settings, zotero=zotero)
+        self._recovered_at = 0.0
         self.health = {name: LoopHealth(name, store.clock) for name in LOOPS}
 
     @classmethod
@@ -83,8 +84,17 @@ class Worker:
         return bool(self._tasks) and not any(task.done() for task in self._tasks)
 
     async def start(self) -> None:
-        """Put back rows a previous process left half-done, then start both loops."""
-        resumed = await self.store.reset_in_flight()
+        """Put back rows a previous process left half-done, then start the loops.
+
+        With one worker (SQLite), every claimed row is its predecessor's; with several
+        (PostgreSQL), only those of workers that are gone (:mod:`refbot.worker.recovery`) — and
+        this worker's heartbeat is written first, so nobody takes it for gone.
+        """
+        await self.store.record_heartbeats([h.as_beat(self.name) for h in self.health.values()])
+        if self.store.backend == "sqlite":
+            resumed = await self.store.reset_in_flight()
+        else:
+            resumed = await self._put_back_orphans()
         if resumed:
             log.info("resuming %d rows left in flight by a previous run", resumed)
         rounds = {"journal": self._journal_round, "intake": self._intake_round, "send": self._send_round,
@@ -122,9 +132,26 @@ class Worker:
         else:
             await _wait(self.journal_ready, self.settings.worker.poll_interval)
 
+    async def _put_back_orphans(self) -> int:
+        """Put back the rows of workers that are gone (several workers share a PostgreSQL store)."""
+        self._recovered_at = self.store.clock()
+        claimers = await self.store.claimers()
+        if not claimers - {self.name}:
+            return 0
+        beats = await self.store.heartbeats(self._recovered_at - 86400)
+        gone = gone_workers(claimers, beats, me=self.name, now=self._recovered_at)
+        if not gone:
+            return 0
+        resumed = await self.store.reset_in_flight(gone)
+        log.warning("put back %d rows claimed by workers that are gone: %s", resumed, ", ".join(sorted(gone)))
+        return resumed
+
     async def _intake_round(self) -> None:
+        due = self.store.backend != "sqlite" and self.store.clock() - self._recovered_at >= RECOVER_EVERY
+        if due and await self._put_back_orphans():
+            self.outbox_ready.set()
         free = self.settings.worker.concurrency - len(self._running)
-        rows = await self.store.claim_inbox(free) if free > 0 else []
+        rows = await self.store.claim_inbox(free, self.name) if free > 0 else []
         for row in rows:
             task = asyncio.create_task(self._handle(row))
             self._running.add(task)
@@ -137,9 +164,12 @@ class Worker:
             await _wait(self.outbox_ready, self.settings.worker.poll_interval)
 
     async def _chores_round(self) -> None:
-        """Templates for held messages, window warnings, the retention purge; then wait."""
+        """Templates for held messages, window warnings, the retention purge — once per interval
+        for the whole cluster, by whichever worker gets there first; then wait."""
+        interval = self.settings.worker.chore_interval
         try:
-            await self.chores.run_once()
+            if await self.store.claim_chore("chores", interval * 0.9, self.name):
+                await self.chores.run_once()
         finally:
             self.outbox_ready.set()
         self.health["chores"].beat()  # the round is done; what follows is only the wait for the next
@@ -151,11 +181,21 @@ class Worker:
             try:
                 await self.store.record_heartbeats([h.as_beat(self.name) for h in self.health.values()])
                 await self.store.forget_heartbeats_before(self.store.clock() - FORGET_WORKERS_AFTER)
+                await self.take_share()
             except asyncio.CancelledError:
                 raise
             except Exception:  # the store is failing; /healthz will see the heartbeats age
                 log.exception("recording the worker's heartbeat failed")
             await asyncio.sleep(HEARTBEAT_EVERY)
+
+    async def take_share(self) -> None:
+        """Pace WhatsApp and the sources at this worker's part of their limits: the others send and ask too."""
+        workers = max(1, await self.store.live_workers(self.store.clock() - LIVE_WITHIN))
+        self.sender.limit.set_share(workers)
+        for source in self.desk.sources:
+            set_share = getattr(source, "set_share", None)  # only sources with a rate limit of their own
+            if callable(set_share):
+                set_share(workers)
 
     async def _handle(self, row: InboxRow) -> None:
         # One person's messages are handled in the order they were sent ("#12 hapus 1" and
@@ -198,8 +238,12 @@ async def _wait(event: asyncio.Event, seconds: float) -> None:
     event.clear()
 
 
+RECOVER_EVERY = 5.0
+"""Seconds between looks for rows claimed by workers that are gone (several workers only)."""
 HEARTBEAT_EVERY = 5.0
 """Seconds between the worker's heartbeat reports to the store."""
+LIVE_WITHIN = 3 * HEARTBEAT_EVERY
+"""Seconds within which a worker has beaten to count as live when the rate limits are shared out."""
 FORGET_WORKERS_AFTER = 86400.0
 """Seconds after which a silent worker's heartbeats are deleted (a restarted worker has a new name)."""
 MAX_RETRY_PAUSE = 30.0

@@ -12,8 +12,9 @@ import aiohttp
 import pytest
 from aiohttp.test_utils import TestServer
 
-from connectors.crossref import RateLimit, parse_rate_limit
+from connectors.crossref import CrossrefSource, RateLimit, parse_rate_limit
 from connectors.crossref.pacing import Gate, RateLimiter
+from refbot.config import CrossrefSettings
 from refbot.errors import SourceError, SourceTimeout
 from refbot.sandbox.crossref import create_crossref_standin
 from refbot.store import Store
@@ -201,6 +202,43 @@ async def test_the_token_bucket_allows_a_burst_then_the_rate() -> None:
     assert limiter.wait_needed() == 0
     limiter.hold(5)
     assert limiter.wait_needed() == 5
+
+
+async def test_a_limiter_with_a_share_of_two_paces_at_half_the_rate() -> None:
+    now = [0.0]
+    whole, half = RateLimiter(10, 1.0, clock=lambda: now[0]), RateLimiter(10, 1.0, clock=lambda: now[0])
+    half.set_share(2)  # two live workers ask Crossref
+
+    assert (half.limit, half.allowed) == (10, 5)
+    assert await _starts_within(whole, now, 60) == 10 + 600
+    assert await _starts_within(half, now, 60) == 5 + 300
+    assert half.wait_needed() == pytest.approx(0.2)
+    # Crossref's headers set the whole client's pace; the share still divides it.
+    half.update(6, 2.0)
+    now[0] += 10
+    assert await _starts_within(half, now, 60) == 3 + 90
+    half.set_share(12)  # a quarter of a request a second: one every four seconds, never none
+    now[0] += 10
+    assert await _starts_within(half, now, 40) == 1 + 10
+
+
+def test_the_source_takes_its_share_of_crossrefs_limit() -> None:
+    source = CrossrefSource(CrossrefSettings(rate_limit=8))
+    source.set_share(4)
+    assert source.limiter.allowed == 2
+    source.set_share(0)
+    assert source.limiter.allowed == 8
+    source.close()
+
+
+async def _starts_within(limiter: RateLimiter, now: list[float], seconds: float) -> int:
+    """How many requests the limiter lets start in ``seconds``, each as soon as it may (the clock moved by hand)."""
+    end, started = now[0] + seconds, 0
+    while now[0] + limiter.wait_needed() <= end:
+        now[0] += limiter.wait_needed()
+        await limiter.acquire()  # nothing left to wait for
+        started += 1
+    return started
 
 
 async def test_answers_too_old_to_stand_in_are_pruned(standin: Standin, cache: SourceCache, clock: Clock) -> None:

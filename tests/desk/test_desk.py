@@ -146,14 +146,14 @@ async def test_librarians_are_warned_before_a_waiting_patron_window_shuts(desk: 
 
 
 async def test_retention_purges_old_bodies_and_keeps_counts(desk: Desk) -> None:
-    from refbot.store.media import media_folder
+    from refbot.store.media import media_store
     from refbot.store.privacy import purge_older_than
 
     await desk.patron_says("bibliometrika")
     await eventually(lambda: drafts(desk), what="a draft")
     await eventually(lambda: _inbox_done(desk, 1), what="the message handled")
     store = desk.services.store
-    assert await purge_older_than(store, time.time() + 1, media_folder(desk.services.settings)) > 0
+    assert await purge_older_than(store, time.time() + 1, media_store(desk.services.settings, store)) > 0
     [request] = await store.fetchall("SELECT patron, text, need FROM requests")
     assert request["patron"].startswith("erased:") and request["text"] == ""
     assert json.loads(request["need"])["raw"] == ""

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
-from pathlib import Path
 from typing import Any
 
+from refbot.store.media import media_store
 from tests.conftest import LIBRARIAN, LIBRARIAN_2, PATRON, Desk, eventually
 
 
@@ -154,7 +153,9 @@ async def test_patron_gets_the_approved_list_as_a_ris_file(desk: Desk) -> None:
     assert "format RIS" in sent["text"]
     rows = await desk.services.store.outbox_rows(PATRON)
     [row] = [r for r in rows if "document" in r["message"] and '"path"' in r["message"]]
-    ris = await asyncio.to_thread(Path(json.loads(row["message"])["document"]["path"]).read_text, encoding="utf-8")
+    kept = await media_store(desk.services.settings, desk.services.store).get(json.loads(row["message"])["document"]["path"])
+    assert kept is not None
+    ris = kept.decode("utf-8")
     draft = await desk.services.store.get_draft(draft_id_of(buttons))
     assert draft is not None
     assert ris.count("TY  - ") == len([r for r in draft.items if not r.candidate.retracted])

@@ -16,6 +16,7 @@ import pytest
 from connectors.whatsapp.channel import WhatsAppChannel
 from refbot.config import Secret, WhatsAppSettings, WorkerSettings
 from refbot.intake.applier import JournalApplier, waiting_in_journal
+from refbot.intake.journals import FileJournal
 from refbot.models import IgnoredUpdate, InboundMessage, StatusUpdate
 from refbot.sandbox.payloads import SIGNATURE_HEADER, BusinessNumber, encode, sign, text_message
 from refbot.store import Store
@@ -30,7 +31,7 @@ async def test_a_question_answered_while_no_worker_runs_is_drafted_once_one_star
     async with running_desk(tmp_path, catalog_dir, worker=WorkerSettings(poll_interval=0.05, mode="none")) as desk:
         resp = await desk.patron_says("literasi informasi mahasiswa")
         assert resp.status == 200
-        assert await waiting_in_journal(desk.services.store, desk.services.journal) == 1
+        assert await waiting_in_journal(desk.services.journal) == 1
         assert await desk.services.store.inbox_counts() == {}
 
         worker = Worker.from_services(desk.services)  # as `refbot worker` started later would
@@ -76,12 +77,12 @@ def test_a_journal_started_afresh_is_read_from_its_beginning(tmp_path: Path) -> 
 async def applier_with(tmp_path: Path, channel_class: type[WhatsAppChannel]) -> AsyncIterator[JournalApplier]:
     """A store, a journal and an applier reading it through ``channel_class``, closed afterwards."""
     store = await Store.open(tmp_path / "refbot.sqlite3")
-    journal = WebhookJournal(journal_path(tmp_path / "refbot.sqlite3"))
+    journal = FileJournal(WebhookJournal(journal_path(tmp_path / "refbot.sqlite3")), store)
     try:
         async with aiohttp.ClientSession() as session:
             yield JournalApplier(store, channel_class(WhatsAppSettings(), Secret("t"), Secret("s"), session), journal)
     finally:
-        journal.close()
+        await journal.close()
         await store.close()
 
 
@@ -99,8 +100,8 @@ async def test_a_body_that_cannot_be_read_is_kept_as_an_event_and_the_next_one_i
 ) -> None:
     async with applier_with(tmp_path, _ChannelWithAParserBug) as applier:
         store, journal = applier.store, applier.journal
-        journal.append(json.dumps({"poison": True, "from": PATRON}).encode())
-        journal.append(encode(text_message(BusinessNumber(PHONE_NUMBER_ID), PATRON, "minat baca remaja")))
+        await journal.append(json.dumps({"poison": True, "from": PATRON}).encode())
+        await journal.append(encode(text_message(BusinessNumber(PHONE_NUMBER_ID), PATRON, "minat baca remaja")))
         with caplog.at_level(logging.ERROR, logger="refbot.intake.applier"):
             assert await applier.apply_new() == 2
         assert "webhook 1 could not be read (KeyError" in caplog.text
@@ -125,9 +126,9 @@ async def test_a_message_the_store_keeps_refusing_is_set_aside_and_does_not_hold
 ) -> None:
     async with applier_with(tmp_path, _ChannelWithAMessageTheStoreRefuses) as applier:
         store, journal = applier.store, applier.journal
-        journal.append(encode(text_message(BusinessNumber(PHONE_NUMBER_ID), PATRON, "sastra anak")))
-        journal.append(json.dumps({"senderless": True}).encode())
-        journal.append(encode(text_message(BusinessNumber(PHONE_NUMBER_ID), PATRON, "minat baca remaja")))
+        await journal.append(encode(text_message(BusinessNumber(PHONE_NUMBER_ID), PATRON, "sastra anak")))
+        await journal.append(json.dumps({"senderless": True}).encode())
+        await journal.append(encode(text_message(BusinessNumber(PHONE_NUMBER_ID), PATRON, "minat baca remaja")))
         tries = 0
         with caplog.at_level(logging.ERROR, logger="refbot.intake.applier"):
             while await applier.waiting():
@@ -146,13 +147,14 @@ async def test_a_webhook_the_journal_cannot_take_gets_a_500_and_is_kept_when_met
     desk: Desk,
 ) -> None:
     journal = desk.services.journal
+    assert isinstance(journal, FileJournal)
     # A disk gone read-only (as Linux remounts one after write errors), as SQLite reports it.
-    journal._db.execute("PRAGMA query_only = 1")
+    journal.file._db.execute("PRAGMA query_only = 1")
     payload = text_message(desk.business, PATRON, "sejarah musik jazz", wamid="wamid.disk-full-1")
     async with desk.http.post(f"{desk.url}/webhook", data=encode(payload), headers=_signed(payload)) as resp:
         assert resp.status == 500
         assert (await resp.json())["error"]["code"] == "not_stored"
-    journal._db.execute("PRAGMA query_only = 0")
+    journal.file._db.execute("PRAGMA query_only = 0")
     assert (await desk.post_webhook(payload)).status == 200
     rows = await desk.services.store.fetchall("SELECT wamid FROM inbox")
     assert [r["wamid"] for r in rows] == ["wamid.disk-full-1"]

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import io
 import re
-from pathlib import Path
 
 import aiohttp
 from pypdf import PdfReader
 
 from refbot.decisions import requests
+from refbot.models import Attachment
 from refbot.services.letters.service import new_code
+from refbot.store.media import media_store, store_folder
 from refbot.web.verify import normalise_code
 from tests.services.conftest import CLEAR_PATRON, LIBRARIAN, LIBRARIAN_2, PATRON, STRANGER, Harness
 
@@ -21,8 +23,15 @@ async def request_letter(harness: Harness, sender: str = CLEAR_PATRON) -> int:
     return request.id
 
 
-def pdf_text(path: str) -> str:
-    return "\n".join(page.extract_text() for page in PdfReader(path).pages)
+async def sent_pdf(harness: Harness, document: Attachment) -> PdfReader:
+    """The PDF a document message carries, read from where refbot keeps it."""
+    data = await media_store(harness.settings, harness.store).get(document.path)
+    assert data is not None, f"{document.path} is not kept"
+    return PdfReader(io.BytesIO(data))
+
+
+def pdf_text(pdf: PdfReader) -> str:
+    return "\n".join(page.extract_text() for page in pdf.pages)
 
 
 async def test_a_patron_with_loans_and_fines_is_told_what_is_open(harness: Harness) -> None:
@@ -47,13 +56,14 @@ async def test_a_clear_patron_gets_a_pdf_letter_after_approval(harness: Harness,
     assert letter.document.mime_type == "application/pdf" and letter.document.filename == "bebas-pustaka-2100002.pdf"
     code = re.search(r"[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}", letter.text)
     assert code is not None
-    text = pdf_text(letter.document.path)
+    pdf = await sent_pdf(harness, letter.document)
+    text = pdf_text(pdf)
     assert code[0] in text and "Andi Pratama" in text and "2100002" in text
     assert "SURAT KETERANGAN BEBAS PUSTAKA" in text and "UPT PERPUSTAKAAN UNIVERSITAS CONTOH" in text
     assert f"https://perpus.example.ac.id/verify/{code[0]}" in text
     number = re.search(r"Nomor: (\S+)", text)
     assert number is not None and re.fullmatch(r"001/BP/PERPUS/[IVX]+/20\d\d", number[1])
-    assert PdfReader(letter.document.path).pages[0].images  # the QR code
+    assert pdf.pages[0].images  # the QR code
     assert "diterbitkan dengan nomor 001/BP/PERPUS" in (await harness.last(LIBRARIAN)).text
 
     async with aiohttp.ClientSession() as http:
@@ -146,6 +156,7 @@ def test_codes_are_normalised_as_typed() -> None:
 async def test_letters_are_kept_beside_the_database(harness: Harness) -> None:
     request_id = await request_letter(harness)
     await harness.press(f"letter-approve:{request_id}")
-    row = await harness.store.fetchone("SELECT path FROM letters")
-    assert row is not None
-    assert Path(row["path"]).parent == harness.settings.path(harness.settings.store.path).parent / "letters"
+    row = await harness.store.fetchone("SELECT code, path FROM letters")
+    assert row is not None and row["path"] == f"letters/{row['code']}.pdf"
+    kept = store_folder(harness.settings) / "letters" / f"{row['code']}.pdf"  # where letters have always been
+    assert kept.read_bytes().startswith(b"%PDF")

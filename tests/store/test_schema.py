@@ -51,3 +51,21 @@ async def test_processes_starting_together_on_an_empty_database_migrate_it_once(
     finally:
         for s in stores:
             await s.close()
+
+
+async def test_each_library_schema_on_one_postgresql_database_keeps_its_own_rows(postgres: Postgres) -> None:
+    from refbot.models import InboundMessage
+
+    url = postgres.cluster.create_database("consortium")
+    undip, unnes = await Store.open(f"{url}?schema=library_undip"), await Store.open(f"{url}?schema=library_unnes")
+    try:
+        assert await undip.record_inbound(InboundMessage("wamid.1", "6281200000001", "text", text="arsip"))
+        assert await unnes.record_inbound(InboundMessage("wamid.1", "6281200000001", "text", text="arsip")), (
+            "the same message id in another library's schema is that library's own")
+        assert await undip.inbox_counts() == {"pending": 1} and await unnes.inbox_counts() == {"pending": 1}
+        [row] = await undip.claim_inbox(5, "w")
+        assert await unnes.inbox_counts() == {"pending": 1}
+        assert row.message.wamid == "wamid.1"
+    finally:
+        await undip.close()
+        await unnes.close()

@@ -32,8 +32,8 @@ class LetterContent:
     language: str = "id"
 
 
-def render_letter(letter: LetterContent, settings: LetterSettings, path: Path) -> Path:
-    """Write the letter to ``path`` (its folder is created) and return the path."""
+def render_letter(letter: LetterContent, settings: LetterSettings) -> bytes:
+    """The letter as the bytes of a PDF."""
     pdf = FPDF(format="A4")
     pdf.set_margins(25, 20, 25)
     pdf.set_auto_page_break(auto=False)
@@ -43,11 +43,7 @@ def render_letter(letter: LetterContent, settings: LetterSettings, path: Path) -
     _letterhead(pdf, settings)
     _body(pdf, letter, settings)
     _verification(pdf, letter)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    pdf.output(str(tmp))
-    tmp.replace(path)  # whole or not at all: a half-written letter is never sent
-    return path
+    return bytes(pdf.output())
 
 
 def _letterhead(pdf: FPDF, settings: LetterSettings) -> None:

@@ -8,7 +8,9 @@
 2. On *Setujui* refbot checks again — loans may have been made since — and only a patron
    still clear gets a letter: the next number of the year, today's date, a verification code
    and a QR code pointing at ``/verify/<code>``, as a PDF sent as a WhatsApp document. The
-   approval, the letter's row and the message to the patron are one transaction.
+   approval, the letter's row and the message to the patron are one transaction. The PDF is
+   kept in the desk's :class:`refbot.ports.MediaStore` as ``letters/<code>.pdf`` (in the
+   database on PostgreSQL, so whichever node sends it can read it).
 """
 
 from __future__ import annotations
@@ -20,7 +22,6 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 from refbot.config import Settings
 from refbot.decisions import fanout, requests
@@ -28,7 +29,7 @@ from refbot.decisions.requests import ServiceRequest
 from refbot.delivery.render import mask_phone
 from refbot.errors import LibraryUnavailable, RequestConflict
 from refbot.models import Attachment, Button, InboundMessage, LibraryPatron, Loan, OutgoingMessage
-from refbot.ports import LibrarySystem
+from refbot.ports import LibrarySystem, MediaStore
 from refbot.services.codes import Command, parse_code
 from refbot.services.dates import library_zone, long_date
 from refbot.services.letters.pdf import LetterContent, render_letter
@@ -63,16 +64,13 @@ class LetterService:
 
     def __init__(
         self, store: Store, settings: Settings, library: LibrarySystem, clock: Callable[[], float] = time.time,
+        *, media: MediaStore,
     ) -> None:
         self.store = store
         self.settings = settings
         self.library = library
         self.clock = clock
-
-    @property
-    def folder(self) -> Path:
-        """Where issued letters are kept: ``letters/`` beside the database."""
-        return self.settings.path(self.settings.store.path).parent / "letters"
+        self.media = media
 
     def wants(self, message: InboundMessage, *, from_librarian: bool) -> bool:
         """``BEBASPUSTAKA`` from anyone; the letter buttons from librarians."""
@@ -207,16 +205,18 @@ class LetterService:
             name=clearance.patron.name, cardnumber=clearance.patron.cardnumber,
             date=long_date(now, request.language, now.tzinfo or datetime.UTC), language=request.language,
         )
-        path = self.folder / f"{code}.pdf"
-        await asyncio.to_thread(render_letter, content, self.settings.letters, path)
+        key = letter_key(code)
+        pdf = await asyncio.to_thread(render_letter, content, self.settings.letters)
+        # Kept before the letter's row commits: a letter is never sent without its file.
+        await self.media.put(key, pdf, "application/pdf")
         await self.store.add_issued_letter(
             db, request_id=request.id, code=code, patron=request.patron, patron_id=clearance.patron.id,
             cardnumber=clearance.patron.cardnumber, name=clearance.patron.name, year=now.year, seq=seq, number=number,
-            issued_at=now.timestamp(), path=str(path),
+            issued_at=now.timestamp(), path=key,
         )
         caption = t(request.language, "letter_sent", number=number, code=code)
         filename = f"bebas-pustaka-{re.sub(r'[^0-9A-Za-z]+', '-', clearance.patron.cardnumber)}.pdf"
-        attachment = Attachment(str(path.resolve()), filename, "application/pdf")
+        attachment = Attachment(key, filename, "application/pdf")
         return number, OutgoingMessage(to=request.patron, text=caption, document=attachment)
 
     async def _reject(self, row: InboxRow, request_id: int) -> None:
@@ -231,6 +231,11 @@ class LetterService:
                 ack = conflict_text(self.settings, e, request_id)
             await self.store.enqueue(db, f"svc-reply:{row.id}:0", OutgoingMessage(to=actor, text=ack))
             await self.store.finish_inbox(row.id, db)
+
+
+def letter_key(code: str) -> str:
+    """The key a letter's PDF is kept under in the :class:`refbot.ports.MediaStore`."""
+    return f"letters/{code}.pdf"
 
 
 def new_code() -> str:

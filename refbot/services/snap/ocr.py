@@ -31,18 +31,39 @@ class OcrError(RefbotError):
     """An image could not be read (no Tesseract, a broken file, too slow)."""
 
 
+_IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp")
+
+
 async def read_file(path: Path, mime_type: str, *, languages: str = "ind+eng", seconds: float = 30.0) -> str:
-    """The text in an image or PDF.
+    """The text in an image or PDF file (its extension decides when the type does not).
 
     Raises:
         OcrError: the file cannot be read.
     """
-    if mime_type == "application/pdf" or path.suffix.lower() == ".pdf":
-        return await read_pdf(path, languages=languages, seconds=seconds)
-    if mime_type.startswith("image/") or path.suffix.lower() in (".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp"):
-        image = await asyncio.to_thread(_open, path)
+    suffix = path.suffix.lower()
+    if suffix == ".pdf":
+        mime_type = "application/pdf"
+    elif not mime_type.startswith("image/") and suffix in _IMAGE_SUFFIXES:
+        mime_type = f"image/{suffix.lstrip('.')}"
+    try:
+        data = await asyncio.to_thread(path.read_bytes)
+    except OSError as e:
+        raise OcrError(f"cannot open {path.name}: {e.strerror}") from e
+    return await read_data(data, mime_type or suffix, languages=languages, seconds=seconds)
+
+
+async def read_data(data: bytes, mime_type: str, *, languages: str = "ind+eng", seconds: float = 30.0) -> str:
+    """The text in an image or PDF, given its bytes and type.
+
+    Raises:
+        OcrError: the bytes cannot be read.
+    """
+    if mime_type == "application/pdf":
+        return await read_pdf(data, languages=languages, seconds=seconds)
+    if mime_type.startswith("image/"):
+        image = await asyncio.to_thread(_open, data)
         return await read_image(image, languages=languages, seconds=seconds)
-    raise OcrError(f"cannot read text from a {mime_type or path.suffix} file")
+    raise OcrError(f"cannot read text from a {mime_type or 'untyped'} file")
 
 
 async def read_image(image: Image.Image, *, languages: str = "ind+eng", seconds: float = 30.0) -> str:
@@ -54,9 +75,9 @@ async def read_image(image: Image.Image, *, languages: str = "ind+eng", seconds:
         prepared.unlink(missing_ok=True)
 
 
-async def read_pdf(path: Path, *, languages: str = "ind+eng", seconds: float = 30.0) -> str:
+async def read_pdf(data: bytes, *, languages: str = "ind+eng", seconds: float = 30.0) -> str:
     """A PDF's text layer, or the text of its first pages' images when it has none."""
-    text, images = await asyncio.to_thread(_pdf_contents, path)
+    text, images = await asyncio.to_thread(_pdf_contents, data)
     if len(text.strip()) >= MIN_TEXT_LAYER or not images:
         return text.strip()
     parts = [await read_image(image, languages=languages, seconds=seconds) for image in images]
@@ -83,9 +104,9 @@ async def _tesseract(image_path: Path, languages: str, seconds: float) -> str:
     return out.decode("utf-8", "replace").strip()
 
 
-def _open(path: Path) -> Image.Image:
+def _open(data: bytes) -> Image.Image:
     try:
-        with Image.open(path) as image:
+        with Image.open(io.BytesIO(data)) as image:
             image.load()
             return ImageOps.exif_transpose(image)
     except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as e:
@@ -103,9 +124,9 @@ def _prepare(image: Image.Image) -> Path:
         return Path(handle.name)
 
 
-def _pdf_contents(path: Path) -> tuple[str, list[Image.Image]]:
+def _pdf_contents(data: bytes) -> tuple[str, list[Image.Image]]:
     try:
-        reader = PdfReader(path)
+        reader = PdfReader(io.BytesIO(data))
         pages = list(reader.pages)[:MAX_PDF_PAGES]
         text = "\n".join(page.extract_text() or "" for page in pages)
         images = [] if len(text.strip()) >= MIN_TEXT_LAYER else _page_images(pages)

@@ -2,7 +2,9 @@
 
 An image or PDF from a patron is downloaded through the channel
 (:meth:`refbot.ports.Channel.download_media`, which checks its type, size and bytes), kept by
-:class:`refbot.store.media.MediaFiles`, read with Tesseract (:mod:`refbot.services.snap.ocr`) and matched against the FAQ of known problems
+:class:`refbot.store.media.MediaFiles` in the desk's :class:`refbot.ports.MediaStore` (so the
+worker that forwards it may run on another machine), read with Tesseract
+(:mod:`refbot.services.snap.ocr`) and matched against the FAQ of known problems
 (:mod:`refbot.services.snap.faq`). Every librarian then receives, as one ``snap`` service request:
 
 1. the patron's file itself: a JPEG or PNG as an image message (what WhatsApp shows in the
@@ -21,14 +23,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 
 from refbot.config import Settings
 from refbot.decisions import fanout, requests
 from refbot.delivery.render import mask_phone
 from refbot.errors import MediaError, RequestConflict
 from refbot.models import Attachment, Button, InboundMessage, OutgoingMessage
-from refbot.ports import Channel
+from refbot.ports import Channel, MediaStore
 from refbot.services.patrons import patron_language
 from refbot.services.replies import clip, conflict_text
 from refbot.services.snap import ocr
@@ -55,20 +56,15 @@ class SnapService:
     name = "snap"
 
     def __init__(
-        self, store: Store, settings: Settings, channel: Channel, faq: Faq, read: Reader = ocr.read_file,
-        files: MediaFiles | None = None,
+        self, store: Store, settings: Settings, channel: Channel, faq: Faq, *, media: MediaStore,
+        read: Reader = ocr.read_data,
     ) -> None:
         self.store = store
         self.settings = settings
         self.channel = channel
-        self.files = files if files is not None else MediaFiles.of(settings)
+        self.files = MediaFiles(media)
         self.faq = faq
         self.read = read
-
-    @property
-    def folder(self) -> Path:
-        """Where patrons' images are kept: ``media/`` beside the database."""
-        return self.files.folder
 
     def wants(self, message: InboundMessage, *, from_librarian: bool) -> bool:
         """Images and documents from patrons; the snap buttons from librarians."""
@@ -96,7 +92,7 @@ class SnapService:
         forwarded = self._forwardable(saved, notes)
         found = self.faq.match(f"{message.text}\n{text}", self.settings.snap.match_threshold)
         detail = {
-            "media": str(saved.path) if saved else "", "mime_type": saved.mime_type if saved else "",
+            "media": saved.key if saved else "", "mime_type": saved.mime_type if saved else "",
             "caption": message.text, "text": text, "notes": notes,
             "faq": found.entry.id if found else "", "score": found.score if found else 0,
         }
@@ -130,7 +126,7 @@ class SnapService:
     async def _read(self, saved: SavedMedia, notes: list[str]) -> str:
         snap = self.settings.snap
         try:
-            return str(await self.read(saved.path, saved.mime_type, languages=snap.ocr_languages,
+            return str(await self.read(saved.data, saved.mime_type, languages=snap.ocr_languages,
                                        seconds=snap.ocr_timeout))
         except ocr.OcrError as e:
             notes.append(t(self.settings.language.default, "snap_note_ocr", reason=str(e)))
@@ -200,7 +196,7 @@ class SnapService:
 
 def _forwarded(request_id: int, saved: SavedMedia, caption: str) -> OutgoingMessage:
     """The patron's file for librarians: an image message for a JPEG or PNG, a document otherwise."""
-    attachment = Attachment(str(saved.path.resolve()), f"snap-{request_id}{saved.path.suffix}", saved.mime_type)
+    attachment = Attachment(saved.key, f"snap-{request_id}{saved.suffix}", saved.mime_type)
     if _base_type(saved.mime_type) in FORWARDED_IMAGE_TYPES:
         return OutgoingMessage(to="", text=caption, image=attachment)
     return OutgoingMessage(to="", text=caption, document=attachment)

@@ -32,9 +32,9 @@ async def login(request: web.Request) -> web.Response:
         raise web.HTTPForbidden(text="csrf")
     address = remote(request)
     keys = (f"user:{username}", f"ip:{address}")
-    # Checked and counted in one step, before the password is: parallel attempts cannot all get through.
-    attempt = state.throttle.begin(keys)
+    # Checked and counted in one step, before the password is: parallel attempts, on any node, cannot all get through.
     store = services(request).store
+    attempt = await state.throttle.begin(store, keys)
     if not attempt.allowed:
         return _form(request, status=429, next_path=next_path, username=username, error_key="login_throttled",
                      minutes=math.ceil(attempt.wait / 60))
@@ -43,7 +43,7 @@ async def login(request: web.Request) -> web.Response:
         await store.record_failed_login(username, address)
         log.info("console: failed sign-in for %r from %s", username, address)
         return _form(request, status=401, next_path=next_path, username=username, error_key="login_failed")
-    state.throttle.succeeded(attempt)
+    await state.throttle.succeeded(store, attempt)
     await store.record_login(account, address)
     response = redirect(next_path)
     response.set_cookie(SESSION_COOKIE, state.signer.issue(account.id, account.session_epoch), path=PREFIX,

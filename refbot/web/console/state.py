@@ -31,7 +31,7 @@ class Console:
     templates: jinja2.Environment
     texts: dict[str, Texts]
     signer: SessionSigner | None  # None: no REFBOT_CONSOLE_SECRET, the console stays shut
-    throttle: LoginThrottle = field(default_factory=LoginThrottle)
+    throttle: LoginThrottle = field(default_factory=LoginThrottle)  # the limits; the counts live in the store
     trusted_proxies: tuple[Network, ...] = ()  # from server.trusted_proxies
     clock: Callable[[], float] = time.time
 

@@ -1,4 +1,4 @@
-"""The console's small parts on their own: passwords, sessions, throttling, charts, texts, formatting."""
+"""The console's small parts on their own: passwords, sessions, charts, texts, formatting (throttling: test_throttle.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from refbot.texts import console_texts
 from refbot.web.console import charts, formatting, passwords
 from refbot.web.console.routes_login import safe_next
 from refbot.web.console.sessions import SessionSigner
-from refbot.web.console.throttle import LoginThrottle
 
 
 def test_passwords_are_salted_scrypt_hashes() -> None:
@@ -41,43 +40,6 @@ def test_csrf_tokens_and_signed_values_are_bound_to_what_they_sign() -> None:
     assert not signer.csrf_ok("nonce-b", token) and not signer.csrf_ok("", signer.csrf_token(""))
     assert signer.value_ok("value", signer.sign_value("value")) and not signer.value_ok("value2", signer.sign_value("value"))
     assert token != signer.sign_value("nonce-a")  # one key per purpose
-
-
-def test_throttle_counts_failures_in_a_sliding_window() -> None:
-    now = [0.0]
-    throttle = LoginThrottle(per_user=3, per_address=5, window=60, clock=lambda: now[0])
-    keys = ("user:dewi", "ip:10.0.0.1")
-    for _ in range(3):
-        assert throttle.wait(keys) == 0
-        throttle.failed(keys)
-        now[0] += 1
-    assert throttle.wait(keys) == 57  # until the first failure (at 0) leaves the window
-    assert throttle.wait(("user:budi", "ip:10.0.0.2")) == 0
-    now[0] += 57
-    assert throttle.wait(keys) == 0
-    throttle.failed(keys)
-    throttle.succeeded(throttle.begin(keys))
-    assert throttle.wait(("user:dewi",)) == 0
-
-
-def test_throttle_counts_an_attempt_before_its_password_is_checked() -> None:
-    throttle = LoginThrottle(per_user=3, per_address=5, window=60, clock=lambda: 0.0)
-    keys = ("user:dewi", "ip:10.0.0.1")
-    attempts = [throttle.begin(keys) for _ in range(10)]  # all at once, none settled yet
-    assert [a.allowed for a in attempts] == [True] * 3 + [False] * 7
-    assert attempts[-1].wait == 60
-    # A right password takes its attempt back: the username starts afresh, the address keeps the others.
-    throttle.succeeded(attempts[0])
-    assert throttle.wait(("user:dewi",)) == 0
-    assert len(throttle._failures["ip:10.0.0.1"]) == 2
-    assert throttle.begin(("user:budi", "ip:10.0.0.1")).allowed
-
-
-def test_throttle_table_is_bounded() -> None:
-    throttle = LoginThrottle(max_keys=10)
-    for n in range(100):
-        throttle.failed((f"user:u{n}",))
-    assert len(throttle._failures) == 10
 
 
 def test_only_http_links_are_ever_links() -> None:
