@@ -28,6 +28,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="configuration file (default: $REFBOT_CONFIG, else ./config.yaml)",
     )
     common.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help="log debugging detail")
+    common.add_argument("--library", metavar="ID", default=argparse.SUPPRESS,
+                        help="the library a command is for, when the deployment serves several (libraries:)")
     parser = argparse.ArgumentParser(
         prog="refbot",
         description="refbot: a virtual reference desk for libraries on WhatsApp.",
@@ -68,7 +70,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.handler in (_serve, _worker, _config):
             from refbot.wiring import check_settings
 
-            check_settings(settings)
+            for library in settings.each_library():
+                check_settings(library.settings)
+        else:  # the catalog, librarians' accounts, evaluation: one library's
+            settings = settings.library(getattr(args, "library", None))
         handler: Handler = args.handler
         return handler(args, settings)
     except ConfigError as e:

@@ -298,6 +298,24 @@ class Settings:
         folder = self.path(self.store.path).parent
         return folder / "libraries" / self.library_id if self.library_id else folder
 
+    def library(self, library_id: str | None) -> Settings:
+        """The settings of the library ``library_id`` (None: the only one).
+
+        Raises:
+            ConfigError: no such library, or none named where there are several.
+        """
+        libraries = self.each_library()
+        if library_id is None:
+            if len(libraries) > 1:
+                raise ConfigError("--library", "this deployment serves "
+                                  + ", ".join(lib.id for lib in libraries) + "; say which with --library ID")
+            return libraries[0].settings
+        for lib in libraries:
+            if lib.id == library_id:
+                return lib.settings
+        raise ConfigError("--library", f"no library '{library_id}' here; there are: "
+                          + ", ".join(lib.id for lib in libraries))
+
     def each_library(self) -> tuple[Library, ...]:
         """The libraries this deployment serves: those under ``libraries:``, or this one alone."""
         if self.libraries:

@@ -71,9 +71,13 @@ class Services:
 
 
 async def build_services(
-    settings: Settings, channel: Channel | None = None, sources: Sequence[Source] | None = None
+    settings: Settings, channel: Channel | None = None, sources: Sequence[Source] | None = None,
+    *, crossref: Source | None = None,
 ) -> Services:
     """Open the store and build the channel, sources and desk.
+
+    ``crossref`` is a Crossref source another library of the deployment already has: Crossref's
+    rate limit is the deployment's, so its libraries share one source (and its pacing).
 
     Raises:
         ConfigError: a setting that cannot work (checked before anything is opened).
@@ -85,7 +89,7 @@ async def build_services(
     try:
         journal = open_journal(settings, store)
         session = aiohttp.ClientSession()
-        return _build(settings, store, journal, session, channel, sources)
+        return _build(settings, store, journal, session, channel, sources, crossref)
     except BaseException:
         # Whatever was opened is closed again: an open store thread would keep a failed
         # start-up alive, never listening and never exiting, where a supervisor cannot see it.
@@ -95,6 +99,57 @@ async def build_services(
             await journal.close()
         await store.close()
         raise
+
+
+@dataclass
+class Deployment:
+    """Every library this refbot serves, each a whole desk of its own: store, journal, channel, desk.
+
+    A deployment without ``libraries:`` is one library (id ``default``), exactly as before.
+    With ``libraries:``, each library's store is its own (a PostgreSQL schema or a SQLite file),
+    its channel sends from its own number, its desk searches its own catalog and asks its own
+    librarians; the webhook routes each change to the library whose number it came to.
+    """
+
+    settings: Settings
+    libraries: dict[str, Services]
+    """Library id → its parts, in the order of the configuration."""
+
+    @property
+    def first(self) -> Services:
+        """The first library (the only one, without ``libraries:``)."""
+        return next(iter(self.libraries.values()))
+
+    @property
+    def numbers(self) -> dict[str, str]:
+        """Each library's WhatsApp phone number id → its library id (numbers not set are left out)."""
+        return {s.settings.whatsapp.phone_number_id: library for library, s in self.libraries.items()
+                if s.settings.whatsapp.phone_number_id}
+
+    async def close(self) -> None:
+        """Close every library's parts."""
+        for services in self.libraries.values():
+            await services.close()
+
+
+async def build_deployment(
+    settings: Settings, channel: Channel | None = None, sources: Sequence[Source] | None = None
+) -> Deployment:
+    """Build every library's services (``channel`` and ``sources``, for tests, serve a single library only)."""
+    libraries = settings.each_library()
+    if len(libraries) > 1 and (channel is not None or sources is not None):
+        raise ValueError("a channel or sources given by the caller serve one library only")
+    built: dict[str, Services] = {}
+    try:
+        shared: Source | None = None
+        for library in libraries:
+            services = built[library.id] = await build_services(library.settings, channel, sources, crossref=shared)
+            shared = shared or next((s for s in services.sources if s.name == "crossref"), None)
+    except BaseException:
+        for services in built.values():
+            await services.close()
+        raise
+    return Deployment(settings, built)
 
 
 def open_journal(settings: Settings, store: Store) -> Journal:
@@ -122,7 +177,7 @@ def check_settings(settings: Settings) -> None:
 
 def _build(
     settings: Settings, store: Store, journal: Journal, session: aiohttp.ClientSession,
-    channel: Channel | None, sources: Sequence[Source] | None,
+    channel: Channel | None, sources: Sequence[Source] | None, crossref: Source | None = None,
 ) -> Services:
     media = media_store(settings, store)  # one for every part that keeps or sends a file
     if channel is None:
@@ -132,7 +187,7 @@ def _build(
         channel = WhatsAppChannel(settings.whatsapp, s.whatsapp_token, s.whatsapp_app_secret, session, files=media)
     zotero = _zotero(settings, store)
     if sources is None:
-        sources = default_sources(settings, store) + ([zotero.source] if zotero else [])
+        sources = default_sources(settings, store, crossref) + ([zotero.source] if zotero else [])
     services = desk_services(settings, store, channel, library_system(settings, session), media=media)
     desk = Desk(store, sources, settings, detect=LanguageDetector(), services=services)
     return Services(settings, store, channel, sources, desk, session, journal, zotero)
@@ -183,7 +238,7 @@ def library_system(settings: Settings, session: aiohttp.ClientSession) -> Librar
     return KohaLibrary(settings.koha, s.koha_client_id, s.koha_client_secret, session)
 
 
-def default_sources(settings: Settings, store: Store) -> list[Source]:
+def default_sources(settings: Settings, store: Store, crossref: Source | None = None) -> list[Source]:
     """The catalog (on the generation the store says to serve), and Crossref (answers cached in the store) when enabled."""
     from connectors.crossref import CrossrefSource
     from refbot.catalog.search import CatalogIndex, CatalogSource
@@ -194,7 +249,7 @@ def default_sources(settings: Settings, store: Store) -> list[Source]:
         CatalogSource(index, timeout=settings.catalog.timeout, follower=GenerationFollower(index, store))
     ]
     if settings.crossref.enabled:
-        found.append(CrossrefSource(settings.crossref, cache=SourceCache(store, "crossref")))
+        found.append(crossref or CrossrefSource(settings.crossref, cache=SourceCache(store, "crossref")))
     return found
 
 
@@ -212,6 +267,10 @@ def with_sandbox(settings: Settings) -> Settings:
         koha_client_secret=s.koha_client_secret or Secret(secrets.token_hex(16)),
     )
     base = settings.public_url
+    if settings.libraries:
+        libraries = tuple(replace(lib, settings=with_sandbox(replace(lib.settings, secrets=filled)))
+                          for lib in settings.libraries)
+        settings = replace(settings, libraries=libraries)
     return replace(
         settings,
         secrets=filled,

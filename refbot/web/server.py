@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from typing import Any
 
 from aiohttp import web
 
@@ -20,10 +21,10 @@ from refbot.intake.applier import keep_journal_tidy
 from refbot.ports import Channel, Source
 from refbot.web.console import setup_console
 from refbot.web.errors import error_response
-from refbot.web.keys import SERVICES, SETTINGS
+from refbot.web.keys import DEPLOYMENT, SERVICES, SETTINGS
 from refbot.web.verify import setup_verify
 from refbot.web.webhook import WebhookHandler
-from refbot.wiring import Services, build_services, with_sandbox
+from refbot.wiring import Deployment, Services, build_deployment, with_sandbox
 from refbot.worker.health import judge
 from refbot.worker.loops import Worker, stop_tasks
 from refbot.worker.process import Supervisor
@@ -56,14 +57,15 @@ def create_app(
     app[SETTINGS] = settings
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
-        services = await build_services(settings, channel, sources)
-        app[SERVICES] = services
-        stop_worker = await _start_worker(app, services, run_worker)
-        trimming = asyncio.create_task(keep_journal_tidy(services.journal, JOURNAL_TRIM_EVERY))
+        deployment = app[DEPLOYMENT] = await build_deployment(settings, channel, sources)
+        app[SERVICES] = deployment.first
+        stop_worker = await _start_worker(app, deployment, run_worker)
+        tidying = [asyncio.create_task(keep_journal_tidy(s.journal, JOURNAL_TRIM_EVERY))
+                   for s in deployment.libraries.values()]
         yield
-        await stop_tasks([trimming], "journal trimming")
+        await stop_tasks(tidying, "journal trimming")
         await stop_worker()
-        await services.close()
+        await deployment.close()
 
     app.cleanup_ctx.append(lifecycle)
     webhook = _LazyWebhook(app)
@@ -71,7 +73,7 @@ def create_app(
     app.router.add_post("/webhook", webhook.receive)
     app.router.add_get("/healthz", _health)
     setup_console(app, settings)
-    setup_verify(app, lambda: app[SERVICES].store, settings)
+    setup_verify(app, lambda: [(s.store, s.settings) for s in app[DEPLOYMENT].libraries.values()], settings)
     if settings.sandbox.enabled:
         from refbot.sandbox.mount import mount_sandbox
 
@@ -79,16 +81,26 @@ def create_app(
     return app
 
 
-async def _start_worker(app: web.Application, services: Services, run_worker: bool) -> Callable[[], Awaitable[None]]:
-    """Start the worker where ``worker.mode`` says; returns what stops it."""
-    mode = services.settings.worker.mode
+async def _start_worker(app: web.Application, deployment: Deployment,
+                        run_worker: bool) -> Callable[[], Awaitable[None]]:
+    """Start the worker where ``worker.mode`` says (one per library); returns what stops them."""
+    mode = deployment.settings.worker.mode
     if run_worker and mode == "inline":
-        worker = app[WORKER] = Worker.from_services(services)
-        services.wake = worker.wake
-        await worker.start()
-        return worker.stop
+        workers = []
+        for services in deployment.libraries.values():
+            worker = Worker.from_services(services)
+            services.wake = worker.wake
+            await worker.start()
+            workers.append(worker)
+        app[WORKER] = workers[0]
+
+        async def stop_all() -> None:
+            for worker in workers:
+                await worker.stop()
+
+        return stop_all
     if run_worker and mode == "process":
-        supervisor = app[SUPERVISOR] = Supervisor(services.settings)
+        supervisor = app[SUPERVISOR] = Supervisor(deployment.settings)
         supervisor.start()
         watching = asyncio.create_task(supervisor.watch(), name="worker-supervisor")
 
@@ -113,12 +125,21 @@ class _LazyWebhook:
 
     def _get(self) -> WebhookHandler:
         if self._handler is None:
-            services = self._app[SERVICES]
+            deployment = self._app[DEPLOYMENT]
+            first = deployment.first
+
+            async def set_aside(numbers: list[str], body: bytes) -> None:
+                async with first.store.tx() as db:
+                    await first.store.add_event(db, "webhook", "webhook_unknown_number", f"numbers:{','.join(numbers)}",
+                                                {"numbers": sorted(set(numbers)), "bytes": len(body)})
+
             self._handler = WebhookHandler(
-                services.journal,
-                services.channel,
-                services.settings.secrets.whatsapp_verify_token.get(),
-                on_inbound=lambda: services.wake(),
+                {library: s.journal for library, s in deployment.libraries.items()},
+                first.channel,
+                first.settings.secrets.whatsapp_verify_token.get(),
+                numbers=deployment.numbers,
+                on_inbound=lambda library: deployment.libraries[library].wake(),
+                set_aside=set_aside,
             )
         return self._handler
 
@@ -130,8 +151,22 @@ class _LazyWebhook:
 
 
 async def _health(request: web.Request) -> web.Response:
-    """The desk's health: 200 and ``"ok"`` only when it can answer now; otherwise 503 with the reasons."""
-    app, services = request.app, request.app[SERVICES]
+    """The desk's health: 200 and ``"ok"`` only when it can answer now; otherwise 503 with the reasons.
+
+    With several libraries, every library's desk must be able to answer: the body has each
+    library's figures under ``libraries``, and a reason names the library it is about.
+    """
+    app, deployment = request.app, request.app[DEPLOYMENT]
+    if len(deployment.libraries) == 1:
+        body = await _library_health(app, deployment.first)
+    else:
+        parts = {library: await _library_health(app, s) for library, s in deployment.libraries.items()}
+        reasons = [f"{library}: {reason}" for library, part in parts.items() for reason in part["reasons"]]
+        body = {"status": "ok" if not reasons else "failing", "reasons": reasons, "libraries": parts}
+    return web.json_response(body, status=200 if body["status"] == "ok" else 503)
+
+
+async def _library_health(app: web.Application, services: Services) -> dict[str, Any]:
     store, settings = services.store, services.settings
     now = store.clock()
     inbox = await store.inbox_counts()
@@ -144,7 +179,7 @@ async def _health(request: web.Request) -> web.Response:
         reasons.append(f"webhooks have waited {now - oldest:.0f} s to be applied")
     supervisor = app.get(SUPERVISOR)
     errors = await store.whatsapp_errors(now - 86400)
-    body = {
+    return {
         "status": "ok" if not reasons else "failing",
         "reasons": reasons,
         "inbox": inbox,
@@ -159,7 +194,6 @@ async def _health(request: web.Request) -> web.Response:
                    "restarts": supervisor.restarts if supervisor else 0},
         "sources": [s.name for s in services.sources],
     }
-    return web.json_response(body, status=200 if not reasons else 503)
 
 
 def _worker_alive(app: web.Application) -> bool | None:

@@ -22,11 +22,20 @@ from refbot.store import Store
 _NOT_CODE = re.compile(r"[^A-Z0-9]")
 
 
-def setup_verify(app: web.Application, store: Callable[[], Store], settings: Settings) -> None:
-    """Add ``GET /verify/{code}`` to ``app``; ``store`` gives the store once it is open."""
+def setup_verify(app: web.Application, libraries: Callable[[], list[tuple[Store, Settings]]],
+                 settings: Settings) -> None:
+    """Add ``GET /verify/{code}`` to ``app``; ``libraries`` gives each library's store and settings once open.
+
+    A letter is looked for in every library's store (codes are random, so one is never in two),
+    and shown with the settings of the library that issued it.
+    """
 
     async def verify(request: web.Request) -> web.Response:
-        return await verify_letter(request, store(), settings)
+        code = normalise_code(request.match_info.get("code", ""))
+        for store, own in libraries() if code else []:
+            if await store.issued_letter(code) is not None:
+                return await verify_letter(request, store, own)
+        return await verify_letter(request, libraries()[0][0], settings)
 
     app.router.add_get("/verify/{code}", verify)
 

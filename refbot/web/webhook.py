@@ -20,12 +20,13 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 
 from aiohttp import web
 
 from refbot.errors import JournalError
+from refbot.intake.routing import split_by_number
 from refbot.ports import Channel, Journal
 from refbot.web.errors import error_response
 
@@ -37,12 +38,21 @@ MAX_BODY_BYTES = 8 * 1024 * 1024
 
 @dataclass
 class WebhookHandler:
-    """The two webhook routes, over the journal and a channel."""
+    """The two webhook routes, over the libraries' journals and a channel (for the signature).
 
-    journal: Journal
+    ``journals`` has each library's journal by library id; ``numbers`` maps each library's
+    WhatsApp phone number id to its id. Each change goes to the journal of the library whose
+    number it came to (:func:`refbot.intake.routing.split_by_number`); a change for a number no
+    library has is acknowledged, logged and handed to ``set_aside``, never answered. Without
+    any number configured (one library), every body goes to that library whole.
+    """
+
+    journals: dict[str, Journal]
     channel: Channel
     verify_token: str
-    on_inbound: Callable[[], None] = lambda: None
+    numbers: dict[str, str] = field(default_factory=dict)
+    on_inbound: Callable[[str], None] = lambda library: None
+    set_aside: Callable[[list[str], bytes], Awaitable[None]] | None = None
 
     async def verify(self, request: web.Request) -> web.StreamResponse:
         """Meta's subscription handshake: echo the challenge when the verify token matches."""
@@ -65,17 +75,35 @@ class WebhookHandler:
             log.warning("webhook refused: bad or missing signature from %s", request.remote)
             return error_response(401, "bad_signature", "X-Hub-Signature-256 does not match the body")
         try:
-            json.loads(body)
+            payload = json.loads(body)
         except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as e:
             log.warning("webhook refused: body is not JSON (%s)", e)
             return error_response(400, "malformed_body", "the body is not valid JSON")
+        bodies, unknown = self._route(payload, body)
         try:
-            await self.journal.append(body)
+            for library, part in bodies.items():
+                await self.journals[library].append(part)
         except JournalError as e:
             log.error("webhook not written down, Meta will deliver it again: %s", e)
             return error_response(500, "not_stored", "the webhook could not be stored; deliver it again")
-        self.on_inbound()
+        if unknown:
+            log.warning("webhook for WhatsApp number(s) %s, which no library here has: not answered",
+                        ", ".join(sorted(set(unknown))))
+            if self.set_aside is not None:
+                await self.set_aside(unknown, body)
+        for library in bodies:
+            self.on_inbound(library)
         return web.json_response({"ok": True})
+
+    def _route(self, payload: object, body: bytes) -> tuple[dict[str, bytes], list[str]]:
+        """Each library's part of the body (the body itself when it is all one library's), and unknown numbers."""
+        if not self.numbers:
+            return {library: body for library in self.journals}, []
+        split = split_by_number(payload, self.numbers)
+        if len(split.bodies) == 1 and not split.unknown and len(self.journals) == 1:
+            return {library: body for library in split.bodies}, []
+        return {library: json.dumps(part, ensure_ascii=False).encode() for library, part in split.bodies.items()}, \
+            split.unknown
 
     def _signed(self, body: bytes, header: str) -> bool:
         # A header that cannot even be compared (bytes that are not UTF-8 arrive as lone

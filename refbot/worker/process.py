@@ -24,7 +24,7 @@ from collections.abc import Callable
 
 from refbot.config import Settings
 from refbot.logs import configure_logging
-from refbot.wiring import build_services
+from refbot.wiring import build_deployment
 from refbot.worker.loops import Worker
 
 log = logging.getLogger(__name__)
@@ -134,21 +134,23 @@ async def run_worker(settings: Settings, *, parent: int | None = None) -> None:
     With ``parent``, also until that process is gone (checked every second besides the
     death signal, which a parent killed during the child's start-up never sends).
     """
-    services = await build_services(settings)
-    worker = Worker.from_services(services)
+    deployment = await build_deployment(settings)
+    workers = [Worker.from_services(services) for services in deployment.libraries.values()]
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     watching = asyncio.create_task(_watch_parent(parent, stop)) if parent is not None else None
-    await worker.start()
+    for worker in workers:  # one per library: each works its own library's store
+        await worker.start()
     try:
         await stop.wait()
     finally:
         if watching is not None:
             watching.cancel()
-        await worker.stop()
-        await services.close()
+        for worker in workers:
+            await worker.stop()
+        await deployment.close()
 
 
 async def _watch_parent(parent: int, stop: asyncio.Event) -> None:

@@ -179,13 +179,19 @@ async def run_chaos(work: Path, catalog_dir: Path, url: str, seed: int) -> Chaos
                 await asyncio.sleep(0.2)
 
         async def killer() -> None:
+            work = ("SELECT (SELECT COUNT(*) FROM drafts) + (SELECT COUNT(*) FROM outbox"
+                    " WHERE state IN ('sent', 'delivered', 'read'))")
             for _ in range(KILLS):
-                before = await count("SELECT COUNT(*) FROM drafts")
+                # Kill once the desk has moved on since the last restart (drafted or sent
+                # something), or at once when everything is done already: a kill then still
+                # tests a restart with nothing in hand.
+                before = await count(work)
 
                 async def progressed(before: int = before) -> bool:
-                    return await count("SELECT COUNT(*) FROM drafts") > before
+                    done = await count("SELECT COUNT(*) FROM drafts WHERE status = 'sent'") >= QUESTIONS
+                    return done or await count(work) > before
 
-                await eventually(progressed, within=120, what="the desk to draft again")
+                await eventually(progressed, within=120, what="the desk to draft or send again")
                 await asyncio.sleep(rng.uniform(0.0, 2.0))
                 victim = rng.randrange(2) + (2 if len(chaos.kills) % 2 else 0)  # a web node, then a worker, …
                 chaos.kills.append(names[victim])

@@ -175,7 +175,7 @@ def png(image: Image.Image) -> bytes:
 async def verify_url(harness: Harness) -> AsyncIterator[str]:
     """A tiny web app serving only /verify, on the harness's store."""
     app = web.Application()
-    setup_verify(app, lambda: harness.store, harness.settings)
+    setup_verify(app, lambda: [(harness.store, harness.settings)], harness.settings)
     runner, url = await serve(app)
     yield url
     await runner.cleanup()

@@ -164,7 +164,7 @@ async def test_a_letter_issued_on_one_node_is_verified_and_sent_by_another(pg_no
 
     # A faculty office checks the letter on a web node that did not issue it.
     app = web.Application()
-    setup_verify(app, lambda: other_node, node.settings)
+    setup_verify(app, lambda: [(other_node, node.settings)], node.settings)
     runner, url = await serve(app)
     try:
         async with aiohttp.ClientSession() as http, http.get(f"{url}/verify/{code[0]}") as resp:

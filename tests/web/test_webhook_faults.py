@@ -211,7 +211,7 @@ async def test_every_recorded_payload_is_stored_or_ignored_with_a_log_line(
     expected_ignored = 0
     inbound = set()
     for path in sorted(folder.glob("*.json")):
-        payload = json.loads(path.read_text(encoding="utf-8"))
+        payload = addressed_to(json.loads(path.read_text(encoding="utf-8")), PHONE_NUMBER_ID)
         updates = parse_updates(payload)
         expected_ignored += sum(isinstance(u, IgnoredUpdate) for u in updates)
         inbound |= {u.wamid for u in updates if isinstance(u, InboundMessage)}
@@ -220,3 +220,26 @@ async def test_every_recorded_payload_is_stored_or_ignored_with_a_log_line(
     assert len(ignored_lines) >= expected_ignored
     stored = {r["wamid"] for r in await desk.services.store.fetchall("SELECT wamid FROM inbox")}
     assert inbound <= stored
+
+
+def addressed_to(payload: Any, number: str) -> Any:
+    """A recorded payload as if it came to ``number`` (the recordings name placeholder numbers)."""
+    for entry in payload.get("entry", []) if isinstance(payload, dict) else []:
+        for change in entry.get("changes", []):
+            metadata = change.get("value", {}).get("metadata")
+            if isinstance(metadata, dict) and "phone_number_id" in metadata:
+                metadata["phone_number_id"] = number
+    return payload
+
+
+async def test_a_message_to_a_number_this_desk_does_not_have_is_acknowledged_and_never_answered(desk: Desk) -> None:
+    payload = json.loads((shared_data("whatsapp", "pywa") / "message__text.json").read_text(encoding="utf-8"))
+    [message] = [u for u in parse_updates(payload) if isinstance(u, InboundMessage)]
+    number = payload["entry"][0]["changes"][0]["value"]["metadata"]["phone_number_id"]
+    assert number != PHONE_NUMBER_ID
+    assert (await desk.post_webhook(payload)).status == 200, "Meta must not deliver it again and again"
+    await desk.webhooks_applied()
+    assert await desk.services.store.fetchall("SELECT wamid FROM inbox") == []
+    [event] = [e for e in await desk.services.store.events() if e["kind"] == "webhook_unknown_number"]
+    assert number in event["detail"]
+    assert await desk.sent_to(message.sender) == []
