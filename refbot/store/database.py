@@ -167,6 +167,15 @@ class Database:
         """One write transaction; commits on success, rolls back on any error or cancellation."""
         return self._engine.tx()
 
+    @contextlib.asynccontextmanager
+    async def within(self, tx: Tx | None) -> AsyncIterator[Tx]:
+        """The caller's transaction when it gives one, else a transaction of its own."""
+        if tx is not None:
+            yield tx
+            return
+        async with self.tx() as own:
+            yield own
+
     async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
         """Rows of a read-only query (for the store's modules, and tests that look inside)."""
         return await self._engine.fetchall(sql, params)

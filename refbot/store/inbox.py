@@ -10,14 +10,15 @@ from refbot.store.database import Database, Tx
 class InboxStore(Database):
     """Reads and writes of ``inbox`` and the webhook journal's progress."""
 
-    async def record_inbound(self, message: InboundMessage, received_at: float | None = None) -> bool:
+    async def record_inbound(self, message: InboundMessage, received_at: float | None = None,
+                             tx: Tx | None = None) -> bool:
         """Store one inbound message; False when its wamid was already stored.
 
         ``received_at`` is when the webhook arrived (the journal's time), which may be a
         little before the worker applies it; the 24-hour window counts from it.
         """
         now = self.clock() if received_at is None else received_at
-        async with self.tx() as db:
+        async with self.within(tx) as db:
             cur = await db.execute(
                 # Only a redelivery (the same wamid) is ignored; OR IGNORE would also drop a row
                 # that breaks another rule, as if it were a duplicate.

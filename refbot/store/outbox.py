@@ -302,7 +302,7 @@ class OutboxStore(Database):
         )
         return [(r["recipient"], r["last"]) for r in rows]
 
-    async def record_status(self, update: StatusUpdate) -> bool:
+    async def record_status(self, update: StatusUpdate, tx: Tx | None = None) -> bool:
         """Apply a delivery status to the outbox row it is about.
 
         The row is the one with the status's wamid. A status can overtake the answer to the
@@ -314,7 +314,7 @@ class OutboxStore(Database):
         if _STATUS_RANK.get(update.status) is None:
             return False
         errors = "; ".join(update.errors)
-        async with self.tx() as db:
+        async with self.within(tx) as db:
             if await db.fetchone("SELECT 1 FROM outbox WHERE wamid = ?", (update.wamid,)) is not None:
                 await _reported(db, update.wamid, self.clock())
                 return await self._apply_status(db, update.wamid, update.status, errors)

@@ -221,6 +221,7 @@ class Worker:
             log.exception("message %s failed (attempt %d)%s", row.id, row.attempts, "; set aside" if give_up else "")
             await self.store.retry_inbox(row.id, f"{type(e).__name__}: {e}", give_up)
         self.outbox_ready.set()
+        self.inbox_ready.set()  # a slot is free: take the next question now, not at the next poll
 
 
 class _Turn:
