@@ -72,8 +72,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             for library in settings.each_library():
                 check_settings(library.settings)
-        else:  # the catalog, librarians' accounts, evaluation: one library's
+        elif not getattr(args, "consortium", False):  # the catalog, librarians' accounts, evaluation: one library's
             settings = settings.library(getattr(args, "library", None))
+        # `refbot librarian … --consortium` acts on every library's store: it gets the whole settings.
         handler: Handler = args.handler
         return handler(args, settings)
     except ConfigError as e:

@@ -75,7 +75,8 @@ class LibrarianActions:
             return t(self.language, "rejected_ack", id=draft_id)
         console = ""
         if self.settings.secrets.console_secret or self.settings.sandbox.enabled:
-            console = t(self.language, "edit_console", url=f"{self.settings.public_url}/console/drafts/{draft_id}")
+            library = f"/{self.settings.library_id}" if self.settings.library_id else ""  # as web.console.draft_url
+            console = t(self.language, "edit_console", url=f"{self.settings.public_url}/console{library}/drafts/{draft_id}")
         return t(self.language, "edit_help", id=draft_id, console=console)
 
     async def _command(self, draft_id: int, verb: str, rest: str, actor: str, inbox_id: int) -> str:

@@ -15,8 +15,8 @@ from refbot.store.accounts import Account
 from refbot.web.console.passwords import DUMMY_HASH, hash_password, password_problem, verify_password
 
 __all__ = [
-    "ROLES", "Account", "AccountError", "add_account", "authenticate", "end_sessions", "find_account",
-    "get_account", "list_accounts", "remove_account", "set_password",
+    "ROLES", "Account", "AccountError", "add_account", "authenticate", "check_new_account", "check_password",
+    "end_sessions", "find_account", "get_account", "list_accounts", "remove_account", "set_password",
 ]
 
 ROLES = ("librarian", "admin")
@@ -35,19 +35,34 @@ async def add_account(
     Raises:
         AccountError: the username is malformed or taken, the role unknown, the password too weak.
     """
-    username = username.strip().lower()
-    if not _USERNAME.match(username):
-        raise AccountError("a username is 2-32 lowercase letters, digits, '.', '_' or '-', starting with a letter or digit")
-    if role not in ROLES:
-        raise AccountError(f"role must be one of: {', '.join(ROLES)}")
-    problem = password_problem(password)
-    if problem:
-        raise AccountError(problem)
+    username = check_new_account(username, role, password)
     hashed = await asyncio.to_thread(hash_password, password)
     account = await store.insert_account(username, name.strip(), role, hashed, actor=actor)
     if account is None:
         raise AccountError(f"there is already an account '{username}'")
     return account
+
+
+def check_new_account(username: str, role: str, password: str) -> str:
+    """The username as it is stored, when username, role and password are acceptable.
+
+    Raises:
+        AccountError: the username is malformed, the role unknown, the password too weak.
+    """
+    username = username.strip().lower()
+    if not _USERNAME.match(username):
+        raise AccountError("a username is 2-32 lowercase letters, digits, '.', '_' or '-', starting with a letter or digit")
+    if role not in ROLES:
+        raise AccountError(f"role must be one of: {', '.join(ROLES)}")
+    check_password(password)
+    return username
+
+
+def check_password(password: str) -> None:
+    """Raises :class:`AccountError` saying why, when ``password`` is too weak."""
+    problem = password_problem(password)
+    if problem:
+        raise AccountError(problem)
 
 
 async def remove_account(store: Store, username: str, *, actor: str = "cli") -> bool:
@@ -61,9 +76,7 @@ async def set_password(store: Store, username: str, password: str, *, actor: str
     Raises:
         AccountError: no such account, or the password is too weak.
     """
-    problem = password_problem(password)
-    if problem:
-        raise AccountError(problem)
+    check_password(password)
     hashed = await asyncio.to_thread(hash_password, password)
     if not await store.replace_password_hash(username.strip().lower(), hashed, actor=actor):
         raise AccountError(f"there is no account '{username}'")

@@ -24,8 +24,6 @@ log = logging.getLogger(__name__)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 SAFE_METHODS = frozenset({"GET", "HEAD"})
-PUBLIC_PATHS = frozenset({f"{PREFIX}/login"})
-STATIC_PREFIX = f"{PREFIX}/static/"
 CSP = (
     "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
     "frame-ancestors 'none'; base-uri 'none'"
@@ -48,14 +46,14 @@ async def security_headers(request: web.Request, handler: Handler) -> web.Stream
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["X-Frame-Options"] = "DENY"
     response.headers["Referrer-Policy"] = "same-origin"
-    if not request.path.startswith(STATIC_PREFIX):
+    if not _is_static(request):
         response.headers["Cache-Control"] = "no-store"
     return response
 
 
 @web.middleware
 async def interface_language(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Pick the page's language; ``?lang=xx`` also remembers the choice in a cookie."""
+    """Pick the page's language; ``?lang=xx`` also remembers the choice in a cookie (for every console)."""
     state = console(request)
     request[LANGUAGE] = choose(request, state.settings.language.default)
     response = await handler(request)
@@ -67,16 +65,20 @@ async def interface_language(request: web.Request, handler: Handler) -> web.Stre
 
 @web.middleware
 async def signed_in(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Only signed-in accounts past this point; state-changing requests need their CSRF token."""
+    """Only signed-in accounts past this point; state-changing requests need their CSRF token.
+
+    The session must be one this console's signer issued (in a consortium, each library's console
+    has its own keys) for an account of this console's library's store.
+    """
     state = console(request)
     if state.signer is None:
         raise web.HTTPServiceUnavailable(text="REFBOT_CONSOLE_SECRET is not set")
-    if request.path.startswith(STATIC_PREFIX):
+    if _is_static(request):
         return await handler(request)
     if request.method not in SAFE_METHODS and not _same_origin(request, state.settings.public_url):
         log.warning("console: %s %s refused, Origin %r", request.method, request.path, request.headers.get("Origin"))
         raise web.HTTPForbidden(text="cross-site request refused")
-    if request.path in PUBLIC_PATHS:
+    if request.path == f"{state.prefix}/login":
         return await handler(request)
     session = state.signer.read(request.cookies.get(SESSION_COOKIE, ""))
     account = await accounts.get_account(services(request).store, session.account_id) if session else None
@@ -103,9 +105,13 @@ def _same_origin(request: web.Request, public_url: str) -> bool:
     return bool(netloc) and netloc in (request.host, urllib.parse.urlsplit(public_url).netloc)
 
 
+def _is_static(request: web.Request) -> bool:
+    return request.path.startswith(console(request).static_prefix + "/")
+
+
 def _to_login(request: web.Request) -> web.Response:
     target = urllib.parse.quote(request.path_qs, safe="")
-    return web.Response(status=303, headers={"Location": f"{PREFIX}/login?next={target}"})
+    return web.Response(status=303, headers={"Location": f"{console(request).prefix}/login?next={target}"})
 
 
 def _error_page(request: web.Request, status: int, reason: str, detail: str) -> web.Response:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from refbot.web.console import accounts, queries
-from refbot.web.console.state import PREFIX, current_account, redirect, render, services, texts
+from refbot.web.console import accounts, consortium, queries
+from refbot.web.console.state import console, current_account, deployment, redirect, render, services, texts
 
 
 def _admin_only(request: web.Request) -> accounts.Account:
@@ -34,7 +34,7 @@ async def add_account(request: web.Request) -> web.Response:
         )
     except accounts.AccountError as e:
         return await _accounts(request, error=str(e), status=400)
-    return redirect(f"{PREFIX}/admin/accounts?done=added")
+    return redirect(f"{console(request).prefix}/admin/accounts?done=added")
 
 
 async def remove_account(request: web.Request) -> web.Response:
@@ -44,7 +44,7 @@ async def remove_account(request: web.Request) -> web.Response:
     if username == admin.username:
         return await _accounts(request, error=texts(request)("error_remove_self"), status=400)
     await accounts.remove_account(services(request).store, username, actor=admin.actor)
-    return redirect(f"{PREFIX}/admin/accounts?done=removed")
+    return redirect(f"{console(request).prefix}/admin/accounts?done=removed")
 
 
 async def audit_page(request: web.Request) -> web.Response:
@@ -56,4 +56,13 @@ async def audit_page(request: web.Request) -> web.Response:
 
 async def _accounts(request: web.Request, *, flash: str = "", error: str = "", status: int = 200) -> web.Response:
     found = await accounts.list_accounts(services(request).store)
-    return render(request, "accounts.html", status=status, accounts=found, flash=flash, error=error)
+    return render(request, "accounts.html", status=status, accounts=found, flash=flash, error=error,
+                  consortium_admins=await _consortium_admins(request, found))
+
+
+async def _consortium_admins(request: web.Request, found: list[accounts.Account]) -> set[str]:
+    """Which of the library's admins are consortium admins (an admin with one password in every library)."""
+    if not console(request).in_consortium:
+        return set()
+    stores = [s.store for s in deployment(request).libraries.values()]
+    return {a.username for a in found if a.is_admin and await consortium.is_admin(stores, a.username)}

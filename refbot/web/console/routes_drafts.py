@@ -23,7 +23,7 @@ from refbot.models import Draft, Ranked, Score
 from refbot.web.console import queries
 from refbot.web.console.accounts import Account
 from refbot.web.console.lookup import Lookup, candidate_from_form, look_up
-from refbot.web.console.state import LANGUAGE, PREFIX, console, current_account, redirect, render, services, texts
+from refbot.web.console.state import LANGUAGE, console, current_account, redirect, render, services, texts
 
 Form = MultiDictProxy[str | bytes | bytearray | web.FileField]
 Action = Callable[[web.Request, Draft, Form, Account], Awaitable[str]]
@@ -96,19 +96,19 @@ async def draft_action(request: web.Request) -> web.Response:
 
 async def _take(request: web.Request, draft: Draft, form: Form, account: Account) -> str:
     await queries.take(services(request).store, draft.id, account)
-    return _page(draft.id)
+    return _page(request, draft.id)
 
 
 async def _release(request: web.Request, draft: Draft, form: Form, account: Account) -> str:
     await queries.release(services(request).store, draft.id, account)
-    return _page(draft.id)
+    return _page(request, draft.id)
 
 
 async def _move(request: web.Request, draft: Draft, form: Form, account: Account) -> str:
     position = _position(form)
     other = position - 1 if form.get("direction") == "up" else position + 1
     if not 1 <= other <= len(draft.items):
-        return _page(draft.id)
+        return _page(request, draft.id)
     order = list(range(1, len(draft.items) + 1))
     order[position - 1], order[other - 1] = other, position
     return await _edit(request, draft, form, account, order=order)
@@ -128,7 +128,7 @@ async def _add(request: web.Request, draft: Draft, form: Form, account: Account)
         raise BadForm(texts(request)("already_in"))
     await _edit(request, draft, form, account, add=[Ranked(candidate, ADDED_SCORE)])
     query = urllib.parse.urlencode({"q": str(form.get("q", "")), "source": str(form.get("source", "")), "done": "saved"})
-    return f"{PREFIX}/drafts/{draft.id}?{query}#add"
+    return f"{console(request).prefix}/drafts/{draft.id}?{query}#add"
 
 
 async def _note(request: web.Request, draft: Draft, form: Form, account: Account) -> str:
@@ -144,7 +144,7 @@ async def _approve(request: web.Request, draft: Draft, form: Form, account: Acco
     await drafts.approve(svc.store, draft.id, account.actor, language=svc.settings.language.default,
                             expected_version=_version(form))
     await _after_decision(request, draft, account, effort)
-    return f"{PREFIX}/?done=approved&draft={draft.id}"
+    return f"{console(request).prefix}/?done=approved&draft={draft.id}"
 
 
 async def _reject(request: web.Request, draft: Draft, form: Form, account: Account) -> str:
@@ -156,7 +156,7 @@ async def _reject(request: web.Request, draft: Draft, form: Form, account: Accou
     await drafts.reject(svc.store, draft.id, account.actor, reply=reply, language=svc.settings.language.default,
                            expected_version=_version(form))
     await _after_decision(request, draft, account, effort)
-    return f"{PREFIX}/?done=rejected&draft={draft.id}"
+    return f"{console(request).prefix}/?done=rejected&draft={draft.id}"
 
 
 ACTIONS: dict[str, Action] = {
@@ -178,7 +178,7 @@ async def _edit(
     await drafts.edit(store, draft.id, account.actor, remove=remove, order=order, add=add, note=note,
                          expected_version=version, idem=idem)
     await queries.take(store, draft.id, account)  # whoever edits a draft is working on it
-    return _page(draft.id, saved=True)
+    return _page(request, draft.id, saved=True)
 
 
 async def _after_decision(request: web.Request, draft: Draft, account: Account, effort: int | None) -> None:
@@ -211,8 +211,8 @@ async def _draft(request: web.Request) -> Draft:
     return draft
 
 
-def _page(draft_id: int, *, saved: bool = False) -> str:
-    return f"{PREFIX}/drafts/{draft_id}" + ("?done=saved#items" if saved else "")
+def _page(request: web.Request, draft_id: int, *, saved: bool = False) -> str:
+    return f"{console(request).prefix}/drafts/{draft_id}" + ("?done=saved#items" if saved else "")
 
 
 def _version(form: Form) -> int:

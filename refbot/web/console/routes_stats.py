@@ -14,7 +14,7 @@ DAY_CHOICES = (7, 30, 90, 365)
 
 async def stats_page(request: web.Request) -> web.Response:
     """Questions per day and hour, time to answer, outcomes, sources, subjects, effort."""
-    found = await stats.gather(services(request).store, _days(request), console(request).clock())
+    found = await stats.gather(services(request).store, chosen_days(request), console(request).clock())
     decided = sum(n for _k, n in found.outcomes)
     unchanged = dict(found.outcomes)["unchanged"]
     return render(
@@ -33,7 +33,7 @@ async def stats_page(request: web.Request) -> web.Response:
 async def stats_csv(request: web.Request) -> web.Response:
     """One row per transaction: dates, language, outcome, counts, effort — never who or what was asked."""
     svc = services(request)
-    days = _days(request)
+    days = chosen_days(request)
     found = await stats.gather(svc.store, days, console(request).clock())
     account = current_account(request)
     await svc.store.record_csv_export(account, days)
@@ -46,7 +46,8 @@ async def stats_csv(request: web.Request) -> web.Response:
     )
 
 
-def _days(request: web.Request) -> int:
+def chosen_days(request: web.Request) -> int:
+    """The window of days asked for with ``?days=`` (one of :data:`DAY_CHOICES`; 30 otherwise)."""
     value = request.query.get("days", "30")
     return int(value) if value in {str(d) for d in DAY_CHOICES} else 30
 

@@ -8,6 +8,11 @@ session epoch (logout, password change, removal) ends every cookie issued before
 The CSRF token is an HMAC of the session's nonce under a second derived key: a page knows it,
 a forged cross-site form cannot. Before login, a random nonce in its own cookie plays the
 session's part.
+
+In a consortium every library's console has a signer of its own (``scope`` ``library:<id>``):
+its keys are derived from the secret *and* the library, so a cookie, a CSRF token or a signed
+search result made by one library's console means nothing to another's, even where account
+ids coincide (each library's store numbers its accounts from 1).
 """
 
 from __future__ import annotations
@@ -39,11 +44,12 @@ class Session:
 class SessionSigner:
     """Issues and checks session cookies, CSRF tokens and signed form values."""
 
-    def __init__(self, secret: str, *, lifetime: float = SESSION_SECONDS, clock: Callable[[], float] = time.time):
+    def __init__(self, secret: str, *, scope: str = "", lifetime: float = SESSION_SECONDS,
+                 clock: Callable[[], float] = time.time):
         root = secret.encode("utf-8")
-        self._session_key = _derive(root, "session")
-        self._csrf_key = _derive(root, "csrf")
-        self._value_key = _derive(root, "form-value")
+        self._session_key = _derive(root, "session", scope)
+        self._csrf_key = _derive(root, "csrf", scope)
+        self._value_key = _derive(root, "form-value", scope)
         self.lifetime = lifetime
         self.clock = clock
 
@@ -86,9 +92,11 @@ class SessionSigner:
         return _b64(hmac.new(key, text.encode("utf-8"), hashlib.sha256).digest())
 
 
-def _derive(root: bytes, purpose: str) -> bytes:
-    # One secret in the environment, a separate key per use: a CSRF token is never a session.
-    return hmac.new(root, f"refbot-console:{purpose}".encode(), hashlib.sha256).digest()
+def _derive(root: bytes, purpose: str, scope: str = "") -> bytes:
+    # One secret in the environment, a separate key per use: a CSRF token is never a session,
+    # and one library's session is never another's. Without a scope: the keys of a single library, as always.
+    label = f"refbot-console:{scope}:{purpose}" if scope else f"refbot-console:{purpose}"
+    return hmac.new(root, label.encode(), hashlib.sha256).digest()
 
 
 def _b64(data: bytes) -> str:

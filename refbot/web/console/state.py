@@ -1,4 +1,9 @@
-"""What every console page shares: settings, templates, texts, the session signer, the services."""
+"""What every console page shares: settings, templates, texts, the session signer, the services.
+
+A deployment without ``libraries:`` has one console at ``/console``. With ``libraries:`` each
+library has a console of its own at ``/console/<id>`` (:func:`console_prefix`), working on that
+library's services only, and ``/console`` lists them (:mod:`refbot.web.console.routes_consortium`).
+"""
 
 from __future__ import annotations
 
@@ -10,17 +15,23 @@ from typing import Any
 import jinja2
 from aiohttp import web
 
-from refbot.config import Settings
+from refbot.config import DEFAULT_LIBRARY, Settings
 from refbot.web.console import formatting
 from refbot.web.console.accounts import Account
 from refbot.web.console.addresses import Network, client_address
 from refbot.web.console.language import Texts
 from refbot.web.console.sessions import Session, SessionSigner
 from refbot.web.console.throttle import LoginThrottle
-from refbot.web.keys import SERVICES
-from refbot.wiring import Services
+from refbot.web.keys import DEPLOYMENT
+from refbot.wiring import Deployment, Services
 
 PREFIX = "/console"
+"""Where the console lives: the one library's console, or in a consortium the list of libraries."""
+
+
+def console_prefix(settings: Settings) -> str:
+    """The path of a library's console: ``/console``, or ``/console/<id>`` for a library under ``libraries:``."""
+    return f"{PREFIX}/{settings.library_id}" if settings.library_id else PREFIX
 
 
 @dataclass
@@ -34,6 +45,26 @@ class Console:
     throttle: LoginThrottle = field(default_factory=LoginThrottle)  # the limits; the counts live in the store
     trusted_proxies: tuple[Network, ...] = ()  # from server.trusted_proxies
     clock: Callable[[], float] = time.time
+    prefix: str = PREFIX
+    """Where this console is mounted: every link, redirect and cookie path starts with it."""
+    library_id: str = DEFAULT_LIBRARY
+    """The library (of ``app[DEPLOYMENT]``) whose services this console works on."""
+    library_name: str = ""
+    """Shown in the page header; empty for the one library of a deployment without ``libraries:``."""
+    static: str = ""
+    """Where the stylesheet is served (default ``<prefix>/static``)."""
+    consortium_pass: SessionSigner | None = None
+    """In a consortium: signs the pass that shows a consortium admin the consortium's figures at ``/console``."""
+
+    @property
+    def static_prefix(self) -> str:
+        """The path the stylesheet and icon are served under."""
+        return self.static or f"{self.prefix}/static"
+
+    @property
+    def in_consortium(self) -> bool:
+        """Whether this is one of several libraries' consoles (mounted below ``/console``)."""
+        return self.prefix != PREFIX
 
     @property
     def secure_cookies(self) -> bool:
@@ -67,10 +98,15 @@ def remote(request: web.Request) -> str:
     return client_address(request, console(request).trusted_proxies)
 
 
-def services(request: web.Request) -> Services:
-    """The running refbot's store, sources, worker and settings."""
-    found: Services = request.config_dict[SERVICES]
+def deployment(request: web.Request) -> Deployment:
+    """Every library's services."""
+    found: Deployment = request.config_dict[DEPLOYMENT]
     return found
+
+
+def services(request: web.Request) -> Services:
+    """This console's library's store, sources, worker and settings (never another library's)."""
+    return deployment(request).libraries[console(request).library_id]
 
 
 def current_account(request: web.Request) -> Account:
@@ -98,7 +134,10 @@ def render(request: web.Request, template: str, *, status: int = 200, **context:
         "method": request.method,
         "query": request.query_string,
         "now": state.clock(),
-        "base": PREFIX,
+        "base": state.prefix,
+        "static": state.static_prefix,
+        "library_name": state.library_name,
+        "consortium_url": f"{PREFIX}/" if state.in_consortium else "",
         **context,
     }
     html = state.templates.get_template(template).render(values)

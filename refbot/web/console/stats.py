@@ -11,13 +11,15 @@ import datetime
 import io
 import statistics
 from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from refbot.store import Store
 from refbot.store.reports import DECIDED_OK, Transaction
 
-__all__ = ["CSV_FIELDS", "DECIDED_OK", "OUTCOMES", "SourceUse", "Statistics", "Transaction", "gather", "to_csv",
-           "transactions"]
+__all__ = ["CSV_FIELDS", "DECIDED_OK", "OUTCOMES", "SourceUse", "Statistics", "Transaction", "combine", "gather",
+           "to_csv", "transactions"]
 
 OUTCOMES = ("unchanged", "edited", "rejected")
 CSV_FIELDS = (
@@ -66,19 +68,39 @@ async def gather(store: Store, days: int, now: float) -> Statistics:
     asked = await store.questions_asked_since(since)
     txs = await transactions(store, since)
     waiting = await store.pending_draft_count()
-    return Statistics(
-        days=days,
-        per_day=_per_day(asked, first_day, days),
-        per_hour=_per_hour(asked),
-        questions=len(asked),
-        waiting=waiting,
-        median_to_sent=_median([s for tx in txs if (s := tx.seconds_to_sent) is not None]),
-        outcomes=_outcomes(txs),
-        sources=_sources(txs),
-        subjects=_subjects(txs),
-        effort=_effort(txs),
-        transactions=tuple(txs),
-    )
+    return _over(txs, days=days, per_day=_per_day(asked, first_day, days), per_hour=_per_hour(asked),
+                 questions=len(asked), waiting=waiting)
+
+
+def combine(parts: Sequence[Statistics]) -> Statistics:
+    """Several libraries' statistics (same window, same moment) as one consortium's.
+
+    Counts are added up; the median, outcomes, sources, subjects and effort are computed again
+    over every library's transactions together (a median of medians would not be the median).
+    Draft numbers repeat across libraries, so the combined transactions are not for a CSV.
+    """
+    txs = [tx for part in parts for tx in part.transactions]
+    return _over(txs, days=parts[0].days, per_day=_add(part.per_day for part in parts),
+                 per_hour=_add(part.per_hour for part in parts), questions=sum(part.questions for part in parts),
+                 waiting=sum(part.waiting for part in parts))
+
+
+def _over(txs: list[Transaction], **counts: Any) -> Statistics:
+    """Statistics with the given counts, and everything computed from the transactions."""
+    return Statistics(**counts, median_to_sent=_median_to_sent(txs), outcomes=_outcomes(txs), sources=_sources(txs),
+                      subjects=_subjects(txs), effort=_effort(txs), transactions=tuple(txs))
+
+
+def _add(series: Iterable[tuple[tuple[str, int], ...]]) -> tuple[tuple[str, int], ...]:
+    totals: dict[str, int] = {}
+    for one in series:
+        for label, n in one:
+            totals[label] = totals.get(label, 0) + n
+    return tuple(totals.items())
+
+
+def _median_to_sent(txs: Sequence[Transaction]) -> float | None:
+    return _median([s for tx in txs if (s := tx.seconds_to_sent) is not None])
 
 
 def _per_day(asked: list[float], first_day: datetime.date, days: int) -> tuple[tuple[str, int], ...]:
