@@ -325,7 +325,7 @@ class Settings:
     @property
     def on_postgres(self) -> bool:
         """Whether the state is in PostgreSQL (shared by every node) rather than a SQLite file."""
-        return self.store_location.startswith(("postgresql://", "postgres://"))
+        return is_postgres_url(self.store_location)
 
     @property
     def public_url(self) -> str:
@@ -340,6 +340,11 @@ class Library:
     id: str
     name: str
     settings: Settings
+
+
+def is_postgres_url(location: str) -> bool:
+    """Whether a store location names a PostgreSQL database rather than a SQLite file."""
+    return location.startswith(("postgresql://", "postgres://"))
 
 
 def _with_schema(url: str, schema: str) -> str:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import random
-import socket
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, replace
@@ -21,6 +19,7 @@ from refbot.intake.applier import waiting_in_journal
 from refbot.sandbox.crossref import create_crossref_standin
 from refbot.sandbox.graph import create_graph_standin
 from refbot.sandbox.payloads import SIGNATURE_HEADER, BusinessNumber, button_reply, encode, sign, text_message
+from refbot.sandbox.postgres import free_port
 from refbot.web.server import SERVICES, WORKER, create_app
 from refbot.wiring import Services
 from refbot.worker.loops import Worker
@@ -46,23 +45,6 @@ def shared_data(*parts: str) -> Path:
     if not path.exists():
         pytest.skip(f"{path} is not present (the shared real-data folder sits beside the repo in CI)")
     return path
-
-
-def free_port() -> int:
-    """A loopback port nobody is listening on right now, for a server that binds it a moment later.
-
-    Taken below Linux's ephemeral range (32768–60999): a port the kernel hands out for outgoing
-    connections — plentiful while other test processes run — could be taken in that moment.
-    """
-    for _ in range(200):
-        port = random.randint(20000, 32767)
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError("no free loopback port between 20000 and 32767")
 
 
 async def serve(app: web.Application, port: int = 0) -> tuple[web.AppRunner, str]:

@@ -41,8 +41,12 @@ def server_binaries() -> Path:
     raise PostgresMissing("PostgreSQL's server is not installed (Debian: apt-get install postgresql)")
 
 
-def _free_port() -> int:
-    # Below Linux's ephemeral range, so no outgoing connection takes it before the server binds it.
+def free_port() -> int:
+    """A loopback port nobody is listening on right now, for a server that binds it a moment later.
+
+    Taken below Linux's ephemeral range (32768–60999): a port the kernel hands out for outgoing
+    connections — plentiful while other processes run — could be taken in that moment.
+    """
     for _ in range(200):
         port = random.randint(20000, 32767)
         with socket.socket() as s:
@@ -67,7 +71,7 @@ class TemporaryCluster:
     def __init__(self, folder: Path, port: int = 0, settings: dict[str, str] | None = None) -> None:
         self.folder = folder
         self.data = folder / "data"
-        self.port = port or _free_port()
+        self.port = port or free_port()
         self.settings = {"max_connections": "200", "shared_buffers": "64MB", **(settings or {})}
         self.bin = server_binaries()
         self._as_postgres = os.geteuid() == 0
@@ -104,7 +108,7 @@ class TemporaryCluster:
             except RuntimeError as e:
                 if "could not bind" not in str(e) or attempt == 2:
                     raise
-                self.port = _free_port()  # taken between choosing and binding
+                self.port = free_port()  # taken between choosing and binding
 
     def stop(self) -> None:
         """Stop the server fast (open connections are cut)."""

@@ -16,10 +16,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Self
 
+from refbot.config import is_postgres_url
 from refbot.models import InboxRow
 from refbot.store.accounts import AccountStore
 from refbot.store.cluster import ClusterStore
-from refbot.store.database import Row, SqliteEngine, Tx, is_postgres_url
+from refbot.store.database import Row, SqliteEngine, Tx
 from refbot.store.drafts import DraftStore, Request
 from refbot.store.events import EventStore
 from refbot.store.files import FileStore

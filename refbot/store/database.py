@@ -287,11 +287,6 @@ class SqliteEngine:
                 )
 
 
-def is_postgres_url(location: str) -> bool:
-    """Whether a store location names a PostgreSQL database rather than a SQLite file."""
-    return location.startswith(("postgresql://", "postgres://"))
-
-
 def migrations(dialect: str, after: int = 0) -> Iterator[tuple[int, str]]:
     """The schema steps of one dialect above version ``after``, in order, comments stripped.
 
