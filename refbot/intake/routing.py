@@ -36,23 +36,24 @@ def split_by_number(payload: Any, libraries: dict[str, str]) -> Split:
     if not isinstance(entries, list):
         split.bodies = {library: payload for library in set(libraries.values())}
         return split
+    everyone = set(libraries.values())
     for entry in entries:
         changes = entry.get("changes") if isinstance(entry, dict) else None
         if not isinstance(changes, list):
-            for library in set(libraries.values()):
-                _add(split, library, payload, entry, None)
+            for library in everyone:
+                _body(split, payload, library)["entry"].append(entry)
             continue
+        copies: dict[str, dict[str, Any]] = {}  # this entry as each library gets it
         for change in changes:
             number = _number(change)
-            if number is None:
-                targets = set(libraries.values())
-            elif number in libraries:
-                targets = {libraries[number]}
-            else:
+            if number is not None and number not in libraries:
                 split.unknown.append(number)
                 continue
-            for library in targets:
-                _add(split, library, payload, entry, change)
+            for library in everyone if number is None else {libraries[number]}:
+                if library not in copies:
+                    copies[library] = {**{k: v for k, v in entry.items() if k != "changes"}, "changes": []}
+                    _body(split, payload, library)["entry"].append(copies[library])
+                copies[library]["changes"].append(change)
     return split
 
 
@@ -63,13 +64,8 @@ def _number(change: Any) -> str | None:
     return str(number) if number not in (None, "") else None
 
 
-def _add(split: Split, library: str, payload: dict[str, Any], entry: Any, change: Any) -> None:
-    body = split.bodies.setdefault(library, {**{k: v for k, v in payload.items() if k != "entry"}, "entry": []})
-    if change is None:
-        body["entry"].append(entry)
-        return
-    same = [e for e in body["entry"] if e.get("id") == entry.get("id") and "changes" in e]
-    if same:
-        same[0]["changes"].append(change)
-    else:
-        body["entry"].append({**{k: v for k, v in entry.items() if k != "changes"}, "changes": [change]})
+def _body(split: Split, payload: dict[str, Any], library: str) -> dict[str, Any]:
+    """The library's body, made on first use with the payload's other top-level members."""
+    if library not in split.bodies:
+        split.bodies[library] = {**{k: v for k, v in payload.items() if k != "entry"}, "entry": []}
+    return split.bodies[library]

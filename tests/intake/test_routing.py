@@ -36,3 +36,19 @@ def test_a_change_about_the_whole_account_reaches_every_library() -> None:
     split = split_by_number(body, LIBRARIES)
     assert set(split.bodies) == {"undip", "unnes"}
     assert split.bodies["undip"]["entry"][0]["changes"][0]["field"] == "account_alerts"
+
+
+def test_odd_entries_are_passed_on_as_they_are_and_the_body_is_not_changed() -> None:
+    # Shapes the webhook fuzzing found: an entry whose changes are not a list, then one without an id
+    # whose changes are not all objects. They once sent the split into a loop that never ended.
+    body = {"object": "whatsapp_business_account", "entry": [
+        {"changes": {"": [], "x": {}}, "id": [None]},
+        {"changes": [None, ["W"], [False, None], ["W"], [False, None]]},
+    ]}
+    before = json.dumps(body)
+    split = split_by_number(body, LIBRARIES)
+    assert json.dumps(body) == before, "the body as it came is left alone"
+    for library in ("undip", "unnes"):
+        first, second = split.bodies[library]["entry"]
+        assert first == body["entry"][0]
+        assert second["changes"] == body["entry"][1]["changes"], "changes naming no number reach every library once"
