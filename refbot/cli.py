@@ -5,11 +5,12 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import re
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
-from refbot.config import SECRET_ENV, Settings, describe, load_settings
+from refbot.config import SECRET_ENV, Settings, describe, load_settings, origins, value_at
 from refbot.errors import ConfigError
 from refbot.logs import configure_logging
 
@@ -130,11 +131,32 @@ def _worker(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _config(args: argparse.Namespace, settings: Settings) -> int:
-    print("configuration is valid\n")
-    for key, default, meaning in describe():
-        print(f"{key:34} {default:28} {meaning}")
-    print(f"\nsecrets (environment only): {', '.join(SECRET_ENV.values())}")
+    """Every setting with the value in force and where it came from: default, the file, or a variable."""
+    path = _config_path(getattr(args, "config", None))
+    came_from = origins(path, os.environ)
+    print(f"configuration is valid ({path or 'no file: defaults and environment'})\n")
+    for key, _default, meaning in describe():
+        if "[]." in key:
+            continue
+        value = value_at(settings, key) if key != "libraries" else [library.id for library in settings.libraries]
+        shown = _masked(repr(list(value) if isinstance(value, tuple) else value))
+        if key == "librarians":
+            shown = f"{len(value)} librarian(s)"
+        print(f"{key:34} {shown:30} {came_from.get(key, 'default'):26} {meaning}")
+    for library in settings.libraries:
+        own = sorted(k for k in came_from if k.startswith("libraries"))
+        print(f"\nlibrary {library.id} ({library.name}): number {library.settings.whatsapp.phone_number_id or '-'},"
+              f" store {_masked(library.settings.store_location)}" + (f"; from the environment: {', '.join(own)}" if own else ""))
+    print("\nsecrets (environment only):")
+    for name, var in SECRET_ENV.items():
+        print(f"  {var:30} {'set' if getattr(settings.secrets, name) else 'not set'}")
+    print("\nany setting can be overridden from the environment: REFBOT_<SECTION>__<KEY>, e.g. REFBOT_SERVER__PORT=8081")
     return 0
+
+
+def _masked(text: str) -> str:
+    """``text`` with the password of any URL in it starred out."""
+    return re.sub(r"//([^:/@]+):[^@]*@", r"//\1:*****@", text)
 
 
 if __name__ == "__main__":

@@ -60,6 +60,21 @@ class ServerSettings:
 
 
 @dataclass(frozen=True)
+class LogSettings:
+    format: str = setting("text", "how log lines are written: text (one readable line) or json (one object per line,"
+                                  " for log shippers); phone numbers are masked either way")
+    level: str = setting("info", "the least severe lines written: debug, info, warning or error (-v: debug)")
+
+
+@dataclass(frozen=True)
+class MetricsSettings:
+    enabled: bool = setting(False, "serve Prometheus metrics")
+    port: int = setting(0, "0: at /metrics on the web service's port, only with the token in REFBOT_METRICS_TOKEN"
+                           " (Authorization: Bearer …); else a listener of its own on metrics.host:metrics.port")
+    host: str = setting("127.0.0.1", "the address of that listener of its own")
+
+
+@dataclass(frozen=True)
 class StoreSettings:
     path: str = setting("var/refbot.sqlite3", "SQLite database file (created on first start), used when url is empty")
     url: str = setting("", "postgresql://user@host:port/db to keep the state in PostgreSQL (several web and worker"
@@ -221,6 +236,7 @@ class Secrets:
     koha_client_secret: Secret = field(default_factory=lambda: Secret(""))
     zotero_api_key: Secret = field(default_factory=lambda: Secret(""))
     store_url: Secret = field(default_factory=lambda: Secret(""))
+    metrics_token: Secret = field(default_factory=lambda: Secret(""))
 
 
 SECRET_ENV = {
@@ -232,6 +248,7 @@ SECRET_ENV = {
     "koha_client_secret": "REFBOT_KOHA_CLIENT_SECRET",
     "zotero_api_key": "REFBOT_ZOTERO_API_KEY",
     "store_url": "REFBOT_STORE_URL",
+    "metrics_token": "REFBOT_METRICS_TOKEN",
 }
 
 
@@ -252,6 +269,8 @@ DEFAULT_LIBRARY = "default"
 class Settings:
     server: ServerSettings = field(default_factory=ServerSettings, metadata={"help": "the web service"})
     store: StoreSettings = field(default_factory=StoreSettings, metadata={"help": "where refbot keeps its state"})
+    log: LogSettings = field(default_factory=LogSettings, metadata={"help": "what the processes log and how"})
+    metrics: MetricsSettings = field(default_factory=MetricsSettings, metadata={"help": "Prometheus metrics"})
     catalog: CatalogSettings = field(default_factory=CatalogSettings, metadata={"help": "the library's own catalog index"})
     crossref: CrossrefSettings = field(default_factory=CrossrefSettings, metadata={"help": "Crossref, for journal articles"})
     zotero: ZoteroSettings = field(default_factory=ZoteroSettings, metadata={"help": "Zotero, for the library's curated lists"})
@@ -431,11 +450,110 @@ def load_settings(path: str | Path | None = None, env: typing.Mapping[str, str] 
     for key in ("library_id", "library_name"):
         if key in data:
             raise ConfigError(key, "is set for each library under libraries:, not at the top")
+    _override_from_env(data, env)
     raw_libraries = data.pop("libraries", None)
     settings = _build(Settings, data, "")
     secrets = Secrets(**{name: Secret(env.get(var, "")) for name, var in SECRET_ENV.items()})
     settings = dataclasses.replace(settings, secrets=secrets, base_dir=base_dir)
     return dataclasses.replace(settings, libraries=_libraries(raw_libraries, data, settings))
+
+
+ENV_PREFIX = "REFBOT_"
+ENV_SEPARATOR = "__"
+"""``REFBOT_SERVER__PORT=8081`` sets ``server.port``; ``REFBOT_LIBRARIES__UNDIP__WHATSAPP__PHONE_NUMBER_ID``
+sets ``whatsapp.phone_number_id`` of the library ``undip``. Secrets (one underscore) are apart."""
+
+
+def env_overrides(env: typing.Mapping[str, str]) -> dict[str, tuple[tuple[str, ...], str]]:
+    """The settings the environment overrides: variable → (key path, its text), in a stable order."""
+    found = {}
+    for var in sorted(env):
+        if var.startswith(ENV_PREFIX) and ENV_SEPARATOR in var:
+            found[var] = (tuple(part.lower() for part in var[len(ENV_PREFIX):].split(ENV_SEPARATOR)), env[var])
+    return found
+
+
+def _override_from_env(data: dict[str, Any], env: typing.Mapping[str, str]) -> None:
+    """Lay every ``REFBOT_<SECTION>__<KEY>`` variable over the file's values, typed as the setting is."""
+    for var, (path, text) in env_overrides(env).items():
+        if path[0] == "libraries":
+            _override_library(data, var, path[1:], text)
+            continue
+        _set(data, path, _env_value(Settings, path, text, var))
+
+
+def _override_library(data: dict[str, Any], var: str, path: tuple[str, ...], text: str) -> None:
+    if len(path) < 2 or path[1] not in LIBRARY_SECTIONS:
+        raise ConfigError(var, "expected REFBOT_LIBRARIES__<ID>__<SECTION>__<KEY>, SECTION one of "
+                          + ", ".join(LIBRARY_SECTIONS))
+    entries = data.get("libraries") or []
+    entry = next((e for e in entries if isinstance(e, dict) and str(e.get("id", "")).lower() == path[0]), None)
+    if entry is None:
+        raise ConfigError(var, f"no library with the id '{path[0]}' under libraries:")
+    _set(entry, path[1:], _env_value(Settings, path[1:], text, var))
+
+
+def _set(data: dict[str, Any], path: tuple[str, ...], value: Any) -> None:
+    for part in path[:-1]:
+        inner = data.get(part)
+        data[part] = inner = dict(inner) if isinstance(inner, dict) else {}
+        data = inner
+    data[path[-1]] = value
+
+
+def _env_value(cls: type, path: tuple[str, ...], text: str, var: str) -> Any:
+    """``text`` read as the setting at ``path`` is typed: a str as it stands, a number or yes/no parsed."""
+    hint: Any = cls
+    for part in path:
+        known = {f.name for f in dataclasses.fields(hint)} - {"secrets", "base_dir", "library_id", "library_name",
+                                                               "libraries"} if dataclasses.is_dataclass(hint) else set()
+        if part not in known:
+            raise ConfigError(var, "no such setting" + (f"; known here: {', '.join(sorted(known))}" if known else ""))
+        hint = typing.get_type_hints(hint)[part]
+    if dataclasses.is_dataclass(hint):
+        raise ConfigError(var, "names a section; name one of its keys (REFBOT_SECTION__KEY)")
+    if hint is str:
+        return text
+    if hint is bool:
+        lowered = text.strip().lower()
+        if lowered not in _BOOLEANS:
+            raise ConfigError(var, f"expected true or false, got {text!r}")
+        return _BOOLEANS[lowered]
+    try:
+        value = yaml.safe_load(text)  # numbers, and lists written as YAML: [a, b] or [{name: A, phone: "62…"}]
+    except yaml.YAMLError as e:
+        raise ConfigError(var, f"not a value YAML can read: {e}") from e
+    if hint in (int, float) and (not isinstance(value, int | float) or isinstance(value, bool)):
+        raise ConfigError(var, f"expected a number, got {text!r}")
+    return value
+
+
+_BOOLEANS = {"true": True, "yes": True, "on": True, "1": True, "false": False, "no": False, "off": False, "0": False}
+
+
+def origins(path: str | Path | None, env: typing.Mapping[str, str]) -> dict[str, str]:
+    """Where each setting that is not a default came from: dotted key → the file's name or the variable."""
+    found: dict[str, str] = {}
+    if path is not None:
+        try:
+            loaded = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+        except (OSError, yaml.YAMLError):
+            loaded = {}
+        for key in _dotted(loaded if isinstance(loaded, dict) else {}):
+            found[key] = Path(path).name
+    for var, (keys, _text) in env_overrides(env).items():
+        found[".".join(keys)] = var
+    return found
+
+
+def _dotted(data: dict[str, Any], prefix: str = "") -> list[str]:
+    keys = []
+    for key, value in data.items():
+        if isinstance(value, dict) and key != "libraries":
+            keys.extend(_dotted(value, f"{prefix}{key}."))
+        else:
+            keys.append(f"{prefix}{key}")
+    return keys
 
 
 def _build(cls: type, data: Any, prefix: str) -> Any:
@@ -543,6 +661,9 @@ RULES: dict[str, Rule] = {
     "snap.match_threshold": _between(0, 100),
     "language.default": _one_of("id", "en"),
     "worker.mode": _one_of("process", "inline", "none"),
+    "log.format": _one_of("text", "json"),
+    "log.level": _one_of("debug", "info", "warning", "error"),
+    "metrics.port": _between(0, 65535),
     "zotero.library_type": _one_of("group", "user"),
     "desk.timezone": _time_zone,
     "desk.holidays": _dates,
@@ -554,6 +675,14 @@ RULES: dict[str, Rule] = {
     "koha.base_url": _url,
 }
 """What a value must be besides its type, by key; a value that breaks its rule stops start-up."""
+
+
+def value_at(settings: Settings, key: str) -> Any:
+    """The value of a dotted setting key (``server.port``) in ``settings``."""
+    value: Any = settings
+    for part in key.split("."):
+        value = getattr(value, part)
+    return value
 
 
 def describe(cls: type = Settings, prefix: str = "") -> list[tuple[str, str, str]]:

@@ -26,7 +26,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("refbot.desk", "refbot.services", "refbot.evaluation"),
     ("connectors",),
     ("refbot.wiring",),
-    ("refbot.worker", "refbot.web", "refbot.sandbox"),
+    ("refbot.worker", "refbot.web", "refbot.sandbox", "refbot.operations"),
     ("refbot.cli",),
 )
 SQL = re.compile(r"^\s*(SELECT|INSERT|UPDATE|DELETE|CREATE|DROP|ALTER|PRAGMA|BEGIN|WITH)\s+\S")

@@ -129,3 +129,62 @@ def test_libraries_that_log_request_urls_with_patrons_words_are_kept_quiet() -> 
     configure_logging(logging.INFO)
     assert "httpx2" in QUIET
     assert all(logging.getLogger(name).getEffectiveLevel() >= logging.WARNING for name in QUIET)
+
+
+def test_any_setting_is_overridden_from_the_environment_typed_as_the_setting(tmp_path: Path) -> None:
+    path = write(tmp_path, "server:\n  port: 8080\nwhatsapp:\n  phone_number_id: '111'\n")
+    settings = load_settings(path, env={
+        "REFBOT_SERVER__PORT": "8099", "REFBOT_CROSSREF__ENABLED": "no", "REFBOT_SEARCH__DEADLINE": "4.5",
+        # A number with a leading zero stays the text it is (YAML would read 0712 as an octal number).
+        "REFBOT_WHATSAPP__PHONE_NUMBER_ID": "0712", "REFBOT_SERVER__TRUSTED_PROXIES": "[127.0.0.1, 10.0.0.0/8]",
+        "REFBOT_STORE_URL": "postgresql://refbot:rahasia@db/refbot",  # a secret, not an override
+    })
+    assert settings.server.port == 8099 and settings.crossref.enabled is False and settings.search.deadline == 4.5
+    assert settings.whatsapp.phone_number_id == "0712"
+    assert settings.server.trusted_proxies == ("127.0.0.1", "10.0.0.0/8")
+    assert settings.secrets.store_url.get().endswith("@db/refbot")
+
+
+def test_a_library_of_a_consortium_is_overridden_by_its_id(tmp_path: Path) -> None:
+    path = write(tmp_path, "libraries:\n  - {id: undip, whatsapp: {phone_number_id: '1'}}\n"
+                           "  - {id: unnes, whatsapp: {phone_number_id: '2'}}\n")
+    settings = load_settings(path, env={"REFBOT_LIBRARIES__UNNES__WHATSAPP__PHONE_NUMBER_ID": "222"})
+    assert [lib.settings.whatsapp.phone_number_id for lib in settings.libraries] == ["1", "222"]
+    with pytest.raises(ConfigError, match=r"REFBOT_LIBRARIES__UNAIR__WHATSAPP__PHONE_NUMBER_ID.*no library"):
+        load_settings(path, env={"REFBOT_LIBRARIES__UNAIR__WHATSAPP__PHONE_NUMBER_ID": "3"})
+
+
+@pytest.mark.parametrize(("var", "text", "says"), [
+    ("REFBOT_SERVER__PROT", "8081", "no such setting; known here: host, port"),
+    ("REFBOT_SERVER__PORT", "delapan", "expected a number"),
+    ("REFBOT_SERVER__PORT", "70000", "must be between 1 and 65535"),
+    ("REFBOT_CROSSREF__ENABLED", "mungkin", "expected true or false"),
+    ("REFBOT_SERVER", "x", None),  # one underscore: a secret's form, not an override; ignored
+    ("REFBOT_SERVER__", "x", "no such setting"),
+    ("REFBOT_SECRETS__WHATSAPP_TOKEN", "x", "no such setting"),
+])
+def test_a_wrong_override_stops_start_up_naming_the_variable(
+        tmp_path: Path, var: str, text: str, says: str | None) -> None:
+    if says is None:
+        load_settings(None, env={var: text})
+        return
+    with pytest.raises(ConfigError, match=re.escape(says)) as caught:
+        load_settings(None, env={var: text})
+    assert var in str(caught.value) or "server.port" in str(caught.value)
+
+
+def test_refbot_config_says_where_each_value_came_from(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    from refbot.cli import main
+
+    path = write(tmp_path, "server:\n  host: 0.0.0.0\nstore:\n  url: postgresql://refbot:rahasia@db/refbot\n")
+    monkeypatch.setenv("REFBOT_SERVER__PORT", "8099")
+    monkeypatch.setenv("REFBOT_WHATSAPP_TOKEN", "EAAG-rahasia")
+    assert main(["config", "--config", str(path)]) == 0
+    lines = {line.split()[0]: line.split() for line in capsys.readouterr().out.splitlines() if line.strip()}
+    assert lines["server.host"][1:3] == ["'0.0.0.0'", "config.yaml"]
+    assert lines["server.port"][1:3] == ["8099", "REFBOT_SERVER__PORT"]
+    assert lines["catalog.timeout"][1:3] == ["3.0", "default"]
+    assert lines["REFBOT_WHATSAPP_TOKEN"][1] == "set" and lines["REFBOT_KOHA_CLIENT_ID"][1:3] == ["not", "set"]
+    # A password written into a URL is never printed.
+    assert "rahasia" not in " ".join(" ".join(v) for v in lines.values())

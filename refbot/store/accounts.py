@@ -84,6 +84,21 @@ class AccountStore(Database):
             await self.add_event(db, actor, "password_set", f"account:{username}", {})
         return True
 
+    async def upgrade_password_hash(self, username: str, old_hash: str, new_hash: str) -> bool:
+        """Replace a hash of the same password made at an older cost; sessions carry on.
+
+        Only while the stored hash is still ``old_hash``: a password changed meanwhile wins.
+        """
+        async with self.tx() as db:
+            cur = await db.execute(
+                "UPDATE console_accounts SET password_hash = ? WHERE lower(username) = lower(?) AND password_hash = ?",
+                (new_hash, username, old_hash),
+            )
+            if cur.rowcount == 0:
+                return False
+            await self.add_event(db, f"console:{username}", "password_rehashed", f"account:{username}", {})
+        return True
+
     async def end_account_sessions(self, account: Account) -> None:
         """Move the account's session epoch on, so every cookie it holds stops working."""
         async with self.tx() as db:

@@ -1,7 +1,7 @@
 """The librarian console: a web desk for working the queue of drafts, under ``/console``.
 
 Pages are rendered on the server (Jinja2, autoescaped) with a local stylesheet and no script.
-Librarians sign in with a password (scrypt); the session lives in a signed, expiring cookie
+Librarians sign in with a password (Argon2id); the session lives in a signed, expiring cookie
 keyed by ``REFBOT_CONSOLE_SECRET``; every form that changes something carries a CSRF token.
 Drafts change only through :mod:`refbot.decisions.drafts`, with the version the librarian saw, so a
 colleague's change is never silently overwritten.

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Iterable
 
 from refbot.errors import RefbotError
 from refbot.store import Store
 from refbot.store.accounts import Account
-from refbot.web.console.passwords import DUMMY_HASH, hash_password, password_problem, verify_password
+from refbot.web.console.passwords import dummy_hash, hash_password, needs_rehash, password_problem, verify_password
 
 __all__ = [
     "ROLES", "Account", "AccountError", "add_account", "authenticate", "check_new_account", "check_password",
@@ -87,12 +88,25 @@ async def end_sessions(store: Store, account: Account) -> None:
     await store.end_account_sessions(account)
 
 
-async def authenticate(store: Store, username: str, password: str) -> Account | None:
-    """The account when the password is right; None otherwise, in about the same time."""
+async def authenticate(store: Store, username: str, password: str, *, alike: Iterable[Store] = ()) -> Account | None:
+    """The account when the password is right; None otherwise, in about the same time.
+
+    A right password whose hash was made at an older cost (or by the older scheme) is hashed
+    again now, while refbot holds it, so every account reaches the current cost at its next sign-in.
+    The same account in the ``alike`` stores (a consortium's other libraries) gets the new hash
+    too where it holds the very same old one: a consortium account stays one account.
+    """
     found = await store.account_with_hash(username.strip().lower())
-    stored = found[1] if found else DUMMY_HASH
+    stored = found[1] if found else dummy_hash()
     ok = await asyncio.to_thread(verify_password, password, stored)
-    return found[0] if ok and found is not None else None
+    if not ok or found is None:
+        return None
+    account = found[0]
+    if needs_rehash(stored):
+        fresh = await asyncio.to_thread(hash_password, password)
+        for each in (store, *(other for other in alike if other is not store)):
+            await each.upgrade_password_hash(account.username, stored, fresh)
+    return account
 
 
 async def get_account(store: Store, account_id: int) -> Account | None:

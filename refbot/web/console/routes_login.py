@@ -12,7 +12,17 @@ from aiohttp import web
 from refbot.web.console import accounts
 from refbot.web.console.routes_consortium import PASS_COOKIE, hand_pass
 from refbot.web.console.sessions import LOGIN_COOKIE, SESSION_COOKIE
-from refbot.web.console.state import LOGIN_CSRF, PREFIX, console, current_account, redirect, remote, render, services
+from refbot.web.console.state import (
+    LOGIN_CSRF,
+    PREFIX,
+    console,
+    current_account,
+    deployment,
+    redirect,
+    remote,
+    render,
+    services,
+)
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +49,8 @@ async def login(request: web.Request) -> web.Response:
     if not attempt.allowed:
         return _form(request, status=429, next_path=next_path, username=username, error_key="login_throttled",
                      minutes=math.ceil(attempt.wait / 60))
-    account = await accounts.authenticate(store, username, str(form.get("password", "")))
+    others = [each.store for each in deployment(request).libraries.values()]
+    account = await accounts.authenticate(store, username, str(form.get("password", "")), alike=others)
     if account is None:
         await store.record_failed_login(username, address)
         log.info("console: failed sign-in for %r from %s", username, address)

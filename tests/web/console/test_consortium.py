@@ -4,7 +4,9 @@ sessions that open no other library's console, and consortium admins who see the
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
+import hashlib
 import html
 import io
 import random
@@ -302,6 +304,24 @@ async def test_a_consortium_admin_signs_in_anywhere_and_sees_the_consortiums_fig
     assert _figures(await admin.get("/console/"))
     await accounts.set_password(libraries.store("unnes"), "konsorsium", "sandi-khusus-unnes", actor="test")
     assert not _figures(await admin.get("/console/"))
+
+
+async def test_a_consortium_admin_with_an_old_hash_stays_one_account_after_the_upgrade(libraries: Consortium) -> None:
+    # The consortium account was made when refbot hashed with scrypt: the same old hash in both stores.
+    old = "scrypt$16384$8$1$c2FsdC1zYWx0LXNhbHQtIQ==$" + base64.b64encode(hashlib.scrypt(
+        CONSORTIUM_PASSWORD.encode(), salt=b"salt-salt-salt-!", n=2**14, r=8, p=1, maxmem=64 * 2**20, dklen=32)).decode()
+    for library in ("undip", "unnes"):
+        await libraries.store(library).replace_password_hash("konsorsium", old, actor="test")
+    # A library's own dewi at UNNES keeps her own hash whatever happens at UNDIP.
+    _, dewi_unnes = await libraries.store("unnes").account_with_hash("dewi")
+
+    admin = await libraries.person("konsorsium", "undip", password=CONSORTIUM_PASSWORD)
+    hashes = {(await libraries.store(lib).account_with_hash("konsorsium"))[1] for lib in ("undip", "unnes")}
+    assert len(hashes) == 1 and hashes.pop().startswith("$argon2id$")
+    # Still the consortium admin: the figures of every library stay open, from either console.
+    assert _figures(await admin.get("/console/"))
+    assert admin.cookie(PASS_COOKIE).startswith("undip:")
+    assert (await libraries.store("unnes").account_with_hash("dewi"))[1] == dewi_unnes
 
 
 async def test_in_a_browser_a_session_stays_in_its_librarys_console(libraries: Consortium, browser: Any) -> None:

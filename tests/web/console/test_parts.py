@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+
+from argon2 import PasswordHasher
+
 from refbot.models import Candidate, Kind
 from refbot.texts import console_texts
 from refbot.web.console import charts, formatting, passwords
@@ -9,13 +14,33 @@ from refbot.web.console.routes_login import safe_next
 from refbot.web.console.sessions import SessionSigner
 
 
-def test_passwords_are_salted_scrypt_hashes() -> None:
+def test_passwords_are_salted_argon2id_hashes_at_owasp_cost() -> None:
     first, second = passwords.hash_password("kata-sandi-rahasia"), passwords.hash_password("kata-sandi-rahasia")
-    assert first != second and first.startswith("scrypt$16384$8$1$")
+    assert first != second and first.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
     assert passwords.verify_password("kata-sandi-rahasia", first)
     assert not passwords.verify_password("kata-sandi-rahasiA", first)
     assert not passwords.verify_password("anything", "plain-text-not-a-hash")
-    assert not passwords.verify_password("anything", passwords.DUMMY_HASH)
+    assert not passwords.verify_password("anything", "$argon2id$v=19$m=19456,t=2,p=1$broken")
+    assert not passwords.verify_password("anything", passwords.dummy_hash())
+    assert not passwords.needs_rehash(first)
+
+
+def test_older_hashes_still_verify_and_ask_to_be_replaced() -> None:
+    # A hash written before Argon2 (scrypt, 16 MiB) and one at a cheaper Argon2 cost than today's.
+    scrypt = "scrypt$16384$8$1$c2FsdC1zYWx0LXNhbHQtIQ==$" + _scrypt_key("kata-sandi-lama", b"salt-salt-salt-!")
+    cheap = PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1).hash("kata-sandi-lama")
+    for stored in (scrypt, cheap):
+        assert passwords.verify_password("kata-sandi-lama", stored)
+        assert not passwords.verify_password("kata-sandi-baru", stored)
+        assert passwords.needs_rehash(stored)
+
+
+def _scrypt_key(password: str, salt: bytes) -> str:
+    key = hashlib.scrypt(password.encode(), salt=salt, n=2**14, r=8, p=1, maxmem=64 * 1024 * 1024, dklen=32)
+    return base64.b64encode(key).decode()
+
+
+def test_password_rules() -> None:
     assert passwords.password_problem("pendek") and passwords.password_problem(" spasi-di-depan ")
     assert passwords.password_problem("cukup-panjang") is None
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -51,6 +53,28 @@ async def test_right_password_in_the_middle_of_a_burst_keeps_the_count_honest(co
     pages = await asyncio.gather(*(who.post("/console/login", form, csrf=token) for form, who, token in forms))
     assert sorted(p.status for p in pages) == [303, 401, 401, 401]
     assert dewi.cookie(SESSION_COOKIE)
+
+
+async def test_an_old_password_hash_is_upgraded_at_the_next_sign_in(console: ConsoleDesk) -> None:
+    # Dewi's account was made when refbot hashed with scrypt; she signs in as always and stays signed in.
+    await console.librarian("dewi", login=False)
+    scrypt = "scrypt$16384$8$1$c2FsdC1zYWx0LXNhbHQtIQ==$" + _scrypt_key(PASSWORD, b"salt-salt-salt-!")
+    await console.store.replace_password_hash("dewi", scrypt, actor="cli")
+    dewi = await console.librarian("dewi", login=False)
+    page = await dewi.login()
+    assert page.status == 303 and dewi.cookie(SESSION_COOKIE)
+    _, stored = await console.store.account_with_hash("dewi")
+    assert stored.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
+    assert "password_rehashed" in [e["kind"] for e in await console.store.events("account:dewi")]
+    # The same password still works against the new hash, and her session was not ended by the upgrade.
+    assert (await dewi.get("/console/")).status == 200
+    again = await console.librarian("dewi", login=False)
+    assert (await again.login()).status == 303 and again.cookie(SESSION_COOKIE)
+
+
+def _scrypt_key(password: str, salt: bytes) -> str:
+    key = hashlib.scrypt(password.encode(), salt=salt, n=2**14, r=8, p=1, maxmem=64 * 1024 * 1024, dklen=32)
+    return base64.b64encode(key).decode()
 
 
 @pytest.fixture
