@@ -53,11 +53,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     from refbot.catalog.cli import add_index_commands
     from refbot.evaluation.cli import add_eval_command
+    from refbot.operations.cli import add_backup_commands
     from refbot.web.console.cli import add_librarian_command
 
     add_index_commands(commands, common)
     add_eval_command(commands, common)
     add_librarian_command(commands, common)
+    add_backup_commands(commands, common)
     return parser
 
 
@@ -93,6 +95,7 @@ def _config_path(given: str | None) -> str | None:
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
     from aiohttp import web
 
+    from refbot.operations.running import desk_lock
     from refbot.web.server import create_app
 
     server = replace(settings.server, port=args.port or settings.server.port, host=args.host or settings.server.host)
@@ -103,7 +106,8 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         print(f"refbot sandbox: open {settings.public_url}/sandbox/ to chat as a patron and a librarian", flush=True)
     app = create_app(settings)
     app.on_startup.append(_settle_heap)
-    web.run_app(app, host=server.host, port=server.port, print=None)
+    with desk_lock(settings):  # for its whole life: `refbot restore` refuses while it is held
+        web.run_app(app, host=server.host, port=server.port, print=None)
     return 0
 
 
@@ -124,9 +128,11 @@ async def _settle_heap(_app: object) -> None:
 def _worker(args: argparse.Namespace, settings: Settings) -> int:
     import asyncio
 
+    from refbot.operations.running import desk_lock
     from refbot.worker.process import run_worker
 
-    asyncio.run(run_worker(settings))
+    with desk_lock(settings):
+        asyncio.run(run_worker(settings))
     return 0
 
 
