@@ -474,7 +474,16 @@ def env_overrides(env: typing.Mapping[str, str]) -> dict[str, tuple[tuple[str, .
 
 
 def _override_from_env(data: dict[str, Any], env: typing.Mapping[str, str]) -> None:
-    """Lay every ``REFBOT_<SECTION>__<KEY>`` variable over the file's values, typed as the setting is."""
+    """Lay every ``REFBOT_<SECTION>__<KEY>`` variable over the file's values, typed as the setting is.
+
+    Any other ``REFBOT_`` variable must be a secret or ``REFBOT_CONFIG``: a misspelt one
+    (``REFBOT_SERVER_PORT``, ``REFBOT_WHATSAP_TOKEN``) would otherwise be ignored without a word.
+    """
+    known = {*SECRET_ENV.values(), "REFBOT_CONFIG"}
+    for var in sorted(env):
+        if var.startswith(ENV_PREFIX) and ENV_SEPARATOR not in var and var not in known:
+            raise ConfigError(var, "not a variable refbot reads: a setting is overridden as REFBOT_<SECTION>__<KEY>"
+                              " (two underscores, e.g. REFBOT_SERVER__PORT); the secrets are " + ", ".join(SECRET_ENV.values()))
     for var, (path, text) in env_overrides(env).items():
         if path[0] == "libraries":
             _override_library(data, var, path[1:], text)
@@ -690,7 +699,7 @@ def describe(cls: type = Settings, prefix: str = "") -> list[tuple[str, str, str
     rows: list[tuple[str, str, str]] = []
     hints = typing.get_type_hints(cls)
     for f in dataclasses.fields(cls):
-        if f.name in ("secrets", "base_dir", "library_id", "library_name"):
+        if not prefix and f.name in ("secrets", "base_dir", "library_id", "library_name"):
             continue
         if f.name == "libraries":
             rows.append((f"{prefix}libraries", "[]", LIBRARIES_HELP))

@@ -159,18 +159,17 @@ def test_a_library_of_a_consortium_is_overridden_by_its_id(tmp_path: Path) -> No
     ("REFBOT_SERVER__PORT", "delapan", "expected a number"),
     ("REFBOT_SERVER__PORT", "70000", "must be between 1 and 65535"),
     ("REFBOT_CROSSREF__ENABLED", "mungkin", "expected true or false"),
-    ("REFBOT_SERVER", "x", None),  # one underscore: a secret's form, not an override; ignored
+    ("REFBOT_SERVER_PORT", "8081", "two underscores, e.g. REFBOT_SERVER__PORT"),  # a misspelt override
+    ("REFBOT_WHATSAP_TOKEN", "EAAG", "the secrets are REFBOT_WHATSAPP_TOKEN"),  # a misspelt secret
     ("REFBOT_SERVER__", "x", "no such setting"),
     ("REFBOT_SECRETS__WHATSAPP_TOKEN", "x", "no such setting"),
 ])
 def test_a_wrong_override_stops_start_up_naming_the_variable(
-        tmp_path: Path, var: str, text: str, says: str | None) -> None:
-    if says is None:
-        load_settings(None, env={var: text})
-        return
+        tmp_path: Path, var: str, text: str, says: str) -> None:
     with pytest.raises(ConfigError, match=re.escape(says)) as caught:
         load_settings(None, env={var: text})
     assert var in str(caught.value) or "server.port" in str(caught.value)
+    assert load_settings(None, env={"REFBOT_CONFIG": "elsewhere.yaml", "REFBOT_WHATSAPP_TOKEN": "EAAG"})
 
 
 def test_refbot_config_says_where_each_value_came_from(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
