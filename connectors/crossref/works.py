@@ -163,10 +163,15 @@ def strip_markup(text: str) -> str:
     dropped: inline ones (``sub``, ``i``, ``scp``, ``mml:*`` …) join their neighbours
     ("BiFeO<sub>3</sub>" → "BiFeO3"), block ones (``p``, ``sec``, ``list-item``, ``br`` …) part
     them, and a heading (``title``) or a ``subtitle`` is set off with a colon ("Background:
-    Circadian …"). A bracketed word that is no tag anyone publishes (``&lt;more&gt;``) stays
-    text. Spaces are collapsed last.
+    Circadian …"). A formula (``<math>``, with or without the ``mml:`` prefix) becomes its
+    characters with the layout spaces between its elements dropped ("D α" → "Dα"), and is set
+    apart from a word it was glued to ("Let<math>A</math>be" → "Let A be", as some publishers
+    deposit it). Processing instructions (``<?tex …?>``, staff comments) are dropped. A
+    bracketed word that is no tag anyone publishes (``&lt;more&gt;``) stays text. Spaces are
+    collapsed last.
     """
-    plain = _TAG.sub(_replace_tag, _unescape(text))
+    plain = _MATH.sub(_math_text, _INSTRUCTION.sub(" ", _unescape(text)))
+    plain = _TAG.sub(_replace_tag, plain)
     plain = " ".join(plain.split())
     plain = _HEADING_RUN.sub(_heading_break, plain).strip(" " + _HEADING)
     # Markup laid out on several lines leaves spaces inside brackets and before punctuation.
@@ -189,12 +194,34 @@ BLOCK_TAGS = frozenset({
     "hr", "html", "label", "li", "list", "list-item", "notes", "ol", "p", "para", "sec", "section", "statement",
     "table", "table-wrap", "tbody", "td", "term", "tfoot", "th", "thead", "tr", "trans-abstract", "ul",
 })
+# MathML's elements, which some deposits carry without the "mml:" prefix.
+MATHML_TAGS = frozenset({
+    "annotation", "annotation-xml", "maction", "menclose", "merror", "mfenced", "mfrac", "mglyph", "mi",
+    "mlabeledtr", "mmultiscripts", "mn", "mo", "mover", "mpadded", "mphantom", "mprescripts", "mroot", "mrow",
+    "ms", "mspace", "msqrt", "mstyle", "msub", "msubsup", "msup", "mtable", "mtd", "mtext", "mtr", "munder",
+    "munderover", "none", "semantics",
+})
 HEADING_TAGS = frozenset({"title", "subtitle", "trans-title"})  # set off with a colon
 _HEADING = "\x00"  # stands where a heading ends, until spaces are settled
 _TAG = re.compile(r"<(/?)([A-Za-z][\w.-]*(?::[A-Za-z][\w.-]*)?)(?:\s[^<>]*?)?(/?)>")
 _HEADING_RUN = re.compile(r"\s*\x00[\s\x00]*")
 _SPACE_AFTER_OPENING = re.compile(r"([(\[])\s+")
 _SPACE_BEFORE_CLOSING = re.compile(r"\s+([)\],.;:!?])(?=\s|$)")
+
+
+_INSTRUCTION = re.compile(r"<\?.*?\?>", re.DOTALL)
+_MATH = re.compile(r"<((?:[A-Za-z][\w.-]*:)?math)(?:\s[^<>]*)?>(.*?)</\1\s*>", re.DOTALL | re.IGNORECASE)
+_LAYOUT_SPACE = re.compile(r">\s+<")
+
+
+def _math_text(match: re.Match[str]) -> str:
+    inner = _TAG.sub("", _LAYOUT_SPACE.sub("><", match[2])).strip()
+    before = match.string[match.start() - 1 : match.start()] if match.start() else ""
+    after = match.string[match.end() : match.end() + 1]
+    # A formula starting with a digit stays joined: "BiFeO" + "3" is a chemical formula.
+    lead = " " if before.isalpha() and (inner[:1].isalpha() or inner[:1] in "([") else ""
+    trail = " " if after.isalpha() and (inner[-1:].isalnum() or inner[-1:] in ")]") else ""
+    return lead + inner + trail
 
 
 def _unescape(text: str) -> str:
@@ -210,7 +237,7 @@ def _unescape(text: str) -> str:
 def _replace_tag(match: re.Match[str]) -> str:
     closing, name = match[1], match[2].lower()
     prefix, _, local = name.rpartition(":")
-    if prefix == "mml" or local in INLINE_TAGS:
+    if prefix == "mml" or local in INLINE_TAGS or local in MATHML_TAGS:
         return ""
     if local in HEADING_TAGS:
         # A heading ends at its closing tag; a subtitle begins at its opening one.

@@ -20,9 +20,20 @@ and the bytes where they do not, subfield by subfield:
   common, and MARC-8 text is almost never valid UTF-8 by accident;
 - a record labelled UTF-8 whose text is not UTF-8 but looks like MARC-8 (escape sequences,
   or only MARC-8's characters, each combining diacritic before a letter) is read as MARC-8;
-- text that is neither is read in a single-byte code page: Windows-1251 or DOS 866 when
-  the record's bytes read as Cyrillic in one of them, else Windows-1252 — except in a record
-  labelled UTF-8 that does not read as Cyrillic, whose undecodable bytes are replaced.
+- MARC-8 is judged on the whole record, not one subfield at a time: a record in which any
+  subfield cannot be MARC-8 (a letter of Latin-1 "Janssonov\xe1," has no letter after its
+  "diacritic") is in a code page throughout, so "ber\xe4ttelser" becomes "berättelser", not
+  "bert̃telser";
+- text that is mostly valid UTF-8 with a few bad bytes (and does not read as Cyrillic) is
+  read as UTF-8, the bad bytes replaced: one broken character must not turn a whole title
+  into mojibake;
+- text that is none of these is read in a single-byte code page: Windows-1251 or DOS 866
+  when the record's words read as Cyrillic in one of them (words mixing Latin and Cyrillic
+  letters are what a wrong code page makes, so they count against it), else Windows-1252
+  (Latin-1 text, whatever leader/09 says).
+
+In a record labelled MARC-8, a character MARC-8 cannot hold is written as a numeric character
+reference (``&#x00E9;``, the LC lossless conversion); those are turned back into characters.
 
 Each such repair is noted (see :data:`UTF8_IN_MARC8` and its siblings) for the build
 summary. UNIMARC records (a 200 field and no 245) are never MARC-8: their text is UTF-8 or a
@@ -110,6 +121,10 @@ def records_in(piece: bytes, terminated: bool, notes: list[str] | None = None) -
 UTF8_IN_MARC8 = "UTF-8 text in a record labelled MARC-8"
 MARC8_IN_UTF8 = "MARC-8 text in a record labelled UTF-8"
 REPLACED = "text that is not valid UTF-8 (undecodable bytes replaced)"
+NO_SUBFIELDS = (
+    "fields without indicators or subfield codes (leader/10-11 are 00): a national variant of ISO 2709, "
+    "not MARC 21 or UNIMARC; export the catalog as MARC 21, UNIMARC, MARCXML or CSV"
+)
 
 
 def code_page_note(code_page: str) -> str:
@@ -125,6 +140,8 @@ def decode(piece: bytes, notes: list[str] | None = None) -> Record | RecordError
         notes: when given, what had to be put right to read the record is added to it
             (each repair once).
     """
+    if piece[10:12] == b"00" and b"\x1f" not in piece:
+        return _rejected(RecordError(NO_SUBFIELDS), piece)
     try:
         prepared = _prepared(piece)
     except RecordError as error:
@@ -137,7 +154,7 @@ def decode(piece: bytes, notes: list[str] | None = None) -> Record | RecordError
             return _rejected(error, piece)
         if not labelled_utf8 and not piece.isascii() and notes is not None and not _is_unimarc(record):
             notes.append(UTF8_IN_MARC8)
-        return record
+        return _references_resolved(record) if not labelled_utf8 and b"&#x" in piece else record
     try:
         record = _parse(prepared, utf8=False)
     except (marc_errors.PymarcException, ValueError, IndexError) as error:
@@ -146,7 +163,24 @@ def decode(piece: bytes, notes: list[str] | None = None) -> Record | RecordError
     record.fields = [_decoded_field(field, texts) for field in record.fields]
     if notes is not None:
         notes.extend(note for note in texts.notes if note not in notes)
+    return _references_resolved(record) if not labelled_utf8 and b"&#x" in piece else record
+
+
+_REFERENCE = re.compile(r"&#x([0-9A-Fa-f]{1,6});")
+
+
+def _references_resolved(record: Record) -> Record:
+    """A MARC-8 record with its ``&#xXXXX;`` references (characters MARC-8 lacks) turned into characters."""
+    for field in record.fields:
+        if field.control_field:
+            continue
+        field.subfields = [Subfield(code=s.code, value=_REFERENCE.sub(_character, s.value)) for s in field.subfields]
     return record
+
+
+def _character(match: re.Match[str]) -> str:
+    code = int(match.group(1), 16)
+    return chr(code) if 0 < code <= 0x10FFFF and not 0xD800 <= code <= 0xDFFF else match.group(0)
 
 
 def sniff_001(piece: bytes) -> str:
@@ -197,6 +231,7 @@ class _Texts:
         self.unimarc = unimarc
         self.notes: list[str] = []
         self._code_page: str | None = None
+        self._marc8: bool | None = None
 
     def decode(self, value: str | bytes | None) -> str:
         if not isinstance(value, bytes):
@@ -211,11 +246,11 @@ class _Texts:
             else:
                 self._note(UTF8_IN_MARC8 if not self.labelled_utf8 and not self.unimarc else "")
                 return text
-        if not self.unimarc and _looks_marc8(value):
+        if not self.unimarc and _looks_marc8(value) and (b"\x1b" in value or self.reads_as_marc8()):
             self._note(MARC8_IN_UTF8 if self.labelled_utf8 else "")
             return _marc8(value)
         code_page = self.code_page()
-        if self.labelled_utf8 and code_page == _WESTERN:
+        if code_page == _WESTERN and _mostly_utf8(value):
             self._note(REPLACED)
             return value.decode("utf-8", "replace")
         self._note(code_page_note(code_page))
@@ -227,6 +262,13 @@ class _Texts:
             self._code_page = guess_code_page(self.piece)
         return self._code_page
 
+    def reads_as_marc8(self) -> bool:
+        """Whether every subfield that is neither ASCII nor UTF-8 could be MARC-8 (judged once)."""
+        if self._marc8 is None:
+            values = re.split(rb"[\x1d\x1e\x1f]", self.piece)
+            self._marc8 = all(_looks_marc8(v) for v in values if not v.isascii() and not _is_utf8_text(v))
+        return self._marc8
+
     def _note(self, note: str) -> None:
         if note and note not in self.notes:
             self.notes.append(note)
@@ -235,6 +277,9 @@ class _Texts:
 _WESTERN = "cp1252"
 _CYRILLIC_PAGES = ("cp1251", "cp866")
 _CYRILLIC = re.compile("[\u0410-\u044f\u0401\u0451]")
+_LETTERS = re.compile(r"[^\W\d_]+")
+_SUBFIELD_CODE = re.compile(rb"\x1f.", re.DOTALL)
+_UTF8_SEQUENCE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
 # ANSEL, MARC-8's default G1 set: specials, then the combining marks that precede a letter.
 _MARC8_SPECIAL = frozenset(range(0xA1, 0xAF)) | frozenset(range(0xB0, 0xBF)) | frozenset(range(0xC0, 0xC9))
 _MARC8_COMBINING = frozenset(range(0xE0, 0xFF))
@@ -242,13 +287,42 @@ _MARC8_CONTROL = frozenset((0x88, 0x89, 0x8D, 0x8E))
 
 
 def guess_code_page(data: bytes) -> str:
-    """Windows-1251 or DOS 866 when the bytes read as more Cyrillic letters in one, else Windows-1252."""
+    """Windows-1251 or DOS 866 when the bytes read as more Cyrillic words in one, else Windows-1252."""
+    text = _SUBFIELD_CODE.sub(b" ", data)  # "\x1faОсновы": the code "a" is no part of the word
     best, score = _WESTERN, 0
     for page in _CYRILLIC_PAGES:
-        found = len(_CYRILLIC.findall(data.decode(page, "replace")))
+        found = _cyrillic_score(text.decode(page, "replace"))
         if found > score:
             best, score = page, found
     return best
+
+
+def _cyrillic_score(text: str) -> int:
+    """Cyrillic letters in all-Cyrillic words, less those in words that mix in Latin letters.
+
+    Latin-1 or UTF-8 bytes read in a Cyrillic code page also give Cyrillic letters, but inside
+    Latin words ("berдttelser", "PhotДЌhan"); real Cyrillic text gives whole Cyrillic words.
+    """
+    score = 0
+    for word in _LETTERS.findall(text):
+        cyrillic = len(_CYRILLIC.findall(word))
+        score += cyrillic if cyrillic == len(word) else -cyrillic
+    return score
+
+
+def _mostly_utf8(value: bytes) -> bool:
+    """Whether at least three quarters of the non-ASCII bytes form valid UTF-8 sequences."""
+    high = sum(byte >= 0x80 for byte in value)
+    valid = sum(len(sequence) for sequence in _UTF8_SEQUENCE.findall(value))
+    return valid > 0 and valid * 4 >= high * 3
+
+
+def _is_utf8_text(value: bytes) -> bool:
+    try:
+        value.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _looks_marc8(value: bytes) -> bool:

@@ -2,7 +2,7 @@
 
 The format is told from the content, never the file name: a leader's digits mean ISO 2709,
 ``<`` means MARCXML, ``{`` or ``[`` MARC-in-JSON (one document, or one record a line as
-traject and MARC::File::MiJ write it), ``=LDR`` MARCMaker text, and a header line naming the
+traject and MARC::File::MiJ write it), ``=LDR`` MARCMaker text (see :mod:`refbot.catalog.marcmaker`), and a header line naming the
 documented CSV columns means CSV (see :mod:`refbot.catalog.csvfile`). NUL bytes before the
 content (filler some systems write) are skipped, and noted as a repair. UNIMARC records in
 ISO 2709 are mapped by :mod:`refbot.catalog.unimarc`.
@@ -35,7 +35,7 @@ from xml.parsers import expat
 from pymarc import Field, Indicators, Leader, MARCMakerReader, PymarcException, Record, Subfield
 from pymarc.reader import JSONReader
 
-from refbot.catalog import csvfile, iso2709
+from refbot.catalog import csvfile, iso2709, marcmaker
 from refbot.catalog.marc import control_number, marc_to_record
 from refbot.catalog.record import CatalogRecord, RejectedRecord, Repair
 from refbot.catalog.unimarc import is_unimarc, unimarc_to_record
@@ -353,7 +353,7 @@ def _read_marcmaker(stream: BinaryIO, name: str, repairs: list[Repair]) -> Itera
     blocks = [b for b in re.split(r"\n[ \t]*\n", text) if b.strip()]
     for position, block in enumerate(blocks, start=1):
         try:
-            outcome: Record | RecordError = next(iter(MARCMakerReader(block.strip("\n"))))
+            outcome: Record | RecordError = marcmaker.finished(next(iter(MARCMakerReader(block.strip("\n")))))
         except (PymarcException, ValueError, IndexError, KeyError) as error:
             outcome = RecordError(f"not a MARCMaker record: {error}")
         yield _item(outcome, name, position)

@@ -42,6 +42,7 @@ _YEAR = re.compile(r"(?<!\d)(1[4-9]\d\d|20\d\d)(?!\d)")
 _LANGUAGE_NAMES = {"ind": "id", "eng": "en"}
 _NON_SORTING = str.maketrans("", "", "\x88\x89\x98\x9c")
 """The marks around a title's non-sorting article ("\x88L'\x89altra"), in ISO 5426 and in Unicode."""
+_OPENING_MARKS = " ,.:;/="
 _SUBJECT_TAGS = ("600", "601", "602", "604", "605", "606", "607", "608", "610")
 
 
@@ -87,7 +88,8 @@ def _title(record: MarcFields) -> str:
     parts: list[str] = []
     for field in record.get_fields("200")[:1]:
         for code, value in field.subfields:
-            value = clean(value)
+            # Some agencies keep the ISBD mark that opens a part in it ("$e, the University press").
+            value = clean(value).lstrip(_OPENING_MARKS) if parts else clean(value)
             if code not in "aehi" or not value:
                 continue
             if parts:

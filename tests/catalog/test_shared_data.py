@@ -18,6 +18,7 @@ import pytest
 from pymarc import BadSubfieldCodeWarning, JSONReader, MARCMakerReader, MARCReader, Record, parse_xml_to_array
 from whoosh import index as whoosh_index
 
+from refbot.catalog import marcmaker
 from refbot.catalog.index import BuildReport, build_index, catalog_files
 from refbot.catalog.marc import control_number
 from refbot.catalog.readers import Format, detect_format
@@ -64,7 +65,9 @@ def pymarc_records(path: Path) -> Iterator[Record]:
                 return
         elif fmt is Format.MARCMAKER:
             try:
-                yield from MARCMakerReader(path.read_text(encoding="utf-8", errors="replace"))
+                # MARCMaker writes a blank as "\\": "=001  tes96000001\\" is the number "tes96000001".
+                reader = MARCMakerReader(path.read_text(encoding="utf-8", errors="replace"))
+                yield from (marcmaker.finished(record) for record in reader)
             except Exception:
                 return
 
