@@ -67,12 +67,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; the exit status says whether it succeeded."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    configure_logging(logging.DEBUG if getattr(args, "verbose", False) else logging.INFO)
+    verbose = getattr(args, "verbose", False)
+    configure_logging(logging.DEBUG if verbose else logging.INFO)
     try:
         settings = load_settings(_config_path(getattr(args, "config", None)))
+        tag = {_serve: "web", _worker: "worker"}.get(args.handler, "cli")
+        configure_logging("debug" if verbose else settings.log.level, tag, settings.log.format)
         if args.handler in (_serve, _worker, _config):
+            from refbot.metrics import check_metrics_settings
             from refbot.wiring import check_settings
 
+            check_metrics_settings(settings)
             for library in settings.each_library():
                 check_settings(library.settings)
         elif not getattr(args, "consortium", False):  # the catalog, librarians' accounts, evaluation: one library's

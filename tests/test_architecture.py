@@ -20,7 +20,7 @@ REPO = Path(__file__).resolve().parent.parent
 # Lowest first. A module may import from its own layer and every layer before it.
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("refbot.models", "refbot.errors", "refbot.ports", "refbot.texts", "refbot.codec", "refbot.config", "refbot.logs",
-     "refbot.pacing"),
+     "refbot.pacing", "refbot.metrics"),
     ("refbot.store",),
     ("refbot.pipeline", "refbot.decisions", "refbot.delivery", "refbot.catalog", "refbot.citations", "refbot.intake"),
     ("refbot.desk", "refbot.services", "refbot.evaluation"),

@@ -44,6 +44,8 @@ from refbot.config import Settings
 from refbot.decisions import fanout
 from refbot.delivery.render import mask_phone
 from refbot.errors import ChannelError, MessageRefused, SendInDoubt
+from refbot.logs import request_context, request_id_for
+from refbot.metrics import NO_METRICS, LibraryMetrics
 from refbot.models import OutgoingMessage, Template
 from refbot.pacing import TokenBucket
 from refbot.ports import Channel
@@ -65,12 +67,14 @@ class RateLimit(TokenBucket):
 class Sender:
     """Sends what the outbox holds; one call of :meth:`send_due` sends one batch."""
 
-    def __init__(self, store: Store, channel: Channel, settings: Settings, worker: str = "") -> None:
+    def __init__(self, store: Store, channel: Channel, settings: Settings, worker: str = "",
+                 metrics: LibraryMetrics | None = None) -> None:
         self.store = store
         self.channel = channel
         self.settings = settings
         self.worker = worker  # claims carry its name, so another worker can tell whether its sends are orphaned
         self.limit = RateLimit(settings.whatsapp.messages_per_second)
+        self.metrics = metrics or NO_METRICS.library(settings.library_id)
 
     async def send_due(self, batch: int = 50) -> int:
         """Send the messages that are due; returns how many rows were claimed."""
@@ -94,12 +98,30 @@ class Sender:
         """Send one row and record what happened; whether later messages to its recipient may go.
 
         False when the row may still arrive or will be tried again (unsure, or a retry is
-        due later); True when it was sent, held, or failed for good.
+        due later); True when it was sent, held, or failed for good. Its log lines carry the
+        request id of the patron's message it answers.
         """
+        with request_context(await self._request_id(row)):
+            return await self._send_one(row)
+
+    async def _request_id(self, row: OutboxRow) -> str:
+        """The request id of the patron's message the row answers ('' for one that answers none)."""
+        kind, _, rest = row.idem_key.partition(":")
+        number = rest.split(":", 1)[0]
+        named = {"ack": "request_id", "reply": "inbox_id", "svc-reply": "inbox_id", "svc": "service_request_id"}
+        if row.draft_id is not None:
+            wamid = await self.store.origin_wamid(draft_id=row.draft_id)
+        elif kind in named and number.isdigit():
+            wamid = await self.store.origin_wamid(**{named[kind]: int(number)})
+        else:
+            return ""
+        return request_id_for(wamid) if wamid else ""
+
+    async def _send_one(self, row: OutboxRow) -> bool:
         if row.in_doubt and not await self._send_again(row):
             return True
         if row.message.template is None and await self._window_shut(row.message.to):
-            await self.store.hold(row, f"{WINDOW_SHUT}: the 24-hour window is shut")
+            await self._hold(row, f"{WINDOW_SHUT}: the 24-hour window is shut")
             return True
         await self.limit.acquire()
         await self.store.mark_sending(row)
@@ -107,6 +129,7 @@ class Sender:
             wamid = await self.channel.send(row.message, callback_data=row.callback_data)
         except SendInDoubt as e:
             settled = await self.store.mark_unsure(row, str(e))
+            self.metrics.send("sent" if settled else "unsure")
             if not settled:
                 log.warning("send %s unsure (%s); waiting for WhatsApp to say whether it arrived",
                             _safe(row.idem_key), e)
@@ -118,17 +141,25 @@ class Sender:
         except ChannelError as e:
             return await self._failed(row, e)
         await self.store.mark_sent(row, wamid)
+        self.metrics.send("sent")
+        log.info("send %s went out (attempt %d)", _safe(row.idem_key), row.attempts)
         return True
+
+    async def _hold(self, row: OutboxRow, reason: str) -> None:
+        await self.store.hold(row, reason)
+        self.metrics.send("held")
+        log.info("send %s held until the patron writes again (24-hour window shut)", _safe(row.idem_key))
 
     async def _failed(self, row: OutboxRow, e: ChannelError) -> bool:
         if e.code == int(WINDOW_SHUT):
-            await self.store.hold(row, str(e))
+            await self._hold(row, str(e))
             return True
         now = self.store.clock()
         useful_until = row.created_at + self.settings.whatsapp.retry_for_minutes * 60
         if e.transient and now < useful_until:
             retry_at = min(now + backoff(row.attempts - 1), useful_until)
             await self.store.mark_unsent(row, str(e), retry_at)
+            self.metrics.send("retry")
             log.warning("send %s failed (%s); will retry in %.0f s", _safe(row.idem_key), e, retry_at - now)
             return False
         reason = str(e) if not e.transient else f"{e} (still failing {self.settings.whatsapp.retry_for_minutes:g} minutes after it was queued)"
@@ -139,6 +170,7 @@ class Sender:
     async def _give_up(self, row: OutboxRow, reason: str) -> None:
         """Mark a row failed for good with ``reason``, and tell the librarians if a patron misses out."""
         await self.store.mark_unsent(row, reason, None)
+        self.metrics.send("failed")
         await self.report_failures()
 
     async def report_failures(self, within: float = 86400.0) -> int:

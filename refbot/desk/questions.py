@@ -11,12 +11,13 @@ import datetime as dt
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from refbot.config import Settings
 from refbot.delivery.render import mask_phone
 from refbot.desk.hours import OfficeHours
 from refbot.desk.replies import reply_once
+from refbot.metrics import NO_METRICS, LibraryMetrics
 from refbot.models import Draft, InboundMessage, InboxRow, InformationNeed, OutgoingMessage
 from refbot.pipeline.answer import answer
 from refbot.pipeline.parse import parse_need, reply_language
@@ -41,6 +42,8 @@ class Questions:
     review: Review
     detect: Callable[[str], str | None] | None = None
     clock: Callable[[], float] = time.time
+    metrics: LibraryMetrics = field(default_factory=lambda: NO_METRICS.library(""))
+    """Where drafts and the sources' answer times are counted (the worker's)."""
 
     async def ask(self, row: InboxRow) -> None:
         """Handle one question to completion (idempotent: safe to repeat)."""
@@ -57,7 +60,8 @@ class Questions:
         if await self.store.draft_for_request(request.id) is not None:
             await self.store.finish_inbox(row.id)  # drafted before a crash; nothing to redo
             return
-        found = await answer(need, self.sources, self.settings.search, self.settings.match)
+        found = await answer(need, self.sources, self.settings.search, self.settings.match,
+                             observe=self.metrics.source_answered)
         notes = tuple(t(default, "source_failed", source=name.capitalize(), reason=reason)
                       for name, reason in found.failures.items())
         # The draft, its review messages and the finished row are one transaction: a crash
@@ -69,6 +73,15 @@ class Questions:
                               patron=message.sender, question=need.raw)
                 await self.review(tx, draft, need)
             await self.store.finish_inbox(row.id, tx)
+        if draft_id is not None:
+            await self._draft_ready(row, draft_id, len(found.items), found.failures)
+
+    async def _draft_ready(self, row: InboxRow, draft_id: int, items: int, failures: dict[str, str]) -> None:
+        """Log and count a new draft: how long after its webhook it was ready is what the patron waited."""
+        received = await self.store.received_at(row.id) if self.metrics.enabled else None
+        self.metrics.draft_made(self.clock() - received if received is not None else None)
+        log.info("draft %d ready for inbox row %d: %d items%s", draft_id, row.id, items,
+                 f"; failed: {', '.join(sorted(failures))}" if failures else "")
 
     async def _with_context(self, message: InboundMessage) -> str:
         # A reply quoting the list refbot sent refines that request ("yang bahasa Indonesia saja").

@@ -69,3 +69,19 @@ def _body(split: Split, payload: dict[str, Any], library: str) -> dict[str, Any]
     if library not in split.bodies:
         split.bodies[library] = {**{k: v for k, v in payload.items() if k != "entry"}, "entry": []}
     return split.bodies[library]
+
+
+def message_ids(payload: Any) -> list[str]:
+    """The WhatsApp ids of the patrons' messages in a webhook body (none for statuses alone)."""
+    found: list[str] = []
+    entries = payload.get("entry") if isinstance(payload, dict) else None
+    for entry in entries if isinstance(entries, list) else ():
+        changes = entry.get("changes") if isinstance(entry, dict) else None
+        for change in changes if isinstance(changes, list) else ():
+            value = change.get("value") if isinstance(change, dict) else None
+            messages = value.get("messages") if isinstance(value, dict) else None
+            for message in messages if isinstance(messages, list) else ():
+                wamid = message.get("id") if isinstance(message, dict) else None
+                if isinstance(wamid, str) and wamid:
+                    found.append(wamid)
+    return found

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from refbot.config import MatchSettings, SearchSettings
 from refbot.models import InformationNeed, Ranked
 from refbot.pipeline.rank import rank
-from refbot.pipeline.search import search_all
+from refbot.pipeline.search import Observe, search_all
 from refbot.ports import Source
 
 
@@ -28,7 +28,10 @@ class Answer:
 
 
 async def answer(need: InformationNeed, sources: Sequence[Source], search: SearchSettings,
-                 match: MatchSettings) -> Answer:
-    """Search every source at once under one deadline, then rank, fuse and trim to a draft's size."""
-    outcome = await search_all(need, sources, search.per_source, search.deadline)
+                 match: MatchSettings, *, observe: Observe | None = None) -> Answer:
+    """Search every source at once under one deadline, then rank, fuse and trim to a draft's size.
+
+    ``observe`` is told each source's answer time and whether it failed (for the metrics).
+    """
+    outcome = await search_all(need, sources, search.per_source, search.deadline, observe=observe)
     return Answer(rank(need, outcome.results, match, search.draft_size), dict(outcome.failures))

@@ -1,4 +1,5 @@
-"""What the health check reads: the worker loops' heartbeats, and how much work waits."""
+"""What the health check and the monitoring read: the worker loops' heartbeats, how much work waits, and
+which patron's message a row stems from (for the logs' request ids)."""
 
 from __future__ import annotations
 
@@ -102,3 +103,36 @@ class HealthStore(Database):
         code = detail.get("code")
         return AccountErrors(int(row["n"]), code if isinstance(code, int) else None,
                              str(detail.get("message", "")), float(last["at"]))
+
+    async def held_messages(self) -> int:
+        """How many messages wait for their recipient to write again (their 24-hour window is shut)."""
+        row = await self.fetchone("SELECT COUNT(*) AS n FROM outbox WHERE state = 'held'")
+        return int(row["n"]) if row else 0
+
+    async def received_at(self, inbox_id: int) -> float | None:
+        """When the webhook carrying inbound message ``inbox_id`` arrived (for the draft latency)."""
+        row = await self.fetchone("SELECT received_at FROM inbox WHERE id = ?", (inbox_id,))
+        return float(row["received_at"]) if row else None
+
+    async def origin_wamid(self, *, draft_id: int | None = None, request_id: int | None = None,
+                           inbox_id: int | None = None, service_request_id: int | None = None) -> str | None:
+        """The WhatsApp id of the patron's message a send answers, named by whichever row it hangs on.
+
+        The logs' request ids are derived from it, so a send's lines join its webhook's and its
+        draft's. None when the message is gone (erased, purged) or nothing was named.
+        """
+        if draft_id is not None:
+            sql = ("SELECT i.wamid FROM drafts d JOIN requests r ON r.id = d.request_id"
+                   " JOIN inbox i ON i.id = r.inbox_id WHERE d.id = ?")
+            key = draft_id
+        elif request_id is not None:
+            sql, key = "SELECT i.wamid FROM requests r JOIN inbox i ON i.id = r.inbox_id WHERE r.id = ?", request_id
+        elif service_request_id is not None:
+            sql = "SELECT i.wamid FROM service_requests s JOIN inbox i ON i.id = s.inbox_id WHERE s.id = ?"
+            key = service_request_id
+        elif inbox_id is not None:
+            sql, key = "SELECT wamid FROM inbox WHERE id = ?", inbox_id
+        else:
+            return None
+        row = await self.fetchone(sql, (key,))
+        return str(row["wamid"]) if row else None

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import shutil
+import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any
 
@@ -18,6 +20,7 @@ from aiohttp import web
 
 from refbot.config import Settings
 from refbot.intake.applier import keep_journal_tidy
+from refbot.metrics import Metrics, authorized, check_metrics_settings
 from refbot.ports import Channel, Source
 from refbot.web.console import setup_console
 from refbot.web.errors import error_response
@@ -27,6 +30,7 @@ from refbot.web.webhook import WebhookHandler
 from refbot.wiring import Deployment, Services, build_deployment, with_sandbox
 from refbot.worker.health import judge
 from refbot.worker.loops import Worker, stop_tasks
+from refbot.worker.monitoring import scrape, serve_metrics
 from refbot.worker.process import Supervisor
 
 log = logging.getLogger(__name__)
@@ -39,6 +43,10 @@ STALE_AFTER = 30.0
 """Seconds without a heartbeat after which ``/healthz`` says a worker loop has stopped."""
 JOURNAL_TRIM_EVERY = 10.0
 """Seconds between deletions of applied webhook journal entries (in the web process)."""
+METRICS = web.AppKey("metrics", Metrics)
+"""What this process counts for Prometheus (nothing unless ``metrics.enabled``)."""
+METRICS_FOLDER = web.AppKey("metrics_folder", str)
+"""Where the worker child writes its counters (``worker.mode: process`` with metrics on)."""
 
 __all__ = ["SERVICES", "SETTINGS", "WORKER", "Services", "create_app"]
 
@@ -53,25 +61,38 @@ def create_app(
     """Build the web application; its startup opens the store and starts the worker."""
     if settings.sandbox.enabled:
         settings = with_sandbox(settings)
+    check_metrics_settings(settings)
     app = web.Application(middlewares=[_errors])
     app[SETTINGS] = settings
+    app[METRICS] = Metrics(settings.metrics.enabled, [library.id for library in settings.each_library()])
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         deployment = app[DEPLOYMENT] = await build_deployment(settings, channel, sources)
         app[SERVICES] = deployment.first
+        if settings.metrics.enabled and settings.worker.mode == "process" and run_worker:
+            app[METRICS_FOLDER] = tempfile.mkdtemp(prefix="refbot-metrics-")
         stop_worker = await _start_worker(app, deployment, run_worker)
         tidying = [asyncio.create_task(keep_journal_tidy(s.journal, JOURNAL_TRIM_EVERY))
                    for s in deployment.libraries.values()]
+        listener = None
+        if settings.metrics.enabled and settings.metrics.port:
+            listener = await serve_metrics(settings.metrics, lambda: _metrics(app))
         yield
+        if listener is not None:
+            await listener.cleanup()
         await stop_tasks(tidying, "journal trimming")
         await stop_worker()
         await deployment.close()
+        if METRICS_FOLDER in app:
+            shutil.rmtree(app[METRICS_FOLDER], ignore_errors=True)
 
     app.cleanup_ctx.append(lifecycle)
     webhook = _LazyWebhook(app)
     app.router.add_get("/webhook", webhook.verify)
     app.router.add_post("/webhook", webhook.receive)
     app.router.add_get("/healthz", _health)
+    if settings.metrics.enabled and not settings.metrics.port:
+        app.router.add_get("/metrics", _metrics_with_token)
     setup_console(app, settings)
     setup_verify(app, lambda: [(s.store, s.settings) for s in app[DEPLOYMENT].libraries.values()], settings)
     if settings.sandbox.enabled:
@@ -87,8 +108,8 @@ async def _start_worker(app: web.Application, deployment: Deployment,
     mode = deployment.settings.worker.mode
     if run_worker and mode == "inline":
         workers = []
-        for services in deployment.libraries.values():
-            worker = Worker.from_services(services)
+        for library, services in deployment.libraries.items():
+            worker = Worker.from_services(services, app[METRICS].library(library))
             services.wake = worker.wake
             await worker.start()
             workers.append(worker)
@@ -100,7 +121,7 @@ async def _start_worker(app: web.Application, deployment: Deployment,
 
         return stop_all
     if run_worker and mode == "process":
-        supervisor = app[SUPERVISOR] = Supervisor(deployment.settings)
+        supervisor = app[SUPERVISOR] = Supervisor(deployment.settings, metrics_folder=app.get(METRICS_FOLDER))
         supervisor.start()
         watching = asyncio.create_task(supervisor.watch(), name="worker-supervisor")
 
@@ -140,6 +161,7 @@ class _LazyWebhook:
                 numbers=deployment.numbers,
                 on_inbound=lambda library: deployment.libraries[library].wake(),
                 set_aside=set_aside,
+                metrics=self._app[METRICS],
             )
         return self._handler
 
@@ -194,6 +216,21 @@ async def _library_health(app: web.Application, services: Services) -> dict[str,
                    "restarts": supervisor.restarts if supervisor else 0},
         "sources": [s.name for s in services.sources],
     }
+
+
+async def _metrics_with_token(request: web.Request) -> web.Response:
+    """``/metrics`` on the web service's own port: only for a scraper with the token."""
+    token = request.app[SETTINGS].secrets.metrics_token.get()
+    if not authorized(request.headers.get("Authorization", ""), token):
+        return web.Response(status=401, text="a metrics token is needed (Authorization: Bearer …)\n",
+                            headers={"WWW-Authenticate": 'Bearer realm="refbot metrics"'})
+    return await _metrics(request.app)
+
+
+async def _metrics(app: web.Application) -> web.Response:
+    """The scrape: what this process (and its worker child) counted, and what waits in each library's store."""
+    libraries = {library: (s.store, s.journal) for library, s in app[DEPLOYMENT].libraries.items()}
+    return await scrape(app[METRICS], libraries, app.get(METRICS_FOLDER))
 
 
 def _worker_alive(app: web.Application) -> bool | None:

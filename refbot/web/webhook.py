@@ -26,7 +26,9 @@ from dataclasses import dataclass, field
 from aiohttp import web
 
 from refbot.errors import JournalError
-from refbot.intake.routing import split_by_number
+from refbot.intake.routing import message_ids, split_by_number
+from refbot.logs import request_context, request_id_for
+from refbot.metrics import NO_METRICS, Metrics
 from refbot.ports import Channel, Journal
 from refbot.web.errors import error_response
 
@@ -53,6 +55,7 @@ class WebhookHandler:
     numbers: dict[str, str] = field(default_factory=dict)
     on_inbound: Callable[[str], None] = lambda library: None
     set_aside: Callable[[list[str], bytes], Awaitable[None]] | None = None
+    metrics: Metrics = NO_METRICS
 
     async def verify(self, request: web.Request) -> web.StreamResponse:
         """Meta's subscription handshake: echo the challenge when the verify token matches."""
@@ -65,19 +68,21 @@ class WebhookHandler:
     async def receive(self, request: web.Request) -> web.StreamResponse:
         """Check the size, the signature and the JSON, write the body down, answer 200."""
         if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
-            return _too_large(request.content_length)
+            return self._too_large(request.content_length)
         try:
             # Per route: the rest of the app (the console's forms) keeps aiohttp's 1 MiB.
             body = await request.clone(client_max_size=MAX_BODY_BYTES).read()
         except web.HTTPRequestEntityTooLarge:  # a chunked body with no Content-Length
-            return _too_large(None)
+            return self._too_large(None)
         if not self._signed(body, request.headers.get("X-Hub-Signature-256", "")):
             log.warning("webhook refused: bad or missing signature from %s", request.remote)
+            self.metrics.webhook_refused("bad_signature")
             return error_response(401, "bad_signature", "X-Hub-Signature-256 does not match the body")
         try:
             payload = json.loads(body)
         except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as e:
             log.warning("webhook refused: body is not JSON (%s)", e)
+            self.metrics.webhook_refused("malformed_body")
             return error_response(400, "malformed_body", "the body is not valid JSON")
         bodies, unknown = self._route(payload, body)
         try:
@@ -85,15 +90,23 @@ class WebhookHandler:
                 await self.journals[library].append(part)
         except JournalError as e:
             log.error("webhook not written down, Meta will deliver it again: %s", e)
+            self.metrics.webhook_refused("not_stored")
             return error_response(500, "not_stored", "the webhook could not be stored; deliver it again")
+        self.metrics.webhook_received()
+        _log_taken_in(payload, bodies)
         if unknown:
             log.warning("webhook for WhatsApp number(s) %s, which no library here has: not answered",
                         ", ".join(sorted(set(unknown))))
+            self.metrics.webhook_refused("unknown_number", len(unknown))
             if self.set_aside is not None:
                 await self.set_aside(unknown, body)
         for library in bodies:
             self.on_inbound(library)
         return web.json_response({"ok": True})
+
+    def _too_large(self, size: int | None) -> web.Response:
+        self.metrics.webhook_refused("body_too_large")
+        return _too_large(size)
 
     def _route(self, payload: object, body: bytes) -> tuple[dict[str, bytes], list[str]]:
         """Each library's part of the body (the body itself when it is all one library's), and unknown numbers."""
@@ -113,6 +126,15 @@ class WebhookHandler:
         except (UnicodeError, ValueError, TypeError) as e:
             log.warning("webhook signature could not be checked: %s", type(e).__name__)
             return False
+
+
+def _log_taken_in(payload: object, bodies: dict[str, bytes]) -> None:
+    """One line per patron's message taken in, carrying its request id (statuses go unlogged: they are many)."""
+    if not log.isEnabledFor(logging.INFO):
+        return
+    for wamid in message_ids(payload):
+        with request_context(request_id_for(wamid)):
+            log.info("message taken in for %s", ", ".join(bodies) or "no library")
 
 
 def _too_large(size: int | None) -> web.Response:

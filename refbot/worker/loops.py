@@ -25,6 +25,8 @@ from refbot.delivery.chores import Chores
 from refbot.delivery.sender import Sender
 from refbot.desk.routing import Desk
 from refbot.intake.applier import JournalApplier
+from refbot.logs import request_context, request_id_for
+from refbot.metrics import NO_METRICS, LibraryMetrics
 from refbot.ports import Channel, CuratedCollections, Journal
 from refbot.store import InboxRow, Store
 from refbot.worker.health import LOOPS, LoopHealth, worker_name
@@ -48,6 +50,7 @@ class Worker:
         journal: Journal,
         *,
         zotero: CuratedCollections | None = None,
+        metrics: LibraryMetrics | None = None,
     ) -> None:
         self.store = store
         self.desk = desk
@@ -61,16 +64,18 @@ class Worker:
         self._running: set[asyncio.Task[None]] = set()
         self._senders: dict[str, _Turn] = {}
         self.name = worker_name()
-        self.sender = Sender(store, channel, settings, worker=self.name)
+        self.metrics = metrics or NO_METRICS.library(settings.library_id)
+        self.sender = Sender(store, channel, settings, worker=self.name, metrics=self.metrics)
+        desk.questions.metrics = self.metrics  # the Desk builds its Questions; what they record is the worker's
         self.chores = Chores(store, self.sender, settings, zotero=zotero)
         self._recovered_at = 0.0
         self.health = {name: LoopHealth(name, store.clock) for name in LOOPS}
 
     @classmethod
-    def from_services(cls, services: Services) -> Worker:
-        """A worker over the parts :func:`refbot.wiring.build_services` built."""
+    def from_services(cls, services: Services, metrics: LibraryMetrics | None = None) -> Worker:
+        """A worker over the parts :func:`refbot.wiring.build_services` built, recording into ``metrics``."""
         s = services
-        return cls(s.store, s.desk, s.channel, s.settings, s.journal, zotero=s.zotero)
+        return cls(s.store, s.desk, s.channel, s.settings, s.journal, zotero=s.zotero, metrics=metrics)
 
     def wake(self) -> None:
         """Something new waits (a webhook in the journal, a decision to send): look now, not at the next poll."""
@@ -204,8 +209,10 @@ class Worker:
         turn = self._senders.setdefault(sender, _Turn())
         turn.waiting += 1
         try:
-            async with turn.lock:
-                await self._handle_in_turn(row)
+            # Every line logged while the message is handled carries its request id.
+            with request_context(request_id_for(row.message.wamid)):
+                async with turn.lock:
+                    await self._handle_in_turn(row)
         finally:
             turn.waiting -= 1
             if not turn.waiting:

@@ -22,10 +22,14 @@ import signal
 import time
 from collections.abc import Callable
 
+from aiohttp import web
+
 from refbot.config import Settings
 from refbot.logs import configure_logging
-from refbot.wiring import build_deployment
+from refbot.metrics import Metrics, write_to_folder
+from refbot.wiring import Deployment, build_deployment
 from refbot.worker.loops import Worker
+from refbot.worker.monitoring import scrape, serve_metrics
 
 log = logging.getLogger(__name__)
 
@@ -41,11 +45,14 @@ STEADY_AFTER = 60.0
 """A child that lived this long counts as having started well: the next restart is quick again."""
 
 
-def start_worker_process(settings: Settings) -> multiprocessing.process.BaseProcess:
-    """Start the worker in a child process that ends when this process ends."""
+def start_worker_process(settings: Settings, metrics_folder: str | None = None) -> multiprocessing.process.BaseProcess:
+    """Start the worker in a child process that ends when this process ends.
+
+    With ``metrics_folder``, the child writes its metrics there for the web process to serve.
+    """
     process = multiprocessing.get_context("spawn").Process(
-        target=_child_main, args=(settings, logging.getLogger().level, os.getpid()), name="refbot-worker",
-        daemon=True,
+        target=_child_main, args=(settings, logging.getLogger().level, os.getpid(), metrics_folder),
+        name="refbot-worker", daemon=True,
     )
     process.start()
     log.info("worker started in process %s", process.pid)
@@ -55,9 +62,11 @@ def start_worker_process(settings: Settings) -> multiprocessing.process.BaseProc
 class Supervisor:
     """Keeps a worker child running: starts it, notices when it dies, restarts it within seconds."""
 
-    def __init__(self, settings: Settings, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, settings: Settings, clock: Callable[[], float] = time.monotonic, *,
+                 metrics_folder: str | None = None) -> None:
         self.settings = settings
         self.clock = clock
+        self.metrics_folder = metrics_folder
         self.process: multiprocessing.process.BaseProcess | None = None
         self.restarts = 0
         self.last_exit: int | None = None
@@ -66,7 +75,7 @@ class Supervisor:
 
     def start(self) -> None:
         """Start the child."""
-        self.process = start_worker_process(self.settings)
+        self.process = start_worker_process(self.settings, self.metrics_folder)
         self._started_at = self.clock()
 
     @property
@@ -114,7 +123,7 @@ def stop_worker_process(process: multiprocessing.process.BaseProcess, grace: flo
         process.join()
 
 
-def _child_main(settings: Settings, log_level: int, parent: int) -> None:
+def _child_main(settings: Settings, log_level: int, parent: int, metrics_folder: str | None = None) -> None:
     _die_with_parent()
     if os.getppid() != parent:
         # The parent died before the death signal was set (a SIGKILL just after the start):
@@ -124,18 +133,24 @@ def _child_main(settings: Settings, log_level: int, parent: int) -> None:
     # scheduler should prefer the web process.
     with contextlib.suppress(OSError):
         os.nice(WORKER_NICENESS)
-    configure_logging(log_level, "[worker]")
-    asyncio.run(run_worker(settings, parent=parent))
+    configure_logging(log_level, "worker", settings.log.format)
+    if metrics_folder is not None:
+        write_to_folder(metrics_folder)  # before any metric is made: they live in files the parent reads
+    asyncio.run(run_worker(settings, parent=parent, served=metrics_folder is not None))
 
 
-async def run_worker(settings: Settings, *, parent: int | None = None) -> None:
+async def run_worker(settings: Settings, *, parent: int | None = None, served: bool = False) -> None:
     """Run the worker until SIGTERM or SIGINT (``refbot worker``, or the child of ``refbot serve``).
 
     With ``parent``, also until that process is gone (checked every second besides the
-    death signal, which a parent killed during the child's start-up never sends).
+    death signal, which a parent killed during the child's start-up never sends). ``served``:
+    the web process serves this worker's metrics (it is its child, writing them to a folder).
     """
     deployment = await build_deployment(settings)
-    workers = [Worker.from_services(services) for services in deployment.libraries.values()]
+    metrics = Metrics(settings.metrics.enabled, list(deployment.libraries))
+    workers = [Worker.from_services(services, metrics.library(library))
+               for library, services in deployment.libraries.items()]
+    listener = await _metrics_listener(settings, metrics, deployment) if not served else None
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -150,7 +165,26 @@ async def run_worker(settings: Settings, *, parent: int | None = None) -> None:
             watching.cancel()
         for worker in workers:
             await worker.stop()
+        if listener is not None:
+            await listener.cleanup()
         await deployment.close()
+
+
+async def _metrics_listener(settings: Settings, metrics: Metrics, deployment: Deployment) -> web.AppRunner | None:
+    """A worker that runs apart serves its own metrics when ``metrics.port`` gives it a listener."""
+    if not settings.metrics.enabled:
+        return None
+    if not settings.metrics.port:
+        log.warning("metrics.port is 0: this worker's counts (drafts, sources, sends) are not served; give it "
+                    "metrics.port for a listener of its own (the web service's /metrics shows the backlogs)")
+        return None
+    libraries = {library: (s.store, s.journal) for library, s in deployment.libraries.items()}
+    try:
+        return await serve_metrics(settings.metrics, lambda: scrape(metrics, libraries))
+    except OSError as e:  # the port is taken (the web service on this machine has it): work on, unmonitored
+        log.error("this worker's metrics cannot be served on %s:%d (%s); it works on without them",
+                  settings.metrics.host, settings.metrics.port, e.strerror)
+        return None
 
 
 async def _watch_parent(parent: int, stop: asyncio.Event) -> None:
