@@ -88,6 +88,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as e:
         print(f"refbot: {e}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # `refbot config | head`: the reader has gone; say nothing more (Python would print a traceback at exit).
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
 
 
 def _config_path(given: str | None) -> str | None:
