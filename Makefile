@@ -3,31 +3,43 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+LOCK   := constraints.txt
+# The install is redone when the dependencies, their pinned versions or the install script change.
+STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml $(LOCK) deploy/install.sh | cksum | cut -d' ' -f1)
 DEMO_CATALOG := refbot/data/demo_catalog.xml
 # Debian packages the tests drive for real: a browser for the console, OCR for snap and send,
-# PostgreSQL (the tests start throwaway clusters of their own; the packaged one is not used).
-SYSTEM_PACKAGES := chromium tesseract-ocr tesseract-ocr-ind tesseract-ocr-eng postgresql
-SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+# PostgreSQL (the tests start throwaway clusters of their own; the packaged one is not used),
+# and what tests/deploy checks the deployment examples with (systemd-analyze, nginx, caddy).
+SYSTEM_PACKAGES := chromium tesseract-ocr tesseract-ocr-ind tesseract-ocr-eng postgresql systemd nginx caddy
+INSTALL := sh deploy/install.sh
 
-.PHONY: demo test install system-deps lint typecheck unit index bench clean
+.PHONY: demo test install system-deps lock lock-upgrade lint typecheck unit index bench clean
 
-$(BIN)/python:
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-
-$(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e ".[test]"
+## refbot and its test tools into .venv, each at the version constraints.txt pins (deploy/install.sh, as the image does)
+$(STAMP): pyproject.toml $(LOCK) deploy/install.sh
+	PYTHON=$(PYTHON) $(INSTALL) python $(VENV) test --editable
 	touch $@
 
 install: $(STAMP)
 
 system-deps:
-	@missing=""; for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
-	if [ -n "$$missing" ]; then \
-		echo "installing Debian packages:$$missing"; \
-		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
-	fi
+	@$(INSTALL) debian $(SYSTEM_PACKAGES)
+
+## make lock: write constraints.txt from pyproject.toml, keeping the pinned versions that still fit;
+## make lock-upgrade: the newest versions allowed. uv resolves (installed in .venv for this only).
+LOCK_COMPILE = $(BIN)/uv pip compile pyproject.toml --extra test --python-version 3.11 --python-platform linux \
+	--custom-compile-command "make lock" --quiet -o $(LOCK)
+
+# Not through the install: a lock that no longer fits pyproject.toml must not stop its own refresh.
+$(BIN)/uv:
+	[ -x $(BIN)/python ] || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet "uv>=0.5"
+
+lock: $(BIN)/uv
+	$(LOCK_COMPILE)
+
+lock-upgrade: $(BIN)/uv
+	$(LOCK_COMPILE) --upgrade
 
 ## make demo: install, build the demo catalog index if missing or of an older layout, serve with the local sandbox
 demo: install

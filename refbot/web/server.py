@@ -22,6 +22,7 @@ from refbot.config import Settings
 from refbot.intake.applier import keep_journal_tidy
 from refbot.metrics import Metrics, authorized, check_metrics_settings
 from refbot.ports import Channel, Source
+from refbot.web.addresses import trusted_networks
 from refbot.web.console import setup_console
 from refbot.web.errors import error_response
 from refbot.web.keys import DEPLOYMENT, SERVICES, SETTINGS
@@ -162,6 +163,7 @@ class _LazyWebhook:
                 on_inbound=lambda library: deployment.libraries[library].wake(),
                 set_aside=set_aside,
                 metrics=self._app[METRICS],
+                trusted_proxies=trusted_networks(first.settings.server.trusted_proxies),
             )
         return self._handler
 

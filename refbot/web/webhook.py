@@ -30,6 +30,7 @@ from refbot.intake.routing import message_ids, split_by_number
 from refbot.logs import request_context, request_id_for
 from refbot.metrics import NO_METRICS, Metrics
 from refbot.ports import Channel, Journal
+from refbot.web.addresses import Network, client_address
 from refbot.web.errors import error_response
 
 log = logging.getLogger(__name__)
@@ -56,6 +57,7 @@ class WebhookHandler:
     on_inbound: Callable[[str], None] = lambda library: None
     set_aside: Callable[[list[str], bytes], Awaitable[None]] | None = None
     metrics: Metrics = NO_METRICS
+    trusted_proxies: tuple[Network, ...] = ()
 
     async def verify(self, request: web.Request) -> web.StreamResponse:
         """Meta's subscription handshake: echo the challenge when the verify token matches."""
@@ -75,7 +77,7 @@ class WebhookHandler:
         except web.HTTPRequestEntityTooLarge:  # a chunked body with no Content-Length
             return self._too_large(None)
         if not self._signed(body, request.headers.get("X-Hub-Signature-256", "")):
-            log.warning("webhook refused: bad or missing signature from %s", request.remote)
+            log.warning("webhook refused: bad or missing signature from %s", client_address(request, self.trusted_proxies))
             self.metrics.webhook_refused("bad_signature")
             return error_response(401, "bad_signature", "X-Hub-Signature-256 does not match the body")
         try:

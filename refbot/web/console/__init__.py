@@ -25,8 +25,8 @@ from aiohttp import web
 
 from refbot.config import Library, Settings
 from refbot.texts import console_texts
+from refbot.web.addresses import trusted_networks
 from refbot.web.console import consortium
-from refbot.web.console.addresses import trusted_networks
 from refbot.web.console.guard import interface_language, security_headers, signed_in
 from refbot.web.console.routes_admin import accounts_page, add_account, audit_page, remove_account
 from refbot.web.console.routes_consortium import CONSORTIUM, Consortium, Member, consortium_page

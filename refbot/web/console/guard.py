@@ -59,7 +59,7 @@ async def interface_language(request: web.Request, handler: Handler) -> web.Stre
     response = await handler(request)
     if request.query.get("lang") == request[LANGUAGE]:
         response.set_cookie(LANGUAGE_COOKIE, request[LANGUAGE], path=PREFIX, max_age=365 * 86400,
-                            samesite="Lax", httponly=True, secure=state.secure_cookies)
+                            samesite="Lax", httponly=True, secure=state.secure_cookies(request))
     return response
 
 

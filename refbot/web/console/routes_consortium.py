@@ -92,7 +92,7 @@ async def hand_pass(request: web.Request, response: web.StreamResponse, account:
         return
     value = f"{state.library_id}:{state.consortium_pass.issue(account.id, account.session_epoch)}"
     response.set_cookie(PASS_COOKIE, value, path=PREFIX, max_age=int(state.consortium_pass.lifetime), httponly=True,
-                        samesite="Lax", secure=state.secure_cookies)
+                        samesite="Lax", secure=state.secure_cookies(request))
 
 
 async def pass_holder(request: web.Request) -> tuple[Member, Account] | None:

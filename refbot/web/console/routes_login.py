@@ -59,7 +59,7 @@ async def login(request: web.Request) -> web.Response:
     await store.record_login(account, address)
     response = redirect(next_path)
     response.set_cookie(SESSION_COOKIE, state.signer.issue(account.id, account.session_epoch), path=state.prefix,
-                        max_age=int(state.signer.lifetime), httponly=True, samesite="Lax", secure=state.secure_cookies)
+                        max_age=int(state.signer.lifetime), httponly=True, samesite="Lax", secure=state.secure_cookies(request))
     response.del_cookie(LOGIN_COOKIE, path=state.prefix)
     await hand_pass(request, response, account)
     return response
@@ -105,5 +105,5 @@ def _form(request: web.Request, *, status: int, next_path: str, username: str = 
     response = render(request, "login.html", status=status, next=next_path, username=username,
                       error_key=error_key, minutes=minutes)
     response.set_cookie(LOGIN_COOKIE, nonce, path=state.prefix, max_age=3600, httponly=True, samesite="Lax",
-                        secure=state.secure_cookies)
+                        secure=state.secure_cookies(request))
     return response

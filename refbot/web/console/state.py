@@ -16,9 +16,9 @@ import jinja2
 from aiohttp import web
 
 from refbot.config import DEFAULT_LIBRARY, Settings
+from refbot.web.addresses import Network, client_address, reached_over_https
 from refbot.web.console import formatting
 from refbot.web.console.accounts import Account
-from refbot.web.console.addresses import Network, client_address
 from refbot.web.console.language import Texts
 from refbot.web.console.sessions import Session, SessionSigner
 from refbot.web.console.throttle import LoginThrottle
@@ -66,10 +66,10 @@ class Console:
         """Whether this is one of several libraries' consoles (mounted below ``/console``)."""
         return self.prefix != PREFIX
 
-    @property
-    def secure_cookies(self) -> bool:
-        """Whether cookies carry ``Secure`` (the console is reached over HTTPS)."""
-        return self.settings.public_url.startswith("https://")
+    def secure_cookies(self, request: web.Request) -> bool:
+        """Whether cookies carry ``Secure``: the console's address is https://, or this request came over HTTPS
+        (to refbot, or to a trusted reverse proxy that says so in ``X-Forwarded-Proto``)."""
+        return self.settings.public_url.startswith("https://") or reached_over_https(request, self.trusted_proxies)
 
 
 CONSOLE = web.AppKey("console", Console)

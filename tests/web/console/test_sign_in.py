@@ -12,7 +12,7 @@ import pytest
 from aiohttp.test_utils import make_mocked_request
 
 from refbot.errors import ConfigError
-from refbot.web.console.addresses import client_address, trusted_networks
+from refbot.web.addresses import client_address, trusted_networks
 from refbot.web.console.sessions import SESSION_COOKIE
 from tests.web.console.conftest import PASSWORD, ConsoleDesk, Librarian, running_console
 
@@ -119,6 +119,23 @@ async def test_a_client_that_is_not_a_trusted_proxy_cannot_choose_its_address(co
     for n in range(PER_ADDRESS):
         assert await _sign_in(mallory, f"tebakan{n}", WRONG, f"198.51.100.{n}") == 401
     assert await _sign_in(mallory, "budi", PASSWORD, "192.0.2.99") == 429
+
+
+async def test_session_cookies_are_secure_when_the_trusted_proxy_says_https(proxied: ConsoleDesk) -> None:
+    # The library's nginx ends TLS and says so; server.public_url was left empty.
+    dewi = await proxied.librarian("dewi", login=False)
+    csrf = (await dewi.get("/console/login")).csrf
+    page = await dewi.post("/console/login", {"username": "dewi", "password": PASSWORD}, csrf=csrf,
+                           headers={"X-Forwarded-For": "198.51.100.7", "X-Forwarded-Proto": "https"})
+    assert page.status == 303 and "Secure" in " ".join(page.headers.getall("Set-Cookie", []))
+
+
+async def test_a_client_that_is_not_a_trusted_proxy_cannot_claim_https(console: ConsoleDesk) -> None:
+    budi = await console.librarian("budi", login=False)
+    csrf = (await budi.get("/console/login")).csrf
+    page = await budi.post("/console/login", {"username": "budi", "password": PASSWORD}, csrf=csrf,
+                           headers={"X-Forwarded-Proto": "https"})
+    assert page.status == 303 and "Secure" not in " ".join(page.headers.getall("Set-Cookie", []))
 
 
 def test_forwarded_for_is_read_only_from_trusted_proxies() -> None:

@@ -52,6 +52,17 @@ def client_address(request: web.Request, trusted: Sequence[Network]) -> str:
     return peer
 
 
+def reached_over_https(request: web.Request, trusted: Sequence[Network]) -> bool:
+    """Whether the client came over HTTPS: to refbot itself, or to a trusted proxy that says so."""
+    if request.secure:
+        return True
+    if not trusted or not _is_trusted(_parse(request.remote or ""), trusted):
+        return False  # anyone else could write the header
+    forwarded = request.headers.get("X-Forwarded-Proto", "")
+    # Several proxies append theirs: the first is what the client used.
+    return forwarded.split(",")[0].strip().lower() == "https"
+
+
 def _parse(value: str) -> Address | None:
     try:
         address = ipaddress.ip_address(value)
