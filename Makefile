@@ -10,7 +10,7 @@ DEMO_CATALOG := refbot/data/demo_catalog.xml
 # Debian packages the tests drive for real: a browser for the console, OCR for snap and send,
 # PostgreSQL (the tests start throwaway clusters of their own; the packaged one is not used),
 # and what tests/deploy checks the deployment examples with (systemd-analyze, nginx, caddy).
-SYSTEM_PACKAGES := chromium tesseract-ocr tesseract-ocr-ind tesseract-ocr-eng postgresql systemd nginx caddy
+SYSTEM_PACKAGES := chromium tesseract-ocr tesseract-ocr-ind tesseract-ocr-eng postgresql systemd nginx caddy mariadb-server
 INSTALL := sh deploy/install.sh
 
 .PHONY: demo test install system-deps lock lock-upgrade lint typecheck unit index bench clean

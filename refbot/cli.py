@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 from refbot.config import SECRET_ENV, Settings, describe, load_settings, origins, value_at
-from refbot.errors import ConfigError
+from refbot.errors import ConfigError, StoreTooNew
 from refbot.logs import configure_logging
 
 Handler = Callable[[argparse.Namespace, Settings], int]
@@ -52,14 +52,18 @@ def build_parser() -> argparse.ArgumentParser:
     config.set_defaults(handler=_config)
 
     from refbot.catalog.cli import add_index_commands
+    from refbot.catalog.harvest.cli import add_harvest_command
     from refbot.evaluation.cli import add_eval_command
     from refbot.operations.cli import add_backup_commands
+    from refbot.operations.export_cli import add_export_command
     from refbot.web.console.cli import add_librarian_command
 
     add_index_commands(commands, common)
+    add_harvest_command(commands, common)
     add_eval_command(commands, common)
     add_librarian_command(commands, common)
     add_backup_commands(commands, common)
+    add_export_command(commands, common)
     return parser
 
 
@@ -85,7 +89,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         # `refbot librarian … --consortium` acts on every library's store: it gets the whole settings.
         handler: Handler = args.handler
         return handler(args, settings)
-    except ConfigError as e:
+    except (ConfigError, StoreTooNew) as e:
         print(f"refbot: {e}", file=sys.stderr)
         return 2
     except BrokenPipeError:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import types
 import typing
 from dataclasses import dataclass, field
@@ -82,11 +83,24 @@ class StoreSettings:
 
 
 @dataclass(frozen=True)
+class HarvestSource:
+    name: str = setting("", "the source's short name: records keep it in their id, and `refbot harvest NAME` runs it")
+    url: str = setting("", "the repository's OAI-PMH base URL, e.g. https://eprints.example.ac.id/cgi/oai2")
+    metadata_prefix: str = setting("oai_dc", "the metadata format to harvest: oai_dc, marc21 (or marcxml), or mods")
+    set: str = setting("", "harvest only this OAI-PMH set (setSpec); empty: the whole repository")
+    every: str = setting("", "how often the worker harvests it, e.g. 30m, 6h, 1d; empty: only `refbot harvest`")
+    label: str = setting("", "how drafts name the repository, e.g. 'repositori UNDIP'; empty: the name")
+
+
+@dataclass(frozen=True)
 class CatalogSettings:
     index_dir: str = setting("indexes/catalog", "where catalog index generations live")
     timeout: float = setting(3.0, "seconds a catalog search may take")
     keep_generations: int = setting(3, "how many built index generations to keep on disk")
     max_reject_ratio: float = setting(0.5, "a build fails when more than this share of records is rejected")
+    harvest: tuple[HarvestSource, ...] = field(default=(), metadata={
+        "help": "OAI-PMH repositories harvested into the catalog: a list of {name, url, metadata_prefix, set, every,"
+                " label}"})
 
 
 @dataclass(frozen=True)
@@ -204,6 +218,18 @@ class KohaSettings:
 
 
 @dataclass(frozen=True)
+class SlimsSettings:
+    enabled: bool = setting(False, "answer circulation codes and clearance letters from SLiMS's database (read only;"
+                                   " renewals go to a librarian, who makes them in SLiMS); not with koha.enabled")
+    host: str = setting("127.0.0.1", "SLiMS's MySQL/MariaDB server")
+    port: int = setting(3306, "its port")
+    database: str = setting("slims", "SLiMS's database")
+    user: str = setting("refbot", "a read-only account (GRANT SELECT on that database); its password is"
+                                  " REFBOT_SLIMS_PASSWORD")
+    timeout: float = setting(5.0, "seconds one question to SLiMS's database may take")
+
+
+@dataclass(frozen=True)
 class SnapSettings:
     ocr_languages: str = setting("ind+eng", "Tesseract language data used to read patrons' screenshots")
     ocr_timeout: float = setting(30.0, "seconds reading one image may take")
@@ -225,6 +251,25 @@ class LetterSettings:
 
 
 @dataclass(frozen=True)
+class SimilaritySettings:
+    enabled: bool = setting(True, "take similarity-check requests (TURNITIN / CEK PLAGIASI with a PDF or DOCX)")
+    max_bytes: int = setting(10_000_000, "largest manuscript a patron may send for a similarity check")
+    quota_per_period: int = setting(3, "similarity checks one patron may ask for in each period")
+    period_days: int = setting(30, "the length of that period in days (counted back from now)")
+    keep_days: int = setting(30, "days a manuscript and its report are kept after the report is sent, then deleted")
+    turnitin: bool = setting(False, "run checks through the Turnitin Core API (REFBOT_TURNITIN_API_KEY); a librarian"
+                                    " only approves the result. Off: librarians run each check by hand")
+    turnitin_base_url: str = setting("", "the library's Turnitin tenant, e.g. https://kampus.turnitin.com (the API is"
+                                         " under /api/v1)")
+    turnitin_integration_name: str = setting("refbot", "sent as X-Turnitin-Integration-Name")
+    turnitin_timeout: float = setting(30.0, "seconds one Turnitin request may take")
+    turnitin_owner: str = setting("refbot-library", "the Turnitin owner id submissions are made under (the library)")
+    turnitin_poll_seconds: float = setting(60.0, "seconds between looks at a check Turnitin is still working on")
+    turnitin_give_up_minutes: float = setting(120.0, "minutes after which a check Turnitin has not finished goes"
+                                                      " to the librarians by hand")
+
+
+@dataclass(frozen=True)
 class Secrets:
     """Values only ever read from the environment."""
 
@@ -237,6 +282,8 @@ class Secrets:
     zotero_api_key: Secret = field(default_factory=lambda: Secret(""))
     store_url: Secret = field(default_factory=lambda: Secret(""))
     metrics_token: Secret = field(default_factory=lambda: Secret(""))
+    turnitin_api_key: Secret = field(default_factory=lambda: Secret(""))
+    slims_password: Secret = field(default_factory=lambda: Secret(""))
 
 
 SECRET_ENV = {
@@ -249,17 +296,19 @@ SECRET_ENV = {
     "zotero_api_key": "REFBOT_ZOTERO_API_KEY",
     "store_url": "REFBOT_STORE_URL",
     "metrics_token": "REFBOT_METRICS_TOKEN",
+    "turnitin_api_key": "REFBOT_TURNITIN_API_KEY",
+    "slims_password": "REFBOT_SLIMS_PASSWORD",
 }
 
 
 LIBRARIES_HELP = (
     "the libraries this deployment serves, each a WhatsApp number: a list of {id, name, and any of "
-    + ", ".join(f"{s}" for s in ("whatsapp", "librarians", "catalog", "desk", "letters", "koha", "zotero", "snap",
-                                   "language", "match"))
+    + ", ".join(f"{s}" for s in ("whatsapp", "librarians", "catalog", "desk", "letters", "koha", "slims", "zotero",
+                                   "snap", "language", "match"))
     + " to set for that library alone}; what is not set there is taken from the top level. Empty: one library"
 )
-LIBRARY_SECTIONS = ("whatsapp", "librarians", "catalog", "desk", "letters", "koha", "zotero", "snap", "language",
-                    "match")
+LIBRARY_SECTIONS = ("whatsapp", "librarians", "catalog", "desk", "letters", "koha", "slims", "zotero", "snap",
+                    "language", "match")
 """The sections a library under ``libraries:`` may set for itself."""
 DEFAULT_LIBRARY = "default"
 """The id of the one library of a deployment without ``libraries:``."""
@@ -284,8 +333,12 @@ class Settings:
     desk: DeskSettings = field(default_factory=DeskSettings, metadata={"help": "office hours and patron limits"})
     privacy: PrivacySettings = field(default_factory=PrivacySettings, metadata={"help": "retention and erasure of personal data"})
     koha: KohaSettings = field(default_factory=KohaSettings, metadata={"help": "the library system, for circulation and clearance"})
+    slims: SlimsSettings = field(default_factory=SlimsSettings,
+                                 metadata={"help": "SLiMS's database, for circulation and clearance (instead of Koha)"})
     snap: SnapSettings = field(default_factory=SnapSettings, metadata={"help": "snap and send: reading patrons' screenshots"})
     letters: LetterSettings = field(default_factory=LetterSettings, metadata={"help": "clearance letters (bebas pustaka)"})
+    similarity: SimilaritySettings = field(default_factory=SimilaritySettings,
+                                           metadata={"help": "similarity checks (Turnitin) of patrons' manuscripts"})
     secrets: Secrets = field(default_factory=Secrets, metadata={"help": "from the environment only"})
     base_dir: str = field(default=".", metadata={"help": "folder relative paths are resolved against (the config file's folder)"})
     libraries: tuple[Library, ...] = field(default=(), metadata={"help": LIBRARIES_HELP})
@@ -635,6 +688,40 @@ def _time_zone(value: str) -> str | None:
     return None
 
 
+DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def duration_seconds(text: str) -> float | None:
+    """``30m``, ``6h``, ``1d`` (or a bare number of seconds) in seconds; None when empty or unreadable."""
+    text = text.strip().lower()
+    unit = DURATION_UNITS.get(text[-1:], 0) if text else 0
+    number = text[:-1] if unit else text
+    try:
+        seconds = float(number) * (unit or 1)
+    except ValueError:
+        return None
+    return seconds if seconds > 0 else None
+
+
+def _harvest_sources(value: Any) -> str | None:
+    # Rules are looked up by the key without its list index, so the fields of each source
+    # (catalog.harvest[0].url) come here too, one value at a time: only the whole list is judged.
+    if not isinstance(value, tuple):
+        return None
+    names = [source.name for source in value]
+    for source in value:
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", source.name):
+            return f"each source needs a name of letters, digits, '.', '_' or '-' ({source.name!r} is not one)"
+        if not source.url.startswith(("http://", "https://")):
+            return f"the url of {source.name} must be an http:// or https:// URL"
+        if not source.metadata_prefix:
+            return f"the metadata_prefix of {source.name} must not be empty"
+        if source.every and duration_seconds(source.every) is None:
+            return f"the every of {source.name} must be a duration such as 30m, 6h or 1d ({source.every!r} is not)"
+    doubled = sorted({n for n in names if names.count(n) > 1})
+    return f"source names must differ ({', '.join(doubled)} is given twice)" if doubled else None
+
+
 def _dates(value: tuple[str, ...]) -> str | None:
     import datetime
 
@@ -650,9 +737,11 @@ _POSITIVE = """
     catalog.timeout catalog.keep_generations crossref.timeout crossref.rows crossref.max_concurrent
     crossref.rate_limit zotero.timeout zotero.sync_interval whatsapp.send_timeout whatsapp.max_attempts
     whatsapp.messages_per_second search.deadline search.per_source search.draft_size worker.poll_interval
-    worker.concurrency worker.max_attempts worker.chore_interval koha.timeout snap.ocr_timeout
+    worker.concurrency worker.max_attempts worker.chore_interval koha.timeout slims.timeout snap.ocr_timeout
     snap.max_media_bytes desk.max_questions_per_hour privacy.retention_days privacy.erase_confirm_minutes
     match.rrf_k match.citations_for_full_credit
+    similarity.max_bytes similarity.quota_per_period similarity.period_days similarity.keep_days
+    similarity.turnitin_timeout similarity.turnitin_poll_seconds similarity.turnitin_give_up_minutes
 """
 _NOT_NEGATIVE = """
     crossref.cache_ttl crossref.stale_ttl whatsapp.unsure_wait_seconds whatsapp.unsure_give_up_minutes
@@ -666,6 +755,7 @@ RULES: dict[str, Rule] = {
     **{key: _not_negative for key in _NOT_NEGATIVE.split()},
     "server.port": _between(1, 65535),
     "catalog.max_reject_ratio": _between(0, 1),
+    "catalog.harvest": _harvest_sources,
     "match.duplicate_threshold": _between(0, 100),
     "snap.match_threshold": _between(0, 100),
     "language.default": _one_of("id", "en"),
@@ -682,6 +772,8 @@ RULES: dict[str, Rule] = {
     "whatsapp.graph_api_base": _url,
     "whatsapp.retry_for_minutes": _between(1, 1440),
     "koha.base_url": _url,
+    "slims.port": _between(1, 65535),
+    "similarity.turnitin_base_url": _url,
 }
 """What a value must be besides its type, by key; a value that breaks its rule stops start-up."""
 

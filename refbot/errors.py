@@ -10,7 +10,9 @@
     │   └── MessageRefused      a message the channel's rules forbid; never retried
     ├── LibraryUnavailable      the library system (Koha) is down, slow or refuses refbot
     ├── JournalError            a webhook body could not be written down (Meta delivers it again)
+    ├── StoreTooNew             the store was upgraded by a newer refbot; this one must not touch it
     ├── CatalogError            the catalog index is missing, corrupt or cannot be built
+    │   └── HarvestError        an OAI-PMH repository could not be harvested (refbot.catalog.harvest.client)
     ├── RecordError             one catalog record could not be read; it is skipped
     ├── DecisionConflict        someone else decided first (the one rule of both state machines)
     │   ├── DraftConflict       a draft was changed or decided by someone else first
@@ -104,6 +106,10 @@ class JournalError(RefbotError):
     """A verified webhook body could not be written down; the webhook answers 500 and Meta retries."""
 
     transient = True
+
+
+class StoreTooNew(RefbotError):
+    """The store's schema is newer than this refbot knows: an older version must not run on it."""
 
 
 class CatalogError(RefbotError):

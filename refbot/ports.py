@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable
-from typing import Any, Protocol
+from dataclasses import dataclass
+from typing import Any, Protocol, runtime_checkable
 
+from refbot.errors import RefbotError
 from refbot.models import (
     Account,
     Candidate,
+    Holding,
     InboundMessage,
     InboxRow,
     InformationNeed,
@@ -92,11 +95,35 @@ class LibrarySystem(Protocol):
         ...
 
     async def renew(self, loan: Loan) -> Renewal:
-        """Ask for one loan to be renewed; a refusal is a :class:`Renewal`, not an error."""
+        """Ask for one loan to be renewed; a refusal is a :class:`Renewal`, not an error.
+
+        A system whose renewal rules only its own staff screens apply (SLiMS) renews nothing and
+        answers ``Renewal(False, reason=BY_LIBRARIAN)``: the desk then asks a librarian to.
+        """
         ...
 
     async def account(self, patron_id: str) -> Account:
         """The patron's balance and unpaid charges."""
+        ...
+
+
+BY_LIBRARIAN = "by_librarian"
+"""The :class:`Renewal` reason of a system where a librarian renews by hand (SLiMS)."""
+
+
+@runtime_checkable
+class ShelfStatus(Protocol):
+    """A library system that can say, right now, which copies of catalog records are on the shelf (Koha, SLiMS)."""
+
+    async def copies(self, record_ids: Collection[str]) -> dict[str, tuple[Holding, ...]]:
+        """The copies of each record the system knows, by the catalog's record id (its 001).
+
+        Records the system does not know (or ids it cannot read) are left out. A copy on loan
+        is ``available=False`` with ``status`` ``"on loan, due YYYY-MM-DD"``.
+
+        Raises:
+            LibraryUnavailable: the system could not be asked.
+        """
         ...
 
 
@@ -209,4 +236,72 @@ class MediaStore(Protocol):
 
     async def delete(self, keys: Iterable[str]) -> int:
         """Delete these files (a missing one is no error); returns how many were deleted."""
+        ...
+
+
+class SimilarityError(RefbotError):
+    """A similarity checker (Turnitin) failed or refused; the check goes to a librarian by hand.
+
+    ``transient`` says whether asking again later may succeed (the service down, slow, or
+    asking refbot to wait); ``status`` is the HTTP status when one came, ``retry_after`` the
+    seconds the service asked refbot to wait. It lives beside the
+    port because only the port's callers and implementations meet it.
+    """
+
+    def __init__(self, reason: str, *, transient: bool, status: int = 0, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.transient = transient  # shadows RefbotError's class default for this one error
+        self.status = status
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class SimilarityProgress:
+    """Where one check stands at the similarity checker.
+
+    ``state``: ``processing`` (the file or the report is still being worked on), ``complete``
+    (``percent`` is the overall similarity index), ``failed`` (``reason`` says why, e.g.
+    ``CANNOT_EXTRACT_TEXT``; a librarian takes over).
+    """
+
+    state: str
+    percent: float | None = None
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class SimilarityReport:
+    """The report's PDF: ``pdf_id`` names the rendering asked for, ``data`` is None until it is ready."""
+
+    pdf_id: str
+    data: bytes | None = None
+
+
+class SimilarityService(Protocol):
+    """A similarity checker a library has a licence for (Turnitin's Core API, or its stand-in).
+
+    Every call may raise :class:`SimilarityError`; refbot then hands the check to a librarian.
+    """
+
+    name: str
+
+    async def submit(self, *, title: str, owner: str, filename: str, data: bytes) -> str:
+        """Create a submission and upload the manuscript; returns the submission's id."""
+        ...
+
+    async def progress(self, submission_id: str) -> SimilarityProgress:
+        """One look at a submission: asks for its similarity report once the file is processed."""
+        ...
+
+    async def report(self, submission_id: str, pdf_id: str = "") -> SimilarityReport:
+        """The report as a PDF: asks for one when ``pdf_id`` is empty, then fetches it when ready."""
+        ...
+
+
+class SimilarityPolling(Protocol):
+    """The chores' side of automated similarity checks: look at the checks that are due."""
+
+    async def poll_due(self) -> int:
+        """Submit new checks and look at those in progress; returns how many were looked at."""
         ...

@@ -8,6 +8,7 @@ in this process or in another — builds on what this returns.
 
 from __future__ import annotations
 
+import datetime
 import secrets
 import tempfile
 import time
@@ -23,13 +24,28 @@ from refbot.desk.hours import OfficeHours
 from refbot.desk.routing import Desk
 from refbot.errors import ConfigError
 from refbot.intake.journals import FileJournal, TableJournal
+from refbot.pipeline.availability import LiveAvailability
 from refbot.pipeline.language import LanguageDetector
-from refbot.ports import Channel, DeskService, Journal, LibrarySystem, MediaStore, Source
+from refbot.ports import (
+    Channel,
+    DeskService,
+    Journal,
+    LibrarySystem,
+    MediaStore,
+    ShelfStatus,
+    SimilarityPolling,
+    SimilarityService,
+    Source,
+)
 from refbot.services.answers import AnswerService
 from refbot.services.circulation.service import CirculationService
+from refbot.services.dates import library_zone
 from refbot.services.exports import ExportService
+from refbot.services.history.service import HistoryService
 from refbot.services.letters.service import LetterService
 from refbot.services.library import NoLibrarySystem
+from refbot.services.similarity.automation import SimilarityRunner
+from refbot.services.similarity.service import SimilarityChecks
 from refbot.services.snap.faq import Faq
 from refbot.services.snap.service import SnapService
 from refbot.store import Store
@@ -56,6 +72,8 @@ class Services:
     session: aiohttp.ClientSession
     journal: Journal
     zotero: ZoteroParts | None = None
+    similarity: SimilarityPolling | None = None
+    """Automated similarity checks for the chores to advance (with ``similarity.turnitin``), else None."""
     wake: Callable[[], None] = field(default=_nothing)
     """Tells a worker in this process that new rows wait (set by whoever starts one)."""
 
@@ -166,6 +184,10 @@ def check_settings(settings: Settings) -> None:
         ConfigError: naming the key.
     """
     OfficeHours.from_settings(settings.desk)
+    if settings.koha.enabled and settings.slims.enabled:
+        raise ConfigError("slims.enabled", "koha.enabled is on too; refbot asks one library system, switch one off")
+    if settings.similarity.turnitin and not (settings.similarity.turnitin_base_url and settings.secrets.turnitin_api_key):
+        raise ConfigError("similarity.turnitin", "needs similarity.turnitin_base_url and REFBOT_TURNITIN_API_KEY")
     folder = settings.path(settings.store.path).parent
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -186,11 +208,15 @@ def _build(
         s = settings.secrets
         channel = WhatsAppChannel(settings.whatsapp, s.whatsapp_token, s.whatsapp_app_secret, session, files=media)
     zotero = _zotero(settings, store)
+    library = library_system(settings, session)
     if sources is None:
-        sources = default_sources(settings, store, crossref) + ([zotero.source] if zotero else [])
-    services = desk_services(settings, store, channel, library_system(settings, session), media=media)
+        shelf = library if isinstance(library, ShelfStatus) else None
+        sources = default_sources(settings, store, crossref, shelf=shelf) + ([zotero.source] if zotero else [])
+    services = desk_services(settings, store, channel, library, media=media)
     desk = Desk(store, sources, settings, detect=LanguageDetector(), services=services)
-    return Services(settings, store, channel, sources, desk, session, journal, zotero)
+    checker = similarity_checker(settings, session)
+    similarity = SimilarityRunner(store, settings, media, checker) if checker is not None else None
+    return Services(settings, store, channel, sources, desk, session, journal, zotero, similarity=similarity)
 
 
 def desk_services(
@@ -213,7 +239,10 @@ def desk_services(
     exports = ExportService(store, media, settings.language.default)
     return [
         exports,
+        HistoryService(store, settings, media, clock),
         AnswerService(store, settings),
+        # Before snap and send: a document captioned TURNITIN is a manuscript, not a screenshot.
+        SimilarityChecks(store, settings, channel, media=media, automated=settings.similarity.turnitin, clock=clock),
         SnapService(store, settings, channel, faq, media=media),
         LetterService(store, settings, library, clock, media=media),
         CirculationService(store, settings, library, clock),
@@ -228,8 +257,21 @@ def _zotero(settings: Settings, store: Store) -> ZoteroParts | None:
     return zotero_parts(settings.zotero, settings.secrets.zotero_api_key, store)
 
 
+def similarity_checker(settings: Settings, session: aiohttp.ClientSession) -> SimilarityService | None:
+    """Turnitin's Core API when ``similarity.turnitin`` is on; otherwise None (librarians check by hand)."""
+    if not settings.similarity.turnitin:
+        return None
+    from connectors.turnitin import TurnitinSimilarity
+
+    return TurnitinSimilarity(settings.similarity, settings.secrets.turnitin_api_key, session)
+
+
 def library_system(settings: Settings, session: aiohttp.ClientSession) -> LibrarySystem:
-    """Koha when configured; otherwise a library system that says circulation is unavailable."""
+    """Koha or SLiMS when configured; otherwise a library system that says circulation is unavailable."""
+    if settings.slims.enabled:
+        from connectors.slims.library import SlimsLibrary
+
+        return SlimsLibrary(settings.slims, settings.secrets.slims_password, library_zone(settings))
     if not settings.koha.enabled:
         return NoLibrarySystem()
     from connectors.koha.library import KohaLibrary
@@ -238,19 +280,39 @@ def library_system(settings: Settings, session: aiohttp.ClientSession) -> Librar
     return KohaLibrary(settings.koha, s.koha_client_id, s.koha_client_secret, session)
 
 
-def default_sources(settings: Settings, store: Store, crossref: Source | None = None) -> list[Source]:
-    """The catalog (on the generation the store says to serve), and Crossref (answers cached in the store) when enabled."""
+def default_sources(
+    settings: Settings, store: Store, crossref: Source | None = None, *, shelf: ShelfStatus | None = None,
+) -> list[Source]:
+    """The catalog (on the generation the store says to serve), and Crossref (answers cached in the store) when enabled.
+
+    With ``shelf`` (the library system, when it can tell), the catalog's copies are asked of it
+    while a draft is made (:class:`refbot.pipeline.availability.LiveAvailability`).
+    """
     from connectors.crossref import CrossrefSource
     from refbot.catalog.search import CatalogIndex, CatalogSource
     from refbot.catalog.serving import GenerationFollower
 
     index = CatalogIndex(settings.path(settings.catalog.index_dir))
-    found: list[Source] = [
-        CatalogSource(index, timeout=settings.catalog.timeout, follower=GenerationFollower(index, store))
-    ]
+    catalog: Source = CatalogSource(index, timeout=settings.catalog.timeout, follower=GenerationFollower(index, store))
+    if shelf is not None:
+        catalog = LiveAvailability(catalog, shelf, deadline=settings.search.deadline, zone=library_zone(settings),
+                                   exported=lambda: catalog_built_at(index.index_dir, index.generation))
+    found: list[Source] = [catalog]
     if settings.crossref.enabled:
         found.append(crossref or CrossrefSource(settings.crossref, cache=SourceCache(store, "crossref")))
     return found
+
+
+def catalog_built_at(index_dir: Path, generation: str | None) -> datetime.datetime | None:
+    """When the catalog generation being served was built (its manifest's ``built_at``), or None."""
+    from refbot.catalog.generations import read_manifest
+
+    if not generation:
+        return None
+    try:
+        return datetime.datetime.fromisoformat(str(read_manifest(index_dir / generation).get("built_at")))
+    except ValueError:
+        return None
 
 
 def with_sandbox(settings: Settings) -> Settings:
@@ -265,6 +327,7 @@ def with_sandbox(settings: Settings) -> Settings:
         whatsapp_verify_token=s.whatsapp_verify_token or Secret(secrets.token_hex(8)),
         koha_client_id=s.koha_client_id or Secret("sandbox"),
         koha_client_secret=s.koha_client_secret or Secret(secrets.token_hex(16)),
+        turnitin_api_key=s.turnitin_api_key or Secret(secrets.token_hex(16)),
     )
     base = settings.public_url
     if settings.libraries:
@@ -277,7 +340,10 @@ def with_sandbox(settings: Settings) -> Settings:
         whatsapp=replace(settings.whatsapp, graph_api_base=f"{base}/sandbox/graph",
                          phone_number_id=settings.whatsapp.phone_number_id or "100000000000001"),
         crossref=replace(settings.crossref, base_url=f"{base}/sandbox/crossref"),
-        koha=replace(settings.koha, enabled=True, base_url=f"{base}/sandbox/koha"),
+        # The Koha stand-in answers circulation unless the library asks SLiMS's database instead.
+        koha=replace(settings.koha, enabled=not settings.slims.enabled, base_url=f"{base}/sandbox/koha"),
         zotero=replace(settings.zotero, enabled=True, api_base=f"{base}/sandbox/zotero",
                        library_id=settings.zotero.library_id or "2501"),
+        # Automated checks only when asked for (similarity.turnitin): by hand is the default.
+        similarity=replace(settings.similarity, turnitin_base_url=f"{base}/sandbox/turnitin"),
     )

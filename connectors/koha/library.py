@@ -32,11 +32,12 @@ a body that is not the JSON expected — is :class:`LibraryUnavailable`.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import json
 import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Any, NamedTuple
 
 import aiohttp
@@ -44,15 +45,17 @@ import aiohttp
 from connectors._http import as_dict as _obj
 from connectors._http import as_list as _list
 from connectors._http import as_text as _text
+from connectors._phones import phone_pattern, phone_variants, same_phone
 from refbot.config import KohaSettings, Secret
 from refbot.errors import LibraryUnavailable
-from refbot.models import Account, Fine, LibraryPatron, Loan, Renewal
+from refbot.models import Account, Fine, Holding, LibraryPatron, Loan, Renewal
 
 _REFUSAL = re.compile(r"\(([^)]+)\)\s*$")
 _TOKEN_MARGIN = 60.0
 _PAGE = 100  # rows per page of a listing; a patron's loans fit in one
 _MAX_PAGES = 50
 _PHONE_FIELDS = ("phone", "mobile", "sms_number")
+_MAX_RECORDS = 200  # biblionumbers in one shelf-status question
 
 
 class _Reply(NamedTuple):
@@ -150,6 +153,22 @@ class KohaLibrary:
             for line in lines if isinstance(line, dict)
         )
         return Account(_float(account.get("balance")), fines)
+
+    async def copies(self, record_ids: Collection[str]) -> dict[str, tuple[Holding, ...]]:
+        """Each record's items, from ``GET /items?q={"biblio_id": [...]}`` (biblionumbers are the records' 001).
+
+        ``checked_out_date`` is set while an item is on loan (Koha's ``items.onloan``, the due
+        date). A Koha without ``q`` on ``/items`` answers 400, which is :class:`LibraryUnavailable`
+        here: the draft then shows the export's figures.
+        """
+        ids = sorted({int(r.strip()) for r in record_ids if r.strip().isdigit()})[:_MAX_RECORDS]
+        if not ids:
+            return {}
+        rows = await self._listing("/items", {"q": json.dumps({"biblio_id": ids})})
+        found: dict[str, list[Holding]] = {}
+        for item in rows:
+            found.setdefault(_text(item.get("biblio_id")), []).append(_shelf_copy(item))
+        return {record: tuple(copies) for record, copies in found.items()}
 
     # -- HTTP ----------------------------------------------------------------------------------
 
@@ -307,50 +326,6 @@ class KohaLibrary:
 # --- shapes -------------------------------------------------------------------------------------
 
 
-def normalise_phone(number: str) -> str:
-    """A phone number as digits in international form: ``0812-3456-7890`` → ``6281234567890``.
-
-    Digits only; a leading ``0`` (the trunk prefix) becomes Indonesia's ``62``; ``+62`` is
-    ``62``; ``+62 (0)812…`` drops the ``0``. Anything else stays as its digits.
-    """
-    digits = "".join(ch for ch in number if ch.isascii() and ch.isdigit())
-    if digits.startswith("620"):
-        return "62" + digits[3:]
-    if digits.startswith("0") and not digits.startswith("00"):
-        return "62" + digits[1:]
-    if digits.startswith("00"):  # 0062…: the international call prefix
-        return digits[2:]
-    return digits
-
-
-def same_phone(a: str, b: str) -> bool:
-    """Whether two spellings are the same number (``+62 812-3456-7890`` = ``081234567890``)."""
-    x, y = normalise_phone(a), normalise_phone(b)
-    return bool(x) and x == y
-
-
-def phone_variants(phone: str) -> list[str]:
-    """The exact spellings Koha can match for a WhatsApp number: ``62812…``, ``+62812…``, ``0812…``."""
-    digits = normalise_phone(phone)
-    if not digits:
-        return []
-    variants = [digits, f"+{digits}"]
-    if digits.startswith("62"):
-        variants.append("0" + digits[2:])
-    return variants
-
-
-def phone_pattern(phone: str) -> str:
-    """A SQL ``LIKE`` pattern for the number written any way: ``0812-3456-7890``, ``+62 812 …``.
-
-    The national digits (after ``62``/``0``) in order with anything between them; it can match
-    a little more than the number, which :func:`same_phone` then sorts out.
-    """
-    digits = normalise_phone(phone)
-    national = digits[2:] if digits.startswith("62") else digits
-    return "%" + "%".join(national) + "%" if national else ""
-
-
 def _patron(data: Any) -> LibraryPatron:
     p = _obj(data)
     name = " ".join(part for part in (_text(p.get("firstname")), _text(p.get("surname"))) if part)
@@ -367,6 +342,22 @@ def _loan(checkout: dict[str, Any], item: dict[str, Any]) -> Loan:
         due=_datetime(checkout.get("due_date")),
         renewals=_int(checkout.get("renewals_count")) or 0,
     )
+
+
+def _shelf_copy(item: dict[str, Any]) -> Holding:
+    """One Koha item as a copy on (or off) the shelf, in the words of the catalog's 952 reading."""
+    copy = Holding(location=_text(item.get("holding_library_id")) or _text(item.get("home_library_id")),
+                   call_number=_text(item.get("callnumber")), barcode=_text(item.get("external_id")))
+    for field, status in (("lost_status", "lost"), ("damaged_status", "damaged"), ("withdrawn", "withdrawn")):
+        if _int(item.get(field)):
+            return dataclasses.replace(copy, available=False, status=status)
+    due = _text(item.get("checked_out_date"))
+    if due:
+        return dataclasses.replace(copy, available=False, status=f"on loan, due {due[:10]}")
+    not_for_loan = _int(item.get("not_for_loan_status")) or 0
+    if not_for_loan < 0:
+        return dataclasses.replace(copy, available=False, status="on order")
+    return dataclasses.replace(copy, status="in-library use only" if not_for_loan > 0 else "")
 
 
 def _rejected(body: Any) -> set[str]:

@@ -176,6 +176,7 @@ def index_status(index_dir: Path | str, generation: str | None = None) -> dict[s
         "repaired_by_kind": manifest.get("repaired_by_kind", {}),
         "duration": manifest.get("duration"),
         "files": manifest.get("files", []),
+        "harvested": manifest.get("harvested", {}),  # records per OAI-PMH source (refbot harvest)
         "generations": gens.generations(index_dir),
         "layout": manifest.get("schema_version"),
         "layout_current": manifest.get("schema_version") == SCHEMA_VERSION if name else None,

@@ -6,15 +6,16 @@ import logging
 import time
 from dataclasses import dataclass, field
 
+from refbot.catalog.harvest.schedule import ScheduledHarvests
 from refbot.config import Settings
 from refbot.decisions import fanout
 from refbot.delivery.sender import WINDOW, Sender
 from refbot.errors import SourceError
 from refbot.models import OutgoingMessage
-from refbot.ports import CuratedCollections
+from refbot.ports import CuratedCollections, SimilarityPolling
 from refbot.store import Store
 from refbot.store.media import media_store
-from refbot.store.privacy import forget_farewells, purge_older_than
+from refbot.store.privacy import forget_farewells, purge_older_than, purge_similarity_files
 from refbot.texts import t
 
 log = logging.getLogger(__name__)
@@ -28,11 +29,16 @@ class Chores:
     sender: Sender
     settings: Settings
     zotero: CuratedCollections | None = None
+    similarity: SimilarityPolling | None = None
+    """Automated similarity checks (Turnitin) to advance each round; None: checks are done by hand."""
     started: float = field(default_factory=time.time)
+    harvests: ScheduledHarvests = field(default_factory=ScheduledHarvests)
+    """OAI-PMH sources whose `every` is due are harvested in tasks of their own (catalog.harvest)."""
     _next_sync: float = 0.0
 
     async def run_once(self) -> None:
         """Do each chore once."""
+        await self.harvests.start_due(self.store, self.settings)
         if self.zotero is not None:
             await self.zotero_chores(self.zotero)
         templates = await self.sender.queue_templates()
@@ -42,9 +48,17 @@ class Chores:
         cutoff = self.store.clock() - self.settings.privacy.retention_days * 86400
         purged = await purge_older_than(self.store, cutoff, media_store(self.settings, self.store))
         purged += await forget_farewells(self.store)
-        if templates or warnings or failures or purged:
-            log.info("chores: %d templates queued, %d window warnings, %d failure notices, %d rows purged",
-                     templates, warnings, failures, purged)
+        manuscripts = await purge_similarity_files(self.store, self.store.clock(), self.settings.similarity.keep_days,
+                                                   media_store(self.settings, self.store))
+        checks = await self.similarity_chores(self.similarity) if self.similarity is not None else 0
+        if templates or warnings or failures or purged or manuscripts or checks:
+            log.info("chores: %d templates queued, %d window warnings, %d failure notices, %d rows purged,"
+                     " %d similarity files deleted, %d similarity checks looked at",
+                     templates, warnings, failures, purged, manuscripts, checks)
+
+    async def similarity_chores(self, similarity: SimilarityPolling) -> int:
+        """Advance the automated similarity checks that are due (each failure is the check's, not the round's)."""
+        return await similarity.poll_due()
 
     async def zotero_chores(self, zotero: CuratedCollections) -> None:
         """Copy the library's Zotero collections when due; save approved lists not yet saved."""

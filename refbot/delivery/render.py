@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from refbot.catalog.harvest.mapping import ONLINE
 from refbot.citations import apa_citation
 from refbot.models import Button, Candidate, Draft, InformationNeed, Kind, OutgoingMessage, Ranked
+from refbot.pipeline.availability import shelf_text
 from refbot.texts import TEXT_LIMIT, t
 
 
@@ -13,7 +15,7 @@ def patron_list(draft: Draft, language: str) -> list[OutgoingMessage]:
     if not items:
         blocks = [t(language, "list_empty")]
     else:
-        blocks = [t(language, "list_intro")]
+        blocks = [t(language, "list_intro", number=draft.request_id)]  # the number RIWAYAT <n> resends
         blocks += [f"{i}. {patron_item(c, language)}" for i, c in enumerate(items, start=1)]
     if draft.note:
         blocks.append(t(language, "librarian_note", note=draft.note))
@@ -29,14 +31,14 @@ def patron_item(c: Candidate, language: str) -> str:
 
 def _where(c: Candidate, language: str) -> list[str]:
     parts = [t(language, c.kind.value)]
-    if c.kind in (Kind.BOOK, Kind.THESIS, Kind.EBOOK) or c.holdings:
+    online = [h for h in c.holdings if h.status.startswith(ONLINE)]
+    if online:  # a harvested repository's full text: "Skripsi · repositori UNDIP · PDF"
+        parts += [online[0].location, *online[0].status.split()[1:2]]
+    elif c.kind in (Kind.BOOK, Kind.THESIS, Kind.EBOOK) or c.holdings:
         if c.call_number:
             parts.append(t(language, "call_number", call_number=c.call_number))
         if c.holdings:
-            if c.available:
-                parts.append(t(language, "available", available=c.available, copies=c.copies))
-            else:
-                parts.append(t(language, "none_available", copies=c.copies))
+            parts.append(shelf_text(c, language))  # live from the library system, or the export's (marked)
             location = next((h.location for h in c.holdings if h.available and h.location), "")
             if location:
                 parts.append(t(language, "location", location=location))

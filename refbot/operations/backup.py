@@ -41,7 +41,7 @@ from refbot.store.journal import journal_path
 
 log = logging.getLogger(__name__)
 
-FILE_FOLDERS = ("media", "letters", "exports")
+FILE_FOLDERS = ("media", "letters", "exports", "similarity")
 """The folders of files beside a SQLite store (see :mod:`refbot.store.media`)."""
 DUMP = "postgresql.dump"
 CONFIG = "config.yaml"

@@ -13,7 +13,8 @@ It answers the routes refbot uses in Koha's own JSON shapes (``/api/v1/…``):
   (``seen_pp``), absent meaning seen; every renewal is kept with its ``seen`` flag
   (``state.renewals``, and ``GET /checkouts/{id}/renewals`` as Koha lists them), and an unseen
   one counts in the checkout's ``unseen_renewals`` (Koha's ``UnseenRenewals``);
-- ``GET /items`` (``external_id``, ``q``, ``x-koha-embed: biblio``), ``GET /items/{id}``,
+- ``GET /items`` (``external_id``, ``q``, ``x-koha-embed: biblio``), ``GET /items/{id}`` — an
+  item on loan carries its due date as ``checked_out_date`` (Koha's ``items.onloan``),
   ``GET /biblios/{id}`` (``Accept: application/json``).
 
 Listings page as Koha's do: ``_per_page`` (default 20, ``RESTdefaultPageSize``; ``-1`` for
@@ -391,13 +392,14 @@ async def _items(request: web.Request) -> web.Response:
         return web.json_response({"errors": [{"message": f"Not in enum list: {', '.join(sorted(known))}.",
                                               "path": f"/x-koha-embed/{wrong}"}], "status": 400}, status=400)
     embed = not state.legacy and "biblio" in embeds
-    rows = [_item_json(i, embed) for i in state.items.values()]
+    rows = [_item_json(i, embed, _due(state, i)) for i in state.items.values()]
     return _listing(_filter(rows, request, exclude=_LISTING), request)
 
 
 async def _item(request: web.Request) -> web.Response:
-    item = request.app[KOHA_STATE].items.get(int(request.match_info["item_id"]))
-    return web.json_response(_item_json(item, False)) if item else _error(404, "Item not found")
+    state = request.app[KOHA_STATE]
+    item = state.items.get(int(request.match_info["item_id"]))
+    return web.json_response(_item_json(item, False, _due(state, item))) if item else _error(404, "Item not found")
 
 
 async def _biblio(request: web.Request) -> web.Response:
@@ -502,12 +504,18 @@ def _checkout_json(c: KohaCheckout) -> dict[str, Any]:
     }
 
 
-def _item_json(i: KohaItem, embed_biblio: bool) -> dict[str, Any]:
+def _due(state: KohaState, item: KohaItem) -> datetime.datetime | None:
+    """When the item is due back, while it is on loan (Koha keeps it in ``items.onloan``)."""
+    return next((c.due_date for c in state.checkouts.values() if c.item_id == item.item_id), None)
+
+
+def _item_json(i: KohaItem, embed_biblio: bool, due: datetime.datetime | None = None) -> dict[str, Any]:
     item: dict[str, Any] = {
         "item_id": i.item_id, "biblio_id": i.biblio_id, "external_id": i.external_id, "callnumber": i.callnumber,
         "home_library_id": "PUSAT", "holding_library_id": "PUSAT", "location": "GEN",
         "not_for_loan_status": 0, "lost_status": 0, "withdrawn": 0, "damaged_status": 0,
         "item_type_id": "BK", "holds_count": 1 if i.on_hold else 0,
+        "checked_out_date": due.astimezone(JAKARTA).date().isoformat() if due else None,
     }
     if embed_biblio:
         item["biblio"] = {"biblio_id": i.biblio_id, "title": i.title, "subtitle": None, "author": i.author}

@@ -9,6 +9,8 @@ from refbot.sandbox.chat import create_chat_app
 from refbot.sandbox.crossref import create_crossref_standin
 from refbot.sandbox.graph import create_graph_standin
 from refbot.sandbox.koha import create_koha_standin
+from refbot.sandbox.oai import create_oai_standin
+from refbot.sandbox.turnitin import create_turnitin_standin
 from refbot.sandbox.zotero import create_zotero_standin
 
 
@@ -32,6 +34,8 @@ def mount_sandbox(app: web.Application, settings: Settings) -> None:
     app.add_subapp("/sandbox/crossref", create_crossref_standin())
     app.add_subapp("/sandbox/zotero", create_zotero_standin())
     app.add_subapp("/sandbox/koha", create_koha_standin(s.koha_client_id, s.koha_client_secret))
+    app.add_subapp("/sandbox/oai", create_oai_standin())
+    app.add_subapp("/sandbox/turnitin", create_turnitin_standin(s.turnitin_api_key.get()))
     app.add_subapp("/sandbox", chat)
     app.router.add_get("/sandbox", _to_chat)
     app.router.add_get("/", _to_chat)

@@ -19,16 +19,16 @@ class NoLibrarySystem:
     name = "none"
 
     async def patron_by_card(self, cardnumber: str) -> LibraryPatron | None:
-        raise LibraryUnavailable("no library system is configured (koha.enabled is false)")
+        raise LibraryUnavailable("no library system is configured (neither koha.enabled nor slims.enabled is on)")
 
     async def patrons_by_phone(self, phone: str) -> list[LibraryPatron]:
-        raise LibraryUnavailable("no library system is configured (koha.enabled is false)")
+        raise LibraryUnavailable("no library system is configured (neither koha.enabled nor slims.enabled is on)")
 
     async def loans(self, patron_id: str) -> list[Loan]:
-        raise LibraryUnavailable("no library system is configured (koha.enabled is false)")
+        raise LibraryUnavailable("no library system is configured (neither koha.enabled nor slims.enabled is on)")
 
     async def renew(self, loan: Loan) -> Renewal:
-        raise LibraryUnavailable("no library system is configured (koha.enabled is false)")
+        raise LibraryUnavailable("no library system is configured (neither koha.enabled nor slims.enabled is on)")
 
     async def account(self, patron_id: str) -> Account:
-        raise LibraryUnavailable("no library system is configured (koha.enabled is false)")
+        raise LibraryUnavailable("no library system is configured (neither koha.enabled nor slims.enabled is on)")

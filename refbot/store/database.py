@@ -30,6 +30,8 @@ from typing import Any, Protocol
 
 import aiosqlite
 
+from refbot.errors import StoreTooNew
+
 log = logging.getLogger(__name__)
 
 Params = tuple[Any, ...] | list[Any] | dict[str, Any]
@@ -277,6 +279,7 @@ class SqliteEngine:
         await self._db.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY)")
         async with self._db.execute("SELECT version FROM schema_migrations") as cur:
             done = {row[0] for row in await cur.fetchall()}
+        refuse_newer(done, "sqlite")
         for version, sql in migrations("sqlite"):
             if version in done:
                 continue
@@ -285,6 +288,19 @@ class SqliteEngine:
                 await self._db.executescript(
                     f"BEGIN IMMEDIATE;\n{sql}\nINSERT INTO schema_migrations (version) VALUES ({version});\nCOMMIT;"
                 )
+
+
+def refuse_newer(done: set[int], dialect: str) -> None:
+    """Stop an older refbot from running on a store a newer one has migrated (after a rolled-back upgrade).
+
+    Raises:
+        StoreTooNew: the store has a schema version this refbot has no migration for.
+    """
+    known = max((version for version, _ in migrations(dialect)), default=0)
+    if done and max(done) > known:
+        raise StoreTooNew(
+            f"the store is at schema version {max(done)}, made by a newer refbot; this one knows up to {known}."
+            " Install the newer refbot again, or restore the backup made before the upgrade (refbot restore)")
 
 
 def migrations(dialect: str, after: int = 0) -> Iterator[tuple[int, str]]:

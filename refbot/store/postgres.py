@@ -29,7 +29,7 @@ from typing import Any
 
 import asyncpg
 
-from refbot.store.database import POSTGRESQL, Done, Params, Row, Tx, migrations
+from refbot.store.database import POSTGRESQL, Done, Params, Row, Tx, migrations, refuse_newer
 
 log = logging.getLogger(__name__)
 
@@ -214,6 +214,7 @@ class PostgresEngine:
             await conn.execute("SELECT pg_advisory_xact_lock($1)", lock_key(f"{self.schema}/{_MIGRATION_LOCK}"))
             await conn.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY)")
             done = {r["version"] for r in await conn.fetch("SELECT version FROM schema_migrations")}
+            refuse_newer(done, "postgresql")
             for version, sql in migrations("postgresql", after=max(done, default=0)):
                 log.info("migrating the store to schema version %d", version)
                 await conn.execute(sql)

@@ -18,6 +18,10 @@ person. Table by table:
 - ``renewal_attempts``: deleted with the message that asked, because the checkout id would
   name the borrower in the library system.
 - ``letters``: only the phone number goes (see :func:`_forget_service_requests`).
+- ``similarity_checks``: a patron's manuscript and its report are unpublished work. Erasure
+  deletes both files and the check's row with them; so does the retention period, for checks
+  it forgets. Sooner than that, :func:`purge_similarity_files` deletes the files
+  ``similarity.keep_days`` after the report was sent (or after the check was otherwise closed).
 - ``events``: a patron's own actions (asking for erasure, confirming a card by code) lose the
   number, and an unreadable webhook's saved body goes.
 - ``patrons``: deleted. ``early_statuses`` holds neither a number nor words.
@@ -42,6 +46,7 @@ from refbot.ports import MediaStore
 from refbot.store import Store
 from refbot.store.database import Tx
 from refbot.store.media import MediaFiles
+from refbot.store.similarity import SimilarityStore
 
 # What a service request's detail keeps for statistics: which FAQ entry matched and how well,
 # the kind of file, the circulation command, whether a letter's check reached the library system.
@@ -160,6 +165,7 @@ async def _forget(db: Tx, scope: _Scope, media: MediaStore) -> tuple[int, int]:
     on their requests, which the later steps replace.
     """
     changed = await _forget_outbox(db, scope)
+    files_gone = await _forget_similarity(db, scope, media)
     inbox_ids = await _forget_inbox(db, scope)
     changed += len(inbox_ids)
     changed += await _forget_requests(db, scope)
@@ -170,8 +176,44 @@ async def _forget(db: Tx, scope: _Scope, media: MediaStore) -> tuple[int, int]:
     await db.execute(f"DELETE FROM patrons WHERE {scope.patrons}", scope.params)
     # Last and inside the transaction: a file that cannot be deleted rolls the rows back too,
     # so the next run finds the message, and its files, again.
-    files = await MediaFiles(media).delete(inbox_ids)
+    files = await MediaFiles(media).delete(inbox_ids) + files_gone
     return changed, files
+
+
+async def _forget_similarity(db: Tx, scope: _Scope, media: MediaStore) -> int:
+    """Delete the manuscripts and reports of the similarity checks in scope, and the checks' rows.
+
+    Runs before the service requests lose their patron's number, which ``scope`` finds them by.
+    """
+    rows = await db.fetchall(
+        f"SELECT request_id, manuscript, report FROM similarity_checks WHERE request_id IN"
+        f" (SELECT id FROM service_requests WHERE kind = 'similarity' AND ({scope.service_requests}))", scope.params,
+    )
+    keys = [key for row in rows for key in (row["manuscript"], row["report"]) if key]
+    for row in rows:
+        await db.execute("DELETE FROM similarity_checks WHERE request_id = ?", (row["request_id"],))
+    return await media.delete(keys) if keys else 0
+
+
+async def purge_similarity_files(store: Store, now: float, keep_days: float, media: MediaStore) -> int:
+    """Delete manuscripts and reports ``keep_days`` after the report was sent (or the check closed otherwise).
+
+    The check's row stays (its percentage and dates, for the library's statistics) with its
+    file keys blanked; returns how many files were deleted.
+    """
+    checks = SimilarityStore(store)
+    cutoff = now - keep_days * 86400
+    async with store.tx() as db:
+        rows = await checks.files_to_delete(db, cutoff, cutoff)
+        if not rows:
+            return 0
+        keys = [key for row in rows for key in (row["manuscript"], row["report"]) if key]
+        await checks.forget_files(db, [int(row["request_id"]) for row in rows])
+        # Inside the transaction: a file that cannot be deleted keeps its key for the next run.
+        deleted = await media.delete(keys) if keys else 0
+        await store.add_event(db, "retention", "similarity_files_deleted", "store",
+                              {"checks": len(rows), "files": deleted})
+    return deleted
 
 
 async def _forget_inbox(db: Tx, scope: _Scope) -> list[int]:

@@ -27,7 +27,7 @@ from refbot.desk.routing import Desk
 from refbot.intake.applier import JournalApplier
 from refbot.logs import request_context, request_id_for
 from refbot.metrics import NO_METRICS, LibraryMetrics
-from refbot.ports import Channel, CuratedCollections, Journal
+from refbot.ports import Channel, CuratedCollections, Journal, SimilarityPolling
 from refbot.store import InboxRow, Store
 from refbot.worker.health import LOOPS, LoopHealth, worker_name
 from refbot.worker.recovery import gone_workers
@@ -50,6 +50,7 @@ class Worker:
         journal: Journal,
         *,
         zotero: CuratedCollections | None = None,
+        similarity: SimilarityPolling | None = None,
         metrics: LibraryMetrics | None = None,
     ) -> None:
         self.store = store
@@ -67,7 +68,7 @@ class Worker:
         self.metrics = metrics or NO_METRICS.library(settings.library_id)
         self.sender = Sender(store, channel, settings, worker=self.name, metrics=self.metrics)
         desk.questions.metrics = self.metrics  # the Desk builds its Questions; what they record is the worker's
-        self.chores = Chores(store, self.sender, settings, zotero=zotero)
+        self.chores = Chores(store, self.sender, settings, zotero=zotero, similarity=similarity)
         self._recovered_at = 0.0
         self.health = {name: LoopHealth(name, store.clock) for name in LOOPS}
 
@@ -75,7 +76,8 @@ class Worker:
     def from_services(cls, services: Services, metrics: LibraryMetrics | None = None) -> Worker:
         """A worker over the parts :func:`refbot.wiring.build_services` built, recording into ``metrics``."""
         s = services
-        return cls(s.store, s.desk, s.channel, s.settings, s.journal, zotero=s.zotero, metrics=metrics)
+        return cls(s.store, s.desk, s.channel, s.settings, s.journal, zotero=s.zotero, similarity=s.similarity,
+                   metrics=metrics)
 
     def wake(self) -> None:
         """Something new waits (a webhook in the journal, a decision to send): look now, not at the next poll."""

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 import aiohttp
 import pytest
 
-from connectors.koha.library import KohaLibrary, normalise_phone, phone_pattern, phone_variants, same_phone
+from connectors._phones import normalise_phone, phone_pattern, phone_variants, same_phone
+from connectors.koha.library import KohaLibrary
 from refbot.config import KohaSettings, Secret
 from refbot.errors import LibraryUnavailable
 from refbot.sandbox.koha import KOHA_STATE, KohaCheckout, KohaState, create_koha_standin

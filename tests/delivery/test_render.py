@@ -93,10 +93,12 @@ def test_a_long_review_copy_is_split_and_every_part_fits() -> None:
 
 
 def test_the_patrons_list_in_indonesian() -> None:
-    [message] = render.patron_list(draft(BOOK, ON_LOAN, ARTICLE, note="Tanya di meja"), "id")
+    approved = draft(BOOK, ON_LOAN, ARTICLE, note="Tanya di meja")
+    [message] = render.patron_list(approved, "id")
     text = message.text
     assert message.to == PATRON and not message.buttons
-    assert text.startswith("Berikut referensi yang kami rekomendasikan")
+    # The list's number is the one RIWAYAT <n> resends.
+    assert text.startswith(f"Berikut referensi yang kami rekomendasikan untuk pertanyaan Anda (daftar #{approved.request_id}):")
     assert "1. Sulistyo-Basuki. (1991). _Pengantar ilmu perpustakaan_. Gramedia." in text
     assert "No. panggil 020 SUL p · 1 dari 2 eksemplar tersedia di rak · lokasi: Lantai 2" in text
     assert "No. panggil 001.4 MET · semua eksemplar (2) sedang dipinjam" in text
@@ -107,9 +109,10 @@ def test_the_patrons_list_in_indonesian() -> None:
 
 
 def test_the_patrons_list_in_english() -> None:
-    [message] = render.patron_list(draft(BOOK, ON_LOAN, ARTICLE, note="Ask at the desk"), "en")
+    approved = draft(BOOK, ON_LOAN, ARTICLE, note="Ask at the desk")
+    [message] = render.patron_list(approved, "en")
     text = message.text
-    assert text.startswith("Here are the references we recommend")
+    assert text.startswith(f"Here are the references we recommend for your question (list #{approved.request_id}):")
     assert "Call no. 020 SUL p · 1 of 2 copies on the shelf · location: Lantai 2" in text
     assert "Call no. 001.4 MET" in text and "copies are on loan" in text
     assert "https://doi.org/10.1234/jpi.2021.5" in text and "Article · open access" in text

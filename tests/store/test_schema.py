@@ -5,6 +5,9 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import pytest
+
+from refbot.errors import StoreTooNew
 from refbot.store import Store
 from tests.postgres import Postgres
 
@@ -40,6 +43,21 @@ async def test_both_backends_have_the_same_tables_and_columns(tmp_path: Path, po
     finally:
         await lite.close()
         await pg.close()
+
+
+async def test_an_older_refbot_refuses_a_store_a_newer_one_upgraded(tmp_path: Path, postgres: Postgres) -> None:
+    # An upgrade was rolled back by reinstalling the old version, without restoring the backup:
+    # the old refbot must not write into a schema it does not know.
+    for location in (str(tmp_path / "refbot.sqlite3"), await postgres.fresh_url()):
+        store = await Store.open(location)
+        try:
+            newest = max(r["version"] for r in await store.fetchall("SELECT version FROM schema_migrations"))
+            async with store.tx() as db:
+                await db.execute("INSERT INTO schema_migrations (version) VALUES (?)", (newest + 1,))
+        finally:
+            await store.close()
+        with pytest.raises(StoreTooNew, match=rf"schema version {newest + 1}, made by a newer refbot.*refbot restore"):
+            await Store.open(location)
 
 
 async def test_processes_starting_together_on_an_empty_database_migrate_it_once(postgres: Postgres) -> None:

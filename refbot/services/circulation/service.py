@@ -7,6 +7,9 @@ presses *Coba lagi* (``circ-retry:<id>``) once the system is back — the code i
 the patron gets the answer — or *Selesai* (``circ-done:<id>``) after handling it by hand, or
 answers in their own words with ``JAWAB#<id> …``.
 
+With SLiMS, whose renewal rules only its staff screens apply, ``RENEW#`` becomes a ``renewal``
+request a librarian confirms after extending the loan in SLiMS (:mod:`.by_hand`).
+
 A renewal is written down before the library system is asked (``renewal_attempts``), so a
 crash between asking and answering never renews twice: on the next try the loan's renewal
 count shows whether the first try went through.
@@ -27,8 +30,9 @@ from refbot.decisions import fanout, requests
 from refbot.delivery.render import mask_phone
 from refbot.errors import LibraryUnavailable, RequestConflict
 from refbot.models import Account, Button, InboundMessage, LibraryPatron, Loan, OutgoingMessage, Renewal
-from refbot.ports import LibrarySystem
+from refbot.ports import BY_LIBRARIAN, LibrarySystem
 from refbot.services.circulation import suggestions
+from refbot.services.circulation.by_hand import RenewalsByHand
 from refbot.services.circulation.linking import CardLinking
 from refbot.services.codes import Code, Command, parse_code
 from refbot.services.dates import library_zone, long_date
@@ -39,7 +43,7 @@ from refbot.texts import has, t
 
 log = logging.getLogger(__name__)
 
-_BUTTON = re.compile(r"^(circ-retry|circ-done|link-approve|link-reject):(\d+)$")
+_BUTTON = re.compile(r"^(circ-retry|circ-done|link-approve|link-reject|renew-done|renew-refuse):(\d+)$")
 _BARCODES = re.compile(r"[\s,;]+")
 HANDLED = frozenset({Command.RENEW, Command.LOANS, Command.FINES, Command.SUGGEST, Command.MENU,
                      Command.REGISTER, Command.CONFIRM, Command.LANGUAGE})
@@ -60,6 +64,7 @@ class CirculationService:
         self.library = library
         self.clock = clock
         self.linking = CardLinking(store, settings, library)
+        self.by_hand = RenewalsByHand(store, settings, library, self.date)
 
     def wants(self, message: InboundMessage, *, from_librarian: bool) -> bool:
         """Circulation codes from anyone; the retry/done and link buttons from librarians."""
@@ -118,25 +123,32 @@ class CirculationService:
         if patron is None:
             return [t(language, "not_linked")]
         if code.command is Command.RENEW:
-            return [await self._renew(patron, code.argument, language, origin)]
+            return [await self._renew(patron, code.argument, language, origin, phone)]
         if code.command is Command.LOANS:
             return [self._loans_text(await self.library.loans(patron.id), language)]
         return [self._fines_text(patron, language, await self.library.account(patron.id))]
 
-    async def _renew(self, patron: LibraryPatron, argument: str, language: str, origin: str) -> str:
+    async def _renew(self, patron: LibraryPatron, argument: str, language: str, origin: str, phone: str) -> str:
         barcodes = list(dict.fromkeys(b for b in _BARCODES.split(argument.strip().upper()) if b))[:MAX_BARCODES]
         if not barcodes:
             return t(language, "renew_usage")
         loans = await self.library.loans(patron.id)
         by_barcode = {_plain(loan.barcode): loan for loan in loans}
-        lines = []
+        lines, by_hand = [], []
         for barcode in barcodes:
             loan = by_barcode.get(_plain(barcode))
             if loan is None:
                 yours = ", ".join(loan.barcode for loan in loans) or "-"
                 lines.append(t(language, "renew_unknown_barcode", barcode=barcode, yours=yours))
                 continue
-            lines.append(self._renewal_text(loan, await self._renew_once(origin, loan), language))
+            renewal = await self._renew_once(origin, loan)
+            if renewal.reason == BY_LIBRARIAN:
+                by_hand.append(loan)
+            else:
+                lines.append(self._renewal_text(loan, renewal, language))
+        if by_hand:
+            inbox_id = int(origin.rpartition(":")[2])
+            lines.append(await self.by_hand.ask(inbox_id, phone, patron, by_hand, language))
         return "\n\n".join(lines)
 
     async def _renew_once(self, origin: str, loan: Loan) -> Renewal:
@@ -213,6 +225,10 @@ class CirculationService:
     async def _button(self, row: InboxRow, action: str, request_id: int) -> None:
         if action.startswith("link-"):
             await self.linking.decide(row, action == "link-approve", request_id)
+        elif action == "renew-done":
+            await self.by_hand.confirm(row, request_id)
+        elif action == "renew-refuse":
+            await self.by_hand.refuse(row, request_id)
         elif action == "circ-retry":
             await self._retry(row, request_id)
         else:

@@ -31,9 +31,11 @@ from refbot.web.console.guard import interface_language, security_headers, signe
 from refbot.web.console.routes_admin import accounts_page, add_account, audit_page, remove_account
 from refbot.web.console.routes_consortium import CONSORTIUM, Consortium, Member, consortium_page
 from refbot.web.console.routes_drafts import draft_action, draft_page, history_page
+from refbot.web.console.routes_history import conversation_json, conversation_pdf
 from refbot.web.console.routes_login import login, login_page, logout
 from refbot.web.console.routes_queue import queue_page
 from refbot.web.console.routes_search import search_page
+from refbot.web.console.routes_similarity import similarity_action, similarity_file, similarity_list, similarity_page
 from refbot.web.console.routes_stats import stats_csv, stats_page
 from refbot.web.console.sessions import SessionSigner
 from refbot.web.console.state import CONSOLE, PREFIX, Console, build_templates, console_prefix, redirect
@@ -79,8 +81,14 @@ def create_console_app(state: Console) -> web.Application:
     r.add_post("/logout", logout)
     r.add_get(r"/drafts/{id:[0-9]{1,30}}", draft_page)
     r.add_get(r"/drafts/{id:[0-9]{1,30}}/history", history_page)
+    r.add_get(r"/drafts/{id:[0-9]{1,30}}/history.pdf", conversation_pdf)
+    r.add_get(r"/drafts/{id:[0-9]{1,30}}/history.json", conversation_json)
     r.add_post(r"/drafts/{id:[0-9]{1,30}}/{action:[a-z]+}", draft_action)
     r.add_get("/search", search_page)
+    r.add_get("/similarity", similarity_list)
+    r.add_get(r"/similarity/{id:[0-9]{1,30}}", similarity_page)
+    r.add_get(r"/similarity/{id:[0-9]{1,30}}/{file:manuscript|report}", similarity_file)
+    r.add_post(r"/similarity/{id:[0-9]{1,30}}/{action:[a-z]+}", similarity_action)
     r.add_get("/stats", stats_page)
     r.add_get("/stats.csv", stats_csv)
     r.add_get("/admin/accounts", accounts_page)

@@ -86,6 +86,9 @@ async def signed_in(request: web.Request, handler: Handler) -> web.StreamRespons
         if request.method in SAFE_METHODS:
             return _to_login(request)
         raise web.HTTPForbidden(text="sign in first")
+    if request.method not in SAFE_METHODS:
+        # A signed-in librarian may upload a similarity report; everyone else keeps aiohttp's 1 MiB.
+        request = request.clone(client_max_size=max(1024**2, state.settings.similarity.max_bytes + 256 * 1024))
     request[SESSION], request[ACCOUNT] = session, account
     if request.method not in SAFE_METHODS:
         form = await request.post()

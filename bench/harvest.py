@@ -1,0 +1,168 @@
+"""How fast an OAI-PMH harvest fills the catalog, against ``index build`` on the same records.
+
+The repository is the sandbox's OAI-PMH stand-in (:mod:`refbot.sandbox.oai`) in a child
+process of its own, serving N generated theses (``generated``: distinct titles, authors,
+subjects and abstracts) in oai_dc pages of 100 records, as EPrints and DSpace do. Measured:
+
+- **incremental harvest**: records/s for harvesting all N records as changes since a
+  datestamp into an index that already exists (``harvest`` with ``from``: Identify, every
+  page, mapping, batches written to the served generation, CURRENT switched), timed from the
+  call to its return;
+- **index build**: records/s for ``build_index`` (what ``refbot index build`` runs) on the
+  same N records written as a CSV export, in this same process; the target is that the
+  harvest is not slower;
+- **daily update**: seconds from the start of an incremental harvest of 500 new or changed
+  records on top of the N until a search (a ``CatalogIndex`` opened before, as a serving node
+  has) finds the last of them; the target is at most 60 s.
+
+Each is run ``--repeat`` times and the medians are printed.
+
+    .venv/bin/python bench/harvest.py [--records 100000] [--repeat 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import datetime
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from aiohttp import web
+
+from refbot.catalog.harvest.harvester import harvest
+from refbot.catalog.index import build_index
+from refbot.catalog.search import CatalogIndex
+from refbot.config import HarvestSource
+from refbot.models import InformationNeed, Term
+from refbot.sandbox.oai import OAI_STATE, OaiState, create_oai_standin, generated
+
+PAGE = 100
+DAILY = 500
+SINCE = "2025-01-01T00:00:00Z"
+_START = datetime.datetime(2025, 1, 2, tzinfo=datetime.UTC)
+
+
+def fill(state: OaiState, records: int) -> None:
+    """N generated theses, each changed a second after the one before, all after :data:`SINCE`."""
+    for number in range(1, records + 1):
+        state.put(generated(number, _START + datetime.timedelta(seconds=number)))
+
+
+def serve_forever(records: int, port: int) -> None:
+    """The child process: the stand-in with N records on ``port`` (POST /_daily adds the day's changes)."""
+    app = create_oai_standin(seed=False, page_size=PAGE)
+    fill(app[OAI_STATE], records)
+
+    async def daily(request: web.Request) -> web.Response:
+        state = request.app[OAI_STATE]
+        body = await request.json()
+        now = datetime.datetime.now(datetime.UTC).replace(microsecond=0) + datetime.timedelta(seconds=1)
+        for number in range(int(body["first"]), int(body["first"]) + DAILY):
+            state.put(generated(number, now))
+        return web.json_response({"ok": True})
+
+    app.router.add_post("/_daily", daily)
+    print("ready", flush=True)
+    web.run_app(app, host="127.0.0.1", port=port, print=None, handle_signals=True)
+
+
+def write_csv(records: int, path: Path) -> None:
+    """The same N records as a CSV export (the columns ``index build`` reads)."""
+    with path.open("w", newline="", encoding="utf-8") as out:
+        writer = csv.writer(out)
+        writer.writerow(["id", "title", "authors", "year", "subjects", "summary", "kind", "url", "publisher"])
+        for number in range(1, records + 1):
+            dc = generated(number, _START).dc
+            writer.writerow([f"repositori:{number}", dc["title"][0], dc["creator"][0], dc["date"][0],
+                             "; ".join(dc["subject"]), dc["description"][0], "skripsi", dc["identifier"][0],
+                             dc["publisher"][0]])
+
+
+async def harvest_rate(url: str, index_dir: Path, records: int) -> float:
+    source = HarvestSource(name="repositori", url=url)
+    started = time.perf_counter()
+    report = await harvest(source, index_dir, SINCE)
+    elapsed = time.perf_counter() - started
+    # Later runs also get the earlier runs' daily changes (the stand-in keeps them): rate by what was read.
+    assert report.ok and report.added == report.read >= records, report
+    return report.read / elapsed
+
+
+async def daily_seconds(url: str, base: str, index_dir: Path, first: int, since: str) -> float:
+    import aiohttp
+
+    async with aiohttp.ClientSession() as http, http.post(f"{base}/_daily", json={"first": first}) as resp:
+        await resp.read()
+    index = CatalogIndex(index_dir)
+    last = generated(first + DAILY - 1, _START).dc["title"][0]
+    need = InformationNeed(raw=last, terms=tuple(Term(w) for w in last.lower().split()))
+    index.search(need, limit=1)  # opened before, as a serving node has it
+    started = time.perf_counter()
+    report = await harvest(HarvestSource(name="repositori", url=url), index_dir, since)
+    assert report.ok and report.read == DAILY, report
+    # Polled: the index reopens on its next search after the harvest rewrote CURRENT.
+    while not any(c.title == last for c in index.search(need, limit=5)):  # noqa: ASYNC110 (polling a file, not a task)
+        await asyncio.sleep(0.01)
+    index.close()
+    return time.perf_counter() - started
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--records", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--serve", type=int, default=0, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve:
+        serve_forever(args.records, args.serve)
+        return
+    port = free_port()
+    child = subprocess.Popen([sys.executable, __file__, "--serve", str(port), "--records", str(args.records)],
+                             stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout is not None and child.stdout.readline().strip() == "ready"
+        asyncio.run(_measure(f"http://127.0.0.1:{port}", args.records, args.repeat))
+    finally:
+        child.terminate()
+        child.wait(timeout=30)
+
+
+async def _measure(base: str, records: int, repeat: int) -> None:
+    url = f"{base}/"
+    harvests, builds, dailies = [], [], []
+    with tempfile.TemporaryDirectory(prefix="bench-harvest-") as scratch:
+        exported = Path(scratch) / "export.csv"
+        write_csv(records, exported)
+        for run in range(repeat):
+            index_dir = Path(scratch) / f"index-{run}"
+            started = time.perf_counter()
+            await asyncio.to_thread(build_index, [exported], Path(scratch) / f"built-{run}")
+            builds.append(records / (time.perf_counter() - started))
+            harvests.append(await harvest_rate(url, index_dir, records))
+            since = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+            dailies.append(await daily_seconds(url, base, index_dir, records + 1 + run * DAILY, since))
+            print(f"run {run + 1}: harvest {harvests[-1]:,.0f} records/s, build {builds[-1]:,.0f} records/s, "
+                  f"daily update searchable in {dailies[-1]:.2f} s", flush=True)
+    harvest_median, build_median = statistics.median(harvests), statistics.median(builds)
+    print(f"\n{records:,} records, {repeat} runs, medians:")
+    print(f"  incremental harvest  {harvest_median:>8,.0f} records/s")
+    print(f"  index build          {build_median:>8,.0f} records/s   "
+          f"(harvest/build {harvest_median / build_median:.2f}; target >= 1)")
+    print(f"  daily update ({DAILY})   {statistics.median(dailies):>8.2f} s until searchable (target <= 60 s)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""SLiMS (Senayan): circulation read from its MySQL/MariaDB database."""
