@@ -198,6 +198,46 @@ async def test_after_a_rebuild_from_exports_the_next_harvest_is_full_and_both_ar
         await store.close()
 
 
+async def test_a_full_harvest_keeps_the_exports_and_other_sources_and_their_next_harvests_stay_incremental(
+        repository: Repository, tmp_path: Path) -> None:
+    settings, store = await _settings_and_store(tmp_path)
+    index_dir = settings.path(settings.catalog.index_dir)
+    other = create_oai_standin()
+    runner, url = await serve(other)
+    try:
+        await asyncio.to_thread(build_index, [DEMO_CATALOG], index_dir)
+        exported = index_status(index_dir)["records"]
+        unnes = HarvestSource(name="unnes", url=f"{url}/")
+        assert (await harvest_and_record(store, settings, repository.source)).full
+        assert (await harvest_and_record(store, settings, unnes)).full  # served from a newer generation now
+        again = await harvest_and_record(store, settings, repository.source, full=True)
+        assert again.full and (again.added, again.updated, again.records) == (0, 30, 30)
+        later = await harvest_and_record(store, settings, unnes)
+        assert not later.full and later.read == 0  # its records came along into the new generation
+        assert index_status(index_dir)["records"] == exported + 60
+        found = search(index_dir, "literasi informasi", limit=60)
+        assert {c.source_id.split(":")[0] for c in found} >= {"repositori", "unnes"}
+        assert any(c.kind is Kind.BOOK for c in found)
+    finally:
+        await store.close()
+        await runner.cleanup()
+
+
+async def test_a_full_harvest_after_deletions_counts_what_is_really_in_the_index(
+        repository: Repository, tmp_path: Path) -> None:
+    settings, store = await _settings_and_store(tmp_path)
+    try:
+        await harvest_and_record(store, settings, repository.source)
+        later = datetime.datetime.now(datetime.UTC) + datetime.timedelta(minutes=5)
+        repository.state.delete(4, later)
+        assert (await harvest_and_record(store, settings, repository.source)).deleted == 1
+        full = await harvest_and_record(store, settings, repository.source, full=True)
+        assert full.ok and (full.added, full.updated, full.deleted, full.records) == (0, 29, 0, 29)
+        assert index_status(settings.path(settings.catalog.index_dir))["records"] == 29
+    finally:
+        await store.close()
+
+
 async def _settings_and_store(tmp_path: Path) -> tuple[Settings, Store]:
     (tmp_path / "config.yaml").write_text("store:\n  path: refbot.sqlite3\ncatalog:\n  index_dir: indexes\n",
                                           encoding="utf-8")

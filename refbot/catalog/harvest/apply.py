@@ -17,6 +17,7 @@ import shutil
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from whoosh import index as whoosh_index
 from whoosh.index import LockError
@@ -71,7 +72,30 @@ def open_target(index_dir: Path, source: str) -> Target:
     if layout != SCHEMA_VERSION:
         raise CatalogError(f"the catalog index in {path} was built by an older refbot (layout {layout}, now "
                            f"{SCHEMA_VERSION}); rebuild it with `refbot index build` before harvesting into it")
-    return Target(index_dir, name, source, _ids_of(path, source))
+    return Target(index_dir, name, source, ids_of(path, source))
+
+
+@dataclass
+class InPlace:
+    """An incremental harvest's writes: each batch committed to the served generation as it comes."""
+
+    target: Target
+    batch: int = 5000
+    """Records per commit: a hang or a failure part way loses at most the batch being read."""
+
+    def expect(self, size: int | None) -> None:
+        """The list's size changes nothing here."""
+
+    def apply(self, records: Iterable[CatalogRecord], deleted: Iterable[str]) -> Applied:
+        """Write one batch (see :func:`apply_batch`)."""
+        return apply_batch(self.target, records, deleted)
+
+    def finish(self) -> str:
+        """Nothing is left to write: the generation served afterwards."""
+        return self.target.generation
+
+    def abandon(self) -> None:
+        """What was committed stays: each batch was whole."""
 
 
 def apply_batch(target: Target, records: Iterable[CatalogRecord], deleted: Iterable[str]) -> Applied:
@@ -113,11 +137,22 @@ def _note(target: Target, records: int) -> None:
     gens.switch_current(target.index_dir, target.generation)
 
 
-def _ids_of(path: Path, source: str) -> set[str]:
+def ids_of(path: Path, source: str) -> set[str]:
+    """The ids of ``source``'s records in a generation."""
     ix = whoosh_index.open_dir(str(path))
     with ix.reader() as reader:
-        return {term.decode("utf-8") if isinstance(term, bytes) else term
-                for term in reader.expand_prefix("id", f"{source}:")}
+        ids = {term.decode("utf-8") if isinstance(term, bytes) else term
+               for term in reader.expand_prefix("id", f"{source}:")}
+        return ids - _deleted_only(reader, ids)
+
+
+def _deleted_only(reader: Any, ids: set[str]) -> set[str]:
+    """Ids whose every copy is deleted: Whoosh keeps a deleted record's terms until a merge."""
+    deleted = set()
+    for leaf, _ in reader.leaf_readers():
+        if leaf.has_deletions():
+            deleted |= {leaf.stored_fields(docnum).get("id") for docnum in range(leaf.doc_count_all()) if leaf.is_deleted(docnum)}
+    return {i for i in deleted & ids if not reader.postings("id", i).is_active()}
 
 
 def _empty_generation(index_dir: Path) -> str:

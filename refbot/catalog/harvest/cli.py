@@ -70,7 +70,8 @@ async def _harvest_all(settings: Settings, sources: list[HarvestSource], full: b
 async def _harvest_one(store: Store, settings: Settings, source: HarvestSource, full: bool) -> HarvestReport:
     progress = HarvestPrinter(sys.stderr)
     try:
-        report = await harvest_and_record(store, settings, source, full=full, progress=progress)
+        # A command may fork Whoosh writers, as `refbot index build` does: None lets a large full harvest use 2.
+        report = await harvest_and_record(store, settings, source, full=full, progress=progress, procs=None)
     except CatalogError as error:
         progress.finish()
         print(f"error: {error}", file=sys.stderr)

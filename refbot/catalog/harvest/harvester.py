@@ -2,8 +2,10 @@
 
 A harvest asks the repository who it is (Identify: its datestamp granularity, and its clock),
 then lists its records page by page — from the last successful harvest's datestamp when there
-is one and the records went into the generation still served, else everything — and writes
-them to the served generation in batches (:mod:`refbot.catalog.harvest.apply`):
+is one and the records went into the generation still served (or one it carries on), else
+everything. An incremental harvest writes them to the served generation in batches
+(:mod:`refbot.catalog.harvest.apply`); a full one writes a new generation, as ``index build``
+does, and switches it in at the end (:mod:`refbot.catalog.harvest.staged`):
 
 - a record replaces the one with the same id (``<source>:<OAI identifier>``);
 - a record the repository marks deleted is removed;
@@ -11,7 +13,7 @@ them to the served generation in batches (:mod:`refbot.catalog.harvest.apply`):
 - a refused resumption token starts the list again from its first page (what was written
   stays: writing a record twice changes nothing), at most :data:`MAX_RESTARTS` times;
 - a page that fails after its retries (or hangs past the timeout) ends the harvest as failed,
-  but the batches already read are written first, so nothing harvested is lost; the datestamp
+  but the batches already read are written (and served) first, so nothing harvested is lost; the datestamp
   stays where it was, and the next harvest asks again from there;
 - a full harvest into an index that already holds the source's records removes those the
   repository no longer lists (a repository that forgets deletions instead of marking them).
@@ -30,12 +32,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from refbot.catalog import generations as gens
-from refbot.catalog.harvest.apply import Applied, Target, apply_batch, open_target
+from refbot.catalog.harvest.apply import Applied, InPlace, Target, open_target
 from refbot.catalog.harvest.client import BadToken, HarvestError, OaiClient
 from refbot.catalog.harvest.mapping import Origin, to_record
 from refbot.catalog.harvest.protocol import Page
+from refbot.catalog.harvest.staged import StagedGeneration, lineage
 from refbot.catalog.record import CatalogRecord, RejectedRecord
 from refbot.catalog.serving import LIBRARY, record_served
 from refbot.config import HarvestSource, Settings
@@ -43,8 +47,6 @@ from refbot.errors import CatalogError
 from refbot.store import Store
 from refbot.store.harvests import HarvestRun, last_harvest, record_harvest
 
-BATCH = 5000
-"""Records written per commit: a hang or a failure part way loses at most the batch being read."""
 MAX_RESTARTS = 2
 PAGE_TIMEOUT = 60.0
 
@@ -118,12 +120,28 @@ class HarvestReport:
 ProgressCallback = Callable[[HarvestProgress], None]
 
 
+class Writes(Protocol):
+    """Where a harvest's batches go: the served generation in place, or a new one (full harvests)."""
+
+    @property
+    def batch(self) -> int: ...
+
+    def expect(self, size: int | None) -> None: ...
+
+    def apply(self, records: list[CatalogRecord], deleted: list[str]) -> Applied: ...
+
+    def finish(self) -> str: ...
+
+    def abandon(self) -> None: ...
+
+
 @dataclass
 class _Run:
     """One harvest under way: the records waiting to be written, and the counts so far."""
 
     source: HarvestSource
     target: Target
+    writes: Writes
     client: OaiClient
     progress: ProgressCallback | None
     started: float = field(default_factory=time.monotonic)
@@ -155,6 +173,7 @@ class _Run:
             self.gone.discard(record_id)
             self.pending[record_id] = item
         self.pages += 1
+        self.writes.expect(page.complete_size)
         if self.progress is not None:
             self.progress(HarvestProgress(self.source.name, self.pages, self.read, len(self.rejected),
                                           time.monotonic() - self.started, page.complete_size))
@@ -167,10 +186,22 @@ class _Run:
         if self.pending or self.gone:
             records, gone = list(self.pending.values()), list(self.gone)
             self.pending, self.gone = {}, set()
-            self.writing = asyncio.ensure_future(asyncio.to_thread(apply_batch, self.target, records, gone))
+            self.writing = asyncio.ensure_future(asyncio.to_thread(self.writes.apply, records, gone))
         if wait and self.writing is not None:
             self.count(await self.writing)
             self.writing = None
+
+    async def finish(self) -> str:
+        """Write what is pending and make it served; the generation served afterwards."""
+        await self.flush()
+        return await asyncio.to_thread(self.writes.finish)
+
+    async def abandon(self) -> None:
+        """Stop writing: a batch under way ends first, then a staged generation is dropped."""
+        if self.writing is not None:
+            with contextlib.suppress(BaseException):
+                await self.writing
+        await asyncio.to_thread(self.writes.abandon)
 
     def count(self, applied: Applied) -> None:
         self.added += applied.added
@@ -180,13 +211,16 @@ class _Run:
 
 async def harvest(source: HarvestSource, index_dir: Path, since: str = "", *, page_timeout: float = PAGE_TIMEOUT,
                   progress: ProgressCallback | None = None, client: OaiClient | None = None,
-                  previous_generation: str = "") -> HarvestReport:
+                  previous_generation: str = "", procs: int | None = 1, keep: int = 3) -> HarvestReport:
     """Harvest ``source`` into the generation served in ``index_dir``.
 
     Args:
         since: the ``from`` of an incremental harvest; '' asks for everything.
-        previous_generation: where the last harvest wrote; when another generation is served
-            now (a rebuild from exports), the harvest is full whatever ``since`` says.
+        previous_generation: where the last harvest wrote; when the generation served now does
+            not carry its records (a rebuild from exports), the harvest is full whatever ``since`` says.
+        procs: Whoosh writer processes for a full harvest; None lets a large one use 2, as
+            ``index build`` does — it forks, so only from a command, never inside the service.
+        keep: how many complete generations to keep on disk after a full harvest.
 
     Raises:
         CatalogError: the index cannot be written (locked by a build, an older layout); a
@@ -196,10 +230,15 @@ async def harvest(source: HarvestSource, index_dir: Path, since: str = "", *, pa
     try:
         with gens.exclusive(index_dir):
             target = await asyncio.to_thread(open_target, index_dir, source.name)
-            if previous_generation and previous_generation != target.generation:
+            if previous_generation and previous_generation not in lineage(target.path):
                 since = ""
-            run = _Run(source, target, client, progress)
-            report = await _harvest(run, since)
+            writes = InPlace(target) if since else StagedGeneration(target, procs, keep)
+            run = _Run(source, target, writes, client, progress)
+            try:
+                report = await _harvest(run, since)
+            except BaseException:
+                await run.abandon()
+                raise
     finally:
         client.close()
     return report
@@ -220,12 +259,11 @@ async def _harvest(run: _Run, since: str) -> HarvestReport:
                     raise HarvestError(run.source.name, f"{refused.problem}, {restarts} times") from None
         if not since:
             run.gone |= run.target.existing - run.seen  # the repository no longer lists them
-        await run.flush()
     except HarvestError as failed:
-        error = failed.problem
-        await run.flush()  # what was read before the failure is kept
+        error = failed.problem  # what was read before the failure is kept
+    generation = await run.finish()
     return HarvestReport(
-        source=run.source.name, generation=run.target.generation, full=not since, since=since,
+        source=run.source.name, generation=generation, full=not since, since=since,
         datestamp="" if error else datestamp, pages=run.pages, read=run.read, added=run.added,
         updated=run.updated, deleted=run.deleted, rejected=tuple(run.rejected), records=len(run.target.existing),
         restarts=restarts, waits=tuple(run.client.waits), duration=time.monotonic() - run.started, error=error,
@@ -246,7 +284,7 @@ async def _list(run: _Run, since: str) -> None:
             if page.token:
                 coming = ask(page.token)
             await asyncio.to_thread(run.take, page)
-            if len(run.pending) + len(run.gone) >= BATCH:
+            if len(run.pending) + len(run.gone) >= run.writes.batch:
                 await run.flush(wait=False)
             if not page.token:
                 return
@@ -258,8 +296,11 @@ async def _list(run: _Run, since: str) -> None:
 
 
 async def harvest_and_record(store: Store, settings: Settings, source: HarvestSource, *, full: bool = False,
-                             progress: ProgressCallback | None = None, set_by: str = "refbot harvest") -> HarvestReport:
+                             progress: ProgressCallback | None = None, set_by: str = "refbot harvest",
+                             procs: int | None = 1) -> HarvestReport:
     """Harvest ``source`` from where its last successful harvest left off, and keep how it went.
+
+    ``procs`` is :func:`harvest`'s: the worker's scheduled harvests keep to one process.
 
     The generation written to is recorded as the one every node serves (as ``refbot index
     update`` does), so nodes following the store reopen it.
@@ -269,7 +310,8 @@ async def harvest_and_record(store: Store, settings: Settings, source: HarvestSo
     since = "" if full or last is None else last.datestamp
     started = store.clock()
     report = await harvest(source, settings.path(settings.catalog.index_dir), since, progress=progress,
-                           previous_generation=last.generation if last else "")
+                           previous_generation=last.generation if last else "", procs=procs,
+                           keep=settings.catalog.keep_generations)
     await record_harvest(store, _run_row(library, report, last, started, store.clock()))
     if report.added or report.updated or report.deleted:
         await record_served(store, report.generation, f"{set_by} on {socket.gethostname()}")
