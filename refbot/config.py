@@ -125,7 +125,7 @@ class ZoteroSettings:
     api_base: str = setting("https://api.zotero.org", "Zotero Web API base URL (a local stand-in for the demo)")
     timeout: float = setting(10.0, "seconds one Zotero request may take")
     sync_interval: float = setting(3600.0, "seconds between copies of the library's collections into the store")
-    save_approved: bool = setting(False, "save each approved list to Zotero as a collection named after the request")
+    save_approved: bool = setting(False, "save each approved list to Zotero as a collection named by its request number and topic words (only the number once the patron erases their data)")
 
 
 @dataclass(frozen=True)
@@ -150,6 +150,7 @@ class DeskSettings:
     office_hours: tuple[str, ...] = setting(["mon-fri 08:00-16:00"], "when librarians answer, e.g. 'mon-fri 08:00-16:00', 'sat 08:00-12:00'")
     holidays: tuple[str, ...] = setting([], "dates the desk is closed, as YYYY-MM-DD")
     max_questions_per_hour: int = setting(10, "questions one patron may ask per hour before a polite pause")
+    refine_within_minutes: int = setting(30, "minutes after a list is sent in which a short narrowing message ('only books', 'yang bahasa Indonesia saja') refines that request; 0: only a quoted reply does")
 
 
 @dataclass(frozen=True)
@@ -186,6 +187,7 @@ class MatchSettings:
     available_weight: float = setting(0.05, "weight of a copy being on the shelf")
     open_access_weight: float = setting(0.05, "weight of free access when the patron asked for open access")
     journal_weight: float = setting(0.03, "weight of being a journal article with an ISSN")
+    named_weight: float = setting(1.0, "weight of being the very journal whose ISSN the patron wrote")
     citation_weight: float = setting(0.05, "weight of how often a work is cited (log scale)")
     citations_for_full_credit: int = setting(100, "citations at which a work gets the full citation weight")
     retracted_penalty: float = setting(10.0, "subtracted from a retracted work's score; it is never recommended")
@@ -248,6 +250,8 @@ class LetterSettings:
     signatory_title: str = setting("Kepala Perpustakaan", "the signatory's position")
     number_format: str = setting("{seq:03d}/BP/PERPUS/{month}/{year}", "letter number; {seq}, {month} (Roman) and {year} are filled in")
     logo_path: str = setting("", "PNG or JPEG logo on the letterhead; empty: none")
+    language: str = setting("", "language clearance letters are written in (id or en), whatever the patron writes;"
+                                " empty: language.default")
 
 
 @dataclass(frozen=True)
@@ -747,7 +751,7 @@ _NOT_NEGATIVE = """
     crossref.cache_ttl crossref.stale_ttl whatsapp.unsure_wait_seconds whatsapp.unsure_give_up_minutes
     whatsapp.window_warning_minutes
     match.source_weight match.title_weight match.year_weight match.kind_weight match.language_weight
-    match.available_weight match.open_access_weight match.journal_weight match.citation_weight
+    match.available_weight match.open_access_weight match.journal_weight match.named_weight match.citation_weight
     match.retracted_penalty match.mix_each
 """
 RULES: dict[str, Rule] = {
@@ -759,6 +763,7 @@ RULES: dict[str, Rule] = {
     "match.duplicate_threshold": _between(0, 100),
     "snap.match_threshold": _between(0, 100),
     "language.default": _one_of("id", "en"),
+    "letters.language": _one_of("", "id", "en"),
     "worker.mode": _one_of("process", "inline", "none"),
     "log.format": _one_of("text", "json"),
     "log.level": _one_of("debug", "info", "warning", "error"),

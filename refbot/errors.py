@@ -149,5 +149,11 @@ class RequestConflict(DecisionConflict):
 class EditRefused(RefbotError):
     """A librarian's edit cannot be made as asked: no such item in the draft, or no such command.
 
-    The message says what was wrong, and may be shown to the librarian.
+    The message says what was wrong (for logs); ``key`` and ``values`` name the text that tells the
+    librarian in their language (``edit_no_item``, ``edit_unknown_command``).
     """
+
+    def __init__(self, message: str, *, key: str = "", **values: object) -> None:
+        super().__init__(message)
+        self.key = key
+        self.values = values

@@ -105,6 +105,14 @@ class Candidate:
     citations: int | None = None
     source_score: float = 0.0
     source_rank: int = 0
+    editors: tuple[str, ...] = ()
+    """A chapter's book's editors (or an edited book's), "Family, Given" as ``authors``."""
+    edition: str = ""
+    """"2" or "Ed. ke-2": the edition, as the source gives it."""
+    article_number: str = ""
+    """An article's number where the journal has no pages (e-journals: "e0123")."""
+    degree: str = ""
+    """A thesis's degree as the source words it ("PhD", "Tesis (M.Hum.)", "Master's thesis")."""
 
     @property
     def copies(self) -> int:

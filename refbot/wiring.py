@@ -243,7 +243,7 @@ def desk_services(
         AnswerService(store, settings),
         # Before snap and send: a document captioned TURNITIN is a manuscript, not a screenshot.
         SimilarityChecks(store, settings, channel, media=media, automated=settings.similarity.turnitin, clock=clock),
-        SnapService(store, settings, channel, faq, media=media),
+        SnapService(store, settings, channel, faq, media=media, clock=clock),
         LetterService(store, settings, library, clock, media=media),
         CirculationService(store, settings, library, clock),
     ]

@@ -150,8 +150,12 @@ def _optional(item: Mapping[str, Any]) -> dict[str, Any]:
     wanted = {
         "volume": _text(item.get("volume")),
         "issue": _text(item.get("issue")),
-        "pages": _text(item.get("page")) or _text(_first(item.get("article-number"))),
+        "pages": _text(item.get("page")),
+        "article_number": _text(_first(item.get("article-number"))),
         "notices": tuple(n.describe() for n in notices(item)),
+        "editors": tuple(_authors(item.get("editor"))),
+        "edition": _text(item.get("edition-number")),
+        "degree": _text(_first(item.get("degree"))),
     }
     return {k: v for k, v in wanted.items() if k in _CANDIDATE_FIELDS}
 

@@ -3,7 +3,7 @@
     client.py  pyzotero made dependable: timeouts, 429/5xx caught before pyzotero, retries
     sync.py    ZoteroSync: the library's collections and items copied into the store on a schedule
     source.py  ZoteroSource: that copy searched as a local Source, no network per question
-    save.py    ZoteroSaver: an approved list saved as a collection named after the request
+    save.py    ZoteroSaver: an approved list saved as a collection "refbot #12 — topic words"; renamed on erasure
     items.py   Zotero items ↔ Candidates
 
 :func:`zotero_parts` builds all three from settings.

@@ -63,13 +63,16 @@ def item_to_candidate(data: Mapping[str, Any], collections: Iterable[str] = (), 
         language=_text(data.get("language")).lower()[:2],
         source_score=score,
         source_rank=rank,
+        editors=tuple(creator_names(data.get("creators"), "editor", fallback=False)),
+        edition=_text(data.get("edition")),
+        degree=_text(data.get("thesisType")),
     )
 
 
-def creator_names(creators: Any) -> list[str]:
-    """Authors (else every creator) as "Family, Given", or the single-field name."""
+def creator_names(creators: Any, role: str = "author", *, fallback: bool = True) -> list[str]:
+    """Creators in ``role`` (else, with ``fallback``, every creator) as "Family, Given", or the single-field name."""
     people = [c for c in creators if isinstance(c, Mapping)] if isinstance(creators, list) else []
-    authors = [c for c in people if c.get("creatorType", "author") == "author"] or people
+    authors = [c for c in people if c.get("creatorType", "author") == role] or (people if fallback else [])
     names = []
     for c in authors:
         last, first = _text(c.get("lastName")), _text(c.get("firstName"))

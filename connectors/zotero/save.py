@@ -1,7 +1,11 @@
 """Saving an approved list to Zotero, as a collection named after the patron's request.
 
-Every saved list sits in one parent collection (:data:`PARENT_NAME`), titled ``#<draft>
-<question>``. A save can be repeated safely — after a crash, a 500 whose write may or may not
+Every saved list sits in one parent collection (:data:`PARENT_NAME`), titled ``refbot #<draft>
+— <topic words>``: the request's number and the topics refbot understood, never the patron's
+own sentence, which may name them, their thesis or their supervisor. When the patron erases
+their data (``HAPUS DATA``) the collection loses the topic words too and keeps only its
+number (:meth:`ZoteroSaver.forget_erased`): the list itself is bibliographic and stays the
+library's. A save can be repeated safely — after a crash, a 500 whose write may or may not
 have landed, a 429 — because each step looks before it writes: the collection is found by the
 key stored for the draft (or by its name) before one is created, and items already in it (by
 the ``refbot:`` line in their ``extra``) are not created again. Retracted items are never saved,
@@ -20,13 +24,15 @@ from pyzotero import zotero
 from connectors.zotero.client import ZoteroClient, everything
 from connectors.zotero.items import TYPE_BY_KIND, candidate_to_item, marker, markers_in
 from refbot.errors import SourceError
-from refbot.models import Candidate, Draft
+from refbot.models import Candidate, Draft, InformationNeed
 from refbot.store import Store
 
 log = logging.getLogger(__name__)
 
 PARENT_NAME = "refbot: daftar yang disetujui"
 MAX_WRITE = 50
+TOPIC_WORDS = 6
+TOPIC_CHARS = 60
 
 
 @dataclass(frozen=True)
@@ -65,7 +71,8 @@ class ZoteroSaver:
             SourceError: Zotero refused or could not be reached, after retries.
         """
         candidates = [r.candidate for r in draft.items if not r.candidate.retracted]
-        name = collection_name(draft)
+        request = await self._store.get_request(draft.request_id)
+        name = collection_name(draft.id, request.need if request is not None else None)
         known = await self._known_collection(draft.id)
         key = await self._client.run(lambda zot: find_or_create_collection(zot, name, known), "save collection")
         await self._record(draft.id, key, 0)
@@ -90,7 +97,31 @@ class ZoteroSaver:
                 saved.append(await self.save(draft))
             except SourceError as e:
                 log.warning("zotero: draft %d not saved yet: %s", draft.id, e.reason)
+        await self.forget_erased(limit)
         return saved
+
+    async def forget_erased(self, limit: int = 10) -> int:
+        """Take the topic words off the collections of patrons who erased their data; returns how many.
+
+        Runs with :meth:`save_pending` on the chores' schedule, so an erasure made while Zotero
+        was down is carried out on a later round; the store stops offering a collection once
+        its new name is recorded after the erasure.
+        """
+        done = 0
+        for saved in await self._store.zotero_saved_of_erased(self.library, limit):
+            try:
+                await self._forget(saved.draft_id, saved.collection)
+            except SourceError as e:
+                log.warning("zotero: the collection of erased draft %d keeps its name for now: %s",
+                            saved.draft_id, e.reason)
+                continue
+            done += 1
+        return done
+
+    async def _forget(self, draft_id: int, collection: str) -> None:
+        name = collection_name(draft_id, None)
+        await self._client.run(lambda zot: rename_collection(zot, collection, name), "rename collection")
+        await self._store.record_zotero_renamed(draft_id, self.library, collection, name)
 
     async def _known_collection(self, draft_id: int) -> str:
         return await self._store.zotero_saved_collection(draft_id, self.library)
@@ -99,11 +130,40 @@ class ZoteroSaver:
         await self._store.record_zotero_saved(draft_id, self.library, collection, items)
 
 
-def collection_name(draft: Draft) -> str:
-    """"#12 literasi informasi untuk skripsi…": the draft number and the patron's words."""
-    question = " ".join(draft.question.split())
-    short = question if len(question) <= 80 else question[:79].rstrip() + "…"
-    return f"#{draft.id} {short}".strip()
+def collection_name(draft_id: int, need: InformationNeed | None) -> str:
+    """"refbot #12 — literasi informasi": the draft's number and the topics, never the patron's sentence.
+
+    Phrases come first, then the heaviest single terms, up to :data:`TOPIC_WORDS` words; with
+    no topics (an erased request) the name is the number alone.
+    """
+    topics = topic_words(need) if need is not None else ""
+    return f"refbot #{draft_id} — {topics}" if topics else f"refbot #{draft_id}"
+
+
+def topic_words(need: InformationNeed) -> str:
+    """A few of the words refbot searched for, phrases first, each word once."""
+    words: list[str] = []
+    for part in (*need.phrases, *(t.text for t in need.terms)):
+        for word in part.split():
+            if word.lower() not in (w.lower() for w in words) and len(words) < TOPIC_WORDS:
+                words.append(word)
+    text = " ".join(words)
+    return text if len(text) <= TOPIC_CHARS else text[: TOPIC_CHARS - 1].rstrip() + "…"
+
+
+def rename_collection(zot: zotero.Zotero, key: str, name: str) -> None:
+    """Give a saved list's collection a new name; one gone already needs nothing (runs in a thread)."""
+    try:
+        found = zot.collection(key)
+    except Exception as e:  # a librarian deleted it: nothing of the patron's words is left there
+        if "ResourceNotFound" in type(e).__name__:
+            return
+        raise
+    data = dict(found["data"])
+    if data.get("name") == name:
+        return
+    # pyzotero raises on a refusal (412: changed since it was read; the next round reads it again).
+    zot.update_collection({**data, "name": name})
 
 
 def find_or_create_collection(zot: zotero.Zotero, name: str, known: str = "") -> str:

@@ -28,7 +28,9 @@ class ProgressPrinter:
 
     def __call__(self, progress: BuildProgress) -> None:
         now = time.monotonic()
-        if now - self._last < (_TTY_INTERVAL if self.tty else _LOG_INTERVAL):
+        # Updates are thinned out, but never the last: a build must not end on "250 records · file 0/1".
+        finished = progress.files_done == progress.files_total
+        if not finished and now - self._last < (_TTY_INTERVAL if self.tty else _LOG_INTERVAL):
             return
         self._last = now
         if self.tty:

@@ -26,9 +26,9 @@ EXPORTS = {
 }
 
 
-def apa_citation(candidate: Candidate, markup: Markup = "plain") -> str:
-    """The APA 7 reference-list entry for one candidate from any source."""
-    return apa(reference_from_candidate(candidate), markup)
+def apa_citation(candidate: Candidate, markup: Markup = "plain", language: str = "en") -> str:
+    """The APA 7 reference-list entry for one candidate from any source, for a reader of ``language``."""
+    return apa(reference_from_candidate(candidate), markup, language)
 
 
 def export(candidates: Iterable[Candidate], fmt: str, name: str = "referensi") -> tuple[str, str, str]:

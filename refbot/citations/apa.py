@@ -20,6 +20,11 @@ What APA asks and what is done here:
   is the author; for theses the institution;
 * the DOI as ``https://doi.org/…``, else the URL, with no full stop after it.
 
+A list for an Indonesian reader describes theses as Indonesian APA guides do (the university
+library guides that adapt APA 7): "[Skripsi]", "[Tesis]", "[Disertasi]", with the institution
+after a comma, and "tidak diterbitkan" for an unpublished one. Everything else stays as APA
+writes it, as those guides keep it.
+
 A journal as a whole (an answer to "is this journal legit?") has no APA reference type; it is
 given as its italic title, its publisher and its link.
 """
@@ -43,14 +48,14 @@ _DESIGNATIONS = re.compile(
 _RANGE = re.compile(r"(?<=\w)\s*(?:-{1,2}|–|—)\s*(?=\w)")
 
 
-def apa(ref: Reference, markup: Markup = "plain") -> str:
-    """One APA 7 reference-list entry; ``markup`` says how italics are written."""
+def apa(ref: Reference, markup: Markup = "plain", language: str = "en") -> str:
+    """One APA 7 reference-list entry; ``markup`` says how italics are written, ``language`` whose reader it is for."""
     start, end = ITALICS[markup]
 
     def italic(text: str) -> str:
         return f"{start}{text}{end}" if text else ""
 
-    title = _title(ref, italic)
+    title = _title(ref, italic, language)
     if ref.kind is Kind.JOURNAL:
         # A journal as a whole has no APA reference type; it is named with its publisher and link.
         return " ".join(p for p in (title, _end(_publisher(ref)), _link(ref)) if p)
@@ -91,7 +96,7 @@ def page_range(pages: str) -> str:
     return _RANGE.sub("–", pages.strip())
 
 
-def _title(ref: Reference, italic: Callable[[str], str]) -> str:
+def _title(ref: Reference, italic: Callable[[str], str], language: str) -> str:
     title = ref.title.strip().rstrip(".")
     if ref.kind in PARTS:
         return _end(title)
@@ -99,8 +104,23 @@ def _title(ref: Reference, italic: Callable[[str], str]) -> str:
     if ref.edition:
         described += f" ({_ordinal(ref.edition)} ed.)"
     if ref.kind is Kind.THESIS:
-        described += " " + _thesis_description(ref)
+        described += " " + (_thesis_description_id(ref) if language == "id" else _thesis_description(ref))
     return _end(described)
+
+
+# What an English degree description is called in Indonesian, by the first word that tells.
+_DEGREES_ID = (("dissert", "Disertasi"), ("doctor", "Disertasi"), ("disertasi", "Disertasi"), ("phd", "Disertasi"),
+               ("master", "Tesis"), ("magister", "Tesis"), ("tesis", "Tesis"),
+               ("bachelor", "Skripsi"), ("undergraduate", "Skripsi"), ("sarjana", "Skripsi"), ("skripsi", "Skripsi"))
+
+
+def _thesis_description_id(ref: Reference) -> str:
+    """"[Skripsi, Universitas Diponegoro]", "[Tesis tidak diterbitkan]"; "Skripsi/Tesis" when the degree is unknown."""
+    degree = ref.degree.lower()
+    name = next((word for key, word in _DEGREES_ID if key in degree), "Skripsi/Tesis")
+    if not ref.published:
+        return f"[{name} tidak diterbitkan]"
+    return f"[{name}, {ref.institution}]" if ref.institution else f"[{name}]"
 
 
 def _thesis_description(ref: Reference) -> str:

@@ -128,8 +128,12 @@ def reference_from_candidate(c: Candidate) -> Reference:
         volume=c.volume,
         issue=c.issue,
         pages=c.pages,
+        article_number=c.article_number,
+        editors=tuple(parse_name(e) for e in c.editors if e.strip()),
+        edition=c.edition,
         publisher="" if thesis else c.publisher,
         institution=c.publisher if thesis else "",
+        degree=degree_description(c.degree) if thesis else "",
         published=not thesis or bool(doi or c.url),
         doi=doi,
         url="" if doi else c.url,
@@ -140,6 +144,23 @@ def reference_from_candidate(c: Candidate) -> Reference:
         subjects=c.subjects,
         language=c.language,
     )
+
+
+# A degree's words as sources write them (Crossref's "PhD", MARC 502's "Tesis (M.Hum.)--…",
+# "Skripsi (S1)"), by the level they name; first match wins, doctoral first.
+_DEGREE_LEVELS = (
+    ("Doctoral dissertation", re.compile(r"\b(ph\.?\s?d|doctor|doktor|disertasi|dissertation|d\.?phil|ed\.?d)\b")),
+    ("Master's thesis", re.compile(r"\b(master|magister|tesis|m\.?\s?(a|sc|si|hum|pd|kom|m|phil|ip|t|s)\b\.?|ms|msc|mphil)")),
+    ("Bachelor's thesis", re.compile(r"\b(bachelor|undergraduate|sarjana|skripsi|s1|s\.?\s?(sos|pd|hum|si|kom|ip|t|e|h)\b)")),
+)
+
+
+def degree_description(degree: str) -> str:
+    """APA's words for a thesis's degree ("Master's thesis"), from however a source writes it; "" if unknown."""
+    text = degree.strip().lower()
+    if not text:
+        return ""
+    return next((label for label, pattern in _DEGREE_LEVELS if pattern.search(text)), "")
 
 
 def normalise_doi(doi: str) -> str:

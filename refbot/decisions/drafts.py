@@ -101,7 +101,8 @@ def _edited_items(items: tuple[Ranked, ...], remove: Sequence[int], order: Seque
     positions = list(order) if order else list(range(1, len(items) + 1))
     bad = [p for p in [*positions, *remove] if not 1 <= p <= len(items)]
     if bad:
-        raise EditRefused(f"no item {bad[0]} in this draft (it has {len(items)})")
+        raise EditRefused(f"no item {bad[0]} in this draft (it has {len(items)})", key="edit_no_item", item=bad[0],
+                          count=len(items))
     if order:
         # Items the librarian did not mention keep their relative order after the named ones.
         positions += [p for p in range(1, len(items) + 1) if p not in positions]

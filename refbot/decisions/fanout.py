@@ -4,6 +4,7 @@ A draft to review, a new service request, a warning that a patron's window is ab
 each is queued for every configured librarian inside the caller's transaction, under
 ``{key}:librarian:{phone}:{n}``. The key makes each queueing exactly-once — handling the same
 message again after a crash queues nothing new — and names which librarian and which part.
+What one librarian did is told to the others (:func:`to_colleagues`) in one short line.
 """
 
 from __future__ import annotations
@@ -32,3 +33,12 @@ async def to_librarians(
             addressed = replace(message, to=librarian.phone)
             queued += await store.enqueue(tx, librarian_key(key, librarian.phone, part), addressed, draft_id)
     return queued
+
+
+async def to_colleagues(
+    store: Store, tx: Tx, librarians: Iterable[Librarian], actor: str, key: str, messages: Sequence[OutgoingMessage],
+    *, draft_id: int | None = None,
+) -> int:
+    """Queue ``messages`` to every librarian but ``actor`` (who already knows what they did)."""
+    others = [lib for lib in librarians if lib.phone != actor]
+    return await to_librarians(store, tx, others, key, messages, draft_id=draft_id)

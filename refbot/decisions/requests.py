@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
+from refbot.decisions.deciders import ERASED, PATRON
 from refbot.errors import RequestConflict
 from refbot.models import OutgoingMessage
 from refbot.store import Store, Tx
@@ -60,8 +61,15 @@ def pending(request: ServiceRequest | None, request_id: int, kind: str | None) -
         raise RequestConflict(f"no {kind or 'service'} request #{request_id}")
     if request.status != "pending":
         raise RequestConflict(f"request #{request_id} is already {request.status}",
-                              decided_by=request.decided_by, status=request.status)
+                              decided_by=_decider(request), status=request.status)
     return request
+
+
+def _decider(request: ServiceRequest) -> str:
+    # A patron who confirmed their own card link with the desk's code decided it themselves:
+    # colleagues are told so, not shown the patron's (masked) number as if it were a librarian's.
+    by_patron = request.decided_by == request.patron or request.decided_by.startswith(ERASED)
+    return PATRON if by_patron else request.decided_by
 
 
 async def approve(
@@ -103,6 +111,36 @@ async def close(
     request = await _decide(store, db, request_id, actor, kind, "done", "")
     await _to_patron(store, db, request, "done", messages)
     return request
+
+
+async def reply_after_rejection(store: Store, request: ServiceRequest, actor: str, text: str) -> ServiceRequest:
+    """Send the patron of a rejected request the personal reply rejecting promised them, once.
+
+    Rejecting told the patron "a librarian will reply to you personally"; this is that reply.
+    The request stays ``rejected`` (only pending requests are decided); the outbox key makes the
+    reply exactly-once, so of two librarians' replies the second is a conflict naming the first.
+    Runs in a transaction of its own.
+
+    Raises:
+        RequestConflict: someone already replied.
+    """
+    subject = f"{request.kind}:{request.id}"
+    message = OutgoingMessage(to=request.patron, text=text.strip()[:TEXT_LIMIT])
+    if not await _queue_reply(store, request, actor, message, subject):
+        answered = [e["actor"] for e in await store.events(subject) if e["kind"] == "answered"]
+        raise RequestConflict(f"request #{request.id} was already answered",
+                              decided_by=answered[0] if answered else request.decided_by, status="answered")
+    return replace(request, answer=text.strip())
+
+
+async def _queue_reply(
+    store: Store, request: ServiceRequest, actor: str, message: OutgoingMessage, subject: str,
+) -> bool:
+    async with store.tx() as db:
+        if not await store.enqueue(db, f"svc:{request.id}:answered:patron:0", message):
+            return False
+        await store.add_event(db, actor, "answered", subject, {"after": "rejected"})
+    return True
 
 
 async def _decide(

@@ -6,7 +6,7 @@ from refbot.catalog.harvest.mapping import ONLINE
 from refbot.citations import apa_citation
 from refbot.models import Button, Candidate, Draft, InformationNeed, Kind, OutgoingMessage, Ranked
 from refbot.pipeline.availability import shelf_text
-from refbot.texts import TEXT_LIMIT, t
+from refbot.texts import TEXT_LIMIT, has, t
 
 
 def patron_list(draft: Draft, language: str) -> list[OutgoingMessage]:
@@ -26,7 +26,7 @@ def patron_list(draft: Draft, language: str) -> list[OutgoingMessage]:
 
 def patron_item(c: Candidate, language: str) -> str:
     """One item: its APA 7 reference, then where to get it."""
-    return apa_citation(c, "whatsapp") + "\n   " + " · ".join(_where(c, language))
+    return apa_citation(c, "whatsapp", language) + "\n   " + " · ".join(_where(c, language))
 
 
 def _where(c: Candidate, language: str) -> list[str]:
@@ -44,8 +44,6 @@ def _where(c: Candidate, language: str) -> list[str]:
                 parts.append(t(language, "location", location=location))
     if c.open_access:
         parts.append(t(language, "open_access"))
-    if c.url and not c.doi:  # a DOI is already the reference's link
-        parts.append(c.url)
     return parts
 
 
@@ -96,7 +94,7 @@ def librarian_draft(draft: Draft, need: InformationNeed, language: str, to: str)
 
 def _librarian_item(i: int, r: Ranked, language: str) -> str:
     c = r.candidate
-    parts = ", ".join(f"{name} {value:+.2f}" for name, value in r.score.parts)
+    parts = ", ".join(f"{part_name(name, language)} {value:+.2f}" for name, value in r.score.parts)
     lines = [f"{i}. {patron_item(c, language)}"]
     lines.append("   " + t(language, "draft_score", source=c.source, total=f"{r.score.total:.2f}", parts=parts))
     if c.retracted:
@@ -105,6 +103,12 @@ def _librarian_item(i: int, r: Ranked, language: str) -> str:
     if c.citations:
         lines.append("   " + t(language, "draft_citations", n=c.citations))
     return "\n".join(lines)
+
+
+def part_name(name: str, language: str) -> str:
+    """A score part in the librarian's language ("relevance" → "relevansi"); unknown parts as named."""
+    key = "part_" + name.replace(" ", "_")
+    return t(language, key) if has(key) else name
 
 
 def summarise(need: InformationNeed, language: str) -> str:

@@ -29,7 +29,9 @@
   A row is sent again in doubt at most ``whatsapp.max_attempts`` times.
 - Outside a person's 24-hour window a message is held (never sent as free text) and, when a
   template is configured, the template goes out instead; the held messages follow as soon as
-  the person writes again.
+  the person writes again. When an approved list is held, the librarian who approved it (every
+  librarian, for a console approval) is told once that it waits for the patron, and once more
+  when it finally went out; a held list that then fails is told of as every failure is.
 """
 
 from __future__ import annotations
@@ -40,16 +42,17 @@ import random
 import time
 from collections.abc import Callable
 
-from refbot.config import Settings
+from refbot.config import Librarian, Settings
 from refbot.decisions import fanout
 from refbot.delivery.render import mask_phone
 from refbot.errors import ChannelError, MessageRefused, SendInDoubt
 from refbot.logs import request_context, request_id_for
 from refbot.metrics import NO_METRICS, LibraryMetrics
-from refbot.models import OutgoingMessage, Template
+from refbot.models import DraftStatus, OutgoingMessage, Template
 from refbot.pacing import TokenBucket
 from refbot.ports import Channel
 from refbot.store import WINDOW_SHUT, OutboxRow, Store
+from refbot.store.held import held_lists_untold
 from refbot.texts import t
 
 log = logging.getLogger(__name__)
@@ -143,12 +146,56 @@ class Sender:
         await self.store.mark_sent(row, wamid)
         self.metrics.send("sent")
         log.info("send %s went out (attempt %d)", _safe(row.idem_key), row.attempts)
+        if row.draft_id is not None and ":patron:" in row.idem_key and row.attempts > 1:
+            await self._tell_released(row.draft_id)  # a held list is sent again, so attempts > 1
         return True
 
     async def _hold(self, row: OutboxRow, reason: str) -> None:
         await self.store.hold(row, reason)
         self.metrics.send("held")
         log.info("send %s held until the patron writes again (24-hour window shut)", _safe(row.idem_key))
+        if row.draft_id is not None and ":patron:" in row.idem_key:
+            await self._tell_held(row.draft_id)
+
+    async def report_held(self, within: float = 86400.0) -> int:
+        """Tell the librarians of each approved list held in the last ``within`` seconds not told of yet.
+
+        The sender tells of the lists it holds itself; these are the ones a status webhook held
+        (WhatsApp took the send, then refused it for the shut window).
+        """
+        told = 0
+        for draft_id in await held_lists_untold(self.store, self.store.clock() - within):
+            told += await self._tell_held(draft_id)
+        return told
+
+    async def _tell_held(self, draft_id: int) -> int:
+        """Once per draft: its approved list waits for the patron to write again."""
+        text = t(self.settings.language.default, "list_held", id=draft_id)
+        approver = await self._approver(draft_id)  # read before the write transaction, which holds the writer
+        async with self.store.tx() as db:
+            told = await fanout.to_librarians(self.store, db, approver, f"held:{draft_id}",
+                                              [OutgoingMessage(to="", text=text)], draft_id=draft_id)
+            if told:
+                await self.store.add_event(db, "sender", "list_held", f"draft:{draft_id}", {})
+        return told
+
+    async def _tell_released(self, draft_id: int) -> None:
+        """Once per draft told of as held: its list has now gone out whole."""
+        draft = await self.store.get_draft(draft_id)
+        kinds = {e["kind"] for e in await self.store.events(f"draft:{draft_id}")}
+        if draft is None or draft.status is not DraftStatus.SENT or "list_held" not in kinds:
+            return
+        text = t(self.settings.language.default, "list_released", id=draft_id)
+        approver = await self._approver(draft_id)
+        async with self.store.tx() as db:
+            await fanout.to_librarians(self.store, db, approver, f"held-sent:{draft_id}",
+                                       [OutgoingMessage(to="", text=text)], draft_id=draft_id)
+
+    async def _approver(self, draft_id: int) -> tuple[Librarian, ...]:
+        """The WhatsApp librarian who approved the draft; every librarian when it was approved elsewhere."""
+        actor = await self.store.draft_decided_by(draft_id)
+        approver = tuple(lib for lib in self.settings.librarians if lib.phone == actor)
+        return approver or self.settings.librarians
 
     async def _failed(self, row: OutboxRow, e: ChannelError) -> bool:
         if e.code == int(WINDOW_SHUT):
@@ -175,8 +222,9 @@ class Sender:
 
     async def report_failures(self, within: float = 86400.0) -> int:
         """Tell the librarians, once per row, of each patron's message that failed for good
-        in the last ``within`` seconds (those reported by a status webhook too); returns how many."""
-        told = 0
+        in the last ``within`` seconds (those reported by a status webhook too), and of lists
+        held for a shut window (:meth:`report_held`); returns how many messages were queued."""
+        told = await self.report_held(within)  # the chores' one call for lists that did not arrive
         language = self.settings.language.default
         for row in await self.store.failed_patron_rows(self.store.clock() - within):
             what = row["idem_key"].split(":", 2)

@@ -1,4 +1,9 @@
-"""HAPUS DATA / DELETE MY DATA: a patron erases what the desk keeps about them, after confirming."""
+"""HAPUS DATA / DELETE MY DATA: a patron erases what the desk keeps about them, after confirming.
+
+The prompt and the goodbye are in the language the patron chose (``BAHASA#EN``), else in the
+language of the words they just typed: ``DELETE MY DATA`` is answered in English, ``HAPUS DATA``
+in Indonesian, whatever the library's default.
+"""
 
 from __future__ import annotations
 
@@ -13,10 +18,11 @@ from refbot.models import InboxRow, OutgoingMessage
 from refbot.store import Store
 from refbot.store.media import media_store
 from refbot.store.privacy import erase_patron
-from refbot.texts import t
+from refbot.texts import LANGUAGES, t
 
 _ERASE = re.compile(r"^\s*(hapus\s+data(\s+saya)?|delete\s+my\s+data)\s*[.!]*\s*$", re.IGNORECASE)
 _ERASE_YES = re.compile(r"^\s*(ya\s+hapus|yes\s+delete)\s*[.!]*\s*$", re.IGNORECASE)
+_ENGLISH = re.compile(r"^\s*(delete|yes)\b", re.IGNORECASE)
 
 
 def is_erasure(text: str) -> bool:
@@ -36,8 +42,8 @@ class Erasure:
 
     async def handle(self, row: InboxRow) -> None:
         """Ask to confirm, or erase after a confirmation in time (idempotent: safe to repeat)."""
-        message, language = row.message, self.settings.language.default
-        minutes = self.settings.privacy.erase_confirm_minutes
+        message, minutes = row.message, self.settings.privacy.erase_confirm_minutes
+        language = await self._language(message.sender, message.text)
         if _ERASE.match(message.text):
             async with self.store.tx() as tx:
                 await self.store.add_event(tx, message.sender, "erase_requested", f"inbox:{row.id}", {})
@@ -55,3 +61,10 @@ class Erasure:
             goodbye = OutgoingMessage(to=message.sender, text=t(language, "erase_done"))
             await self.store.enqueue(tx, f"reply:{row.id}:erased", goodbye)
             await self.store.finish_inbox(row.id, tx)
+
+    async def _language(self, phone: str, text: str) -> str:
+        """The language the patron chose, else the one their words are in (read before the erasure forgets it)."""
+        chosen = await self.store.patron_language(phone)
+        if chosen in LANGUAGES:
+            return str(chosen)
+        return "en" if _ENGLISH.match(text) else "id"

@@ -1,4 +1,9 @@
-"""Office hours: when librarians answer, so a patron writing at night knows when to expect them."""
+"""Office hours: when librarians answer, so a patron writing at night knows when to expect them.
+
+Every acknowledgement that says when the desk opens words it the same way, with the date
+written out as everywhere else a patron reads one: "Senin, 7 Desember 2026 pukul 08:00"
+(:func:`opening_text`; :meth:`OfficeHours.closed_note` for the sentence a reply ends with).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from refbot.config import DeskSettings
 from refbot.errors import ConfigError
+from refbot.services.dates import long_date
+from refbot.texts import t
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _SPEC = re.compile(r"^\s*([a-z]{3})(?:\s*-\s*([a-z]{3}))?\s+(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
@@ -64,10 +71,29 @@ class OfficeHours:
                 return opening
         return None
 
+    def when_open(self, at: dt.datetime, language: str) -> str | None:
+        """When a librarian next answers, in words; None while the desk is open (or when it never opens)."""
+        opening = self.next_opening(at)
+        if opening is None or self.is_open(at):
+            return None
+        return opening_text(opening, language)
+
+    def closed_note(self, at: dt.datetime, language: str) -> str:
+        """" Saat ini di luar jam layanan; …" to end a reply with while the desk is closed; "" while it is open."""
+        when = self.when_open(at, language)
+        return " " + t(language, "closed_note", when=when) if when else ""
+
     def _span(self, day: dt.date) -> tuple[dt.time, dt.time] | None:
         if day in self.holidays:
             return None
         return self.spans.get(day.weekday())
+
+
+def opening_text(opening: dt.datetime, language: str) -> str:
+    """An opening as a patron reads it: "Senin, 7 Desember 2026 pukul 08:00" / "Monday, 7 December 2026 at 08:00"."""
+    weekday = t(language, f"weekday_{opening.weekday()}")
+    date = long_date(opening, language, opening.tzinfo or dt.UTC)
+    return t(language, "when", weekday=weekday, date=date, time=opening.strftime("%H:%M"))
 
 
 def _parse_span(spec: str) -> list[tuple[int, tuple[dt.time, dt.time]]]:

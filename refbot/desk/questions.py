@@ -18,11 +18,13 @@ from refbot.delivery.render import mask_phone
 from refbot.desk.hours import OfficeHours
 from refbot.desk.replies import reply_once
 from refbot.metrics import NO_METRICS, LibraryMetrics
-from refbot.models import Draft, InboundMessage, InboxRow, InformationNeed, OutgoingMessage
+from refbot.models import Draft, InboundMessage, InboxRow, InformationNeed, OutgoingMessage, Ranked
 from refbot.pipeline.answer import answer
 from refbot.pipeline.parse import parse_need, reply_language
+from refbot.pipeline.refine import reads_as_refinement, refine
 from refbot.ports import Source
 from refbot.store import Store, Tx
+from refbot.store.refinements import last_list, replied_request
 from refbot.texts import t
 
 log = logging.getLogger(__name__)
@@ -48,12 +50,11 @@ class Questions:
     async def ask(self, row: InboxRow) -> None:
         """Handle one question to completion (idempotent: safe to repeat)."""
         message, default = row.message, self.settings.language.default
-        text = await self._with_context(message)
-        year = dt.datetime.fromtimestamp(self.clock(), dt.UTC).year
-        need = parse_need(text, default, current_year=year, detect=self.detect)
+        need, refined = await self._understand(message)
         if await self._too_many(row, need):
             return
         request = await self.store.create_request(row.id, message.sender, need)
+        need = request.need  # as first stored: a retry after a crash answers the same need
         async with self.store.tx() as tx:
             ack = OutgoingMessage(to=message.sender, text=self._ack(reply_language(need, default)))
             await self.store.enqueue(tx, f"ack:{request.id}", ack)
@@ -63,7 +64,7 @@ class Questions:
         found = await answer(need, self.sources, self.settings.search, self.settings.match,
                              observe=self.metrics.source_answered)
         notes = tuple(t(default, "source_failed", source=name.capitalize(), reason=reason)
-                      for name, reason in found.failures.items())
+                      for name, reason in found.failures.items()) + self._refinement_notes(need, refined, found.items)
         # The draft, its review messages and the finished row are one transaction: a crash
         # leaves either all of them or none, and the retry makes exactly the missing ones.
         async with self.store.tx() as tx:
@@ -83,12 +84,38 @@ class Questions:
         log.info("draft %d ready for inbox row %d: %d items%s", draft_id, row.id, items,
                  f"; failed: {', '.join(sorted(failures))}" if failures else "")
 
-    async def _with_context(self, message: InboundMessage) -> str:
-        # A reply quoting the list refbot sent refines that request ("yang bahasa Indonesia saja").
-        if not message.context_id:
-            return message.text
-        asked = await self.store.request_text_for_reply(message.context_id, message.sender)
-        return f"{asked}\n{message.text}" if asked else message.text
+    async def _understand(self, message: InboundMessage) -> tuple[InformationNeed, int | None]:
+        """The message's need, narrowed from the request it refines (and that request's id), if any."""
+        year = dt.datetime.fromtimestamp(self.clock(), dt.UTC).year
+        own = parse_need(message.text, self.settings.language.default, current_year=year, detect=self.detect)
+        refined = await self._refines(message, own)
+        previous = await self.store.get_request(refined) if refined is not None else None
+        if previous is None:
+            return own, None
+        return refine(previous.need, own), previous.id
+
+    async def _refines(self, message: InboundMessage, own: InformationNeed) -> int | None:
+        # Quoting the list refines it, whatever the words; a short narrowing message right after
+        # a list ("yang bahasa Indonesia saja") does too, within desk.refine_within_minutes.
+        if message.context_id:
+            quoted = await replied_request(self.store, message.context_id, message.sender)
+            if quoted is not None:
+                return quoted
+        window = self.settings.desk.refine_within_minutes * 60
+        if window <= 0 or not reads_as_refinement(own):
+            return None
+        return await last_list(self.store, message.sender, self.clock() - window)
+
+    def _refinement_notes(self, need: InformationNeed, refined: int | None,
+                          items: Sequence[Ranked]) -> tuple[str, ...]:
+        """What the librarian reads on a refined draft: which request it narrows, and a wish it could not meet."""
+        default = self.settings.language.default
+        notes: tuple[str, ...] = (t(default, "refined_note", id=refined),) if refined is not None else ()
+        if need.languages and items and not any(r.candidate.language in need.languages for r in items):
+            # Records often carry no language: a filter would empty the draft, so it is said instead.
+            names = ", ".join(t(default, f"language_name_{code}") for code in sorted(need.languages))
+            notes += (t(default, "language_unmet", languages=names),)
+        return notes
 
     async def _too_many(self, row: InboxRow, need: InformationNeed) -> bool:
         limit = self.settings.desk.max_questions_per_hour
@@ -102,10 +129,6 @@ class Questions:
         return True
 
     def _ack(self, language: str) -> str:
-        now = dt.datetime.fromtimestamp(self.clock(), dt.UTC)
-        opening = self.hours.next_opening(now)
-        if opening is None or self.hours.is_open(now):
-            return t(language, "ack")
-        weekday = t(language, f"weekday_{opening.weekday()}")
-        when = t(language, "when", weekday=weekday, date=opening.strftime("%d-%m-%Y"), time=opening.strftime("%H:%M"))
-        return t(language, "ack_closed", when=when)
+        # One date format everywhere: "Jumat, 4 Desember 2026 pukul 08:00", as snap and letters say it.
+        when = self.hours.when_open(dt.datetime.fromtimestamp(self.clock(), dt.UTC), language)
+        return t(language, "ack_closed", when=when) if when else t(language, "ack")

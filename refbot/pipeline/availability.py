@@ -173,18 +173,23 @@ def shelf_text(c: Candidate, language: str) -> str:
     if found is not None and found.live:
         time_text = _clock(found.when, language)
         if c.available:
-            return t(language, "shelf_now", available=c.available, copies=c.copies, time=time_text)
+            return t(language, _counted("shelf_now", c), available=c.available, copies=c.copies, time=time_text)
         due = _first_due(c)
         if due is not None:
-            return t(language, "shelf_none_due", copies=c.copies, due=_day(due, language), time=time_text)
-        return t(language, "shelf_none_now", copies=c.copies, time=time_text)
+            return t(language, _counted("shelf_none_due", c), copies=c.copies, due=_day(due, language), time=time_text)
+        return t(language, _counted("shelf_none_now", c), copies=c.copies, time=time_text)
     if c.available:
-        text = t(language, "available", available=c.available, copies=c.copies)
+        text = t(language, _counted("available", c), available=c.available, copies=c.copies)
     else:
-        text = t(language, "none_available", copies=c.copies)
+        text = t(language, _counted("none_available", c), copies=c.copies)
     if found is not None:
         text += f" ({t(language, 'shelf_as_of', date=_day(found.when.date(), language))})"
     return text
+
+
+def _counted(key: str, c: Candidate) -> str:
+    """The text for one copy ("1 of 1 copy", "the only copy is on loan") or for several."""
+    return f"{key}_one" if c.copies == 1 else key
 
 
 def _stamped(h: Holding, mark: str) -> Holding:

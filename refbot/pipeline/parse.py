@@ -244,8 +244,13 @@ def _language(text: str, lex: Lexicon, default: str, detect: Callable[[str], str
         return "id"
     if has_en > has_id:
         return "en"
-    guess = detect(text) if detect else None
+    # Identifiers say nothing of a language ("ISSN 1907-4239" is neither): ask the detector about the words only.
+    words_only = _IDENTIFIERS.sub(" ", text)
+    guess = detect(words_only) if detect and re.search(r"[^\W\d_]{2,}", words_only) else None
     return guess or default
+
+
+_IDENTIFIERS = re.compile(r"\b[ep]?-?(?:ISSN|ISBN|DOI)\b:?|\b10\.\d{4,}/\S+|\b[\dXx][\dXx./-]*\b", re.I)
 
 
 def reply_language(need: InformationNeed, default: str) -> str:

@@ -14,6 +14,8 @@ language        +1 in a wished-for language, -1 otherwise (only when asked and k
 on shelf        a copy can be borrowed now
 open access     free to read, when the patron asked for that
 journal         a journal article with an ISSN: it appeared in a registered serial
+named           the very journal whose ISSN the patron wrote ("is ISSN 1907-4239 accredited?"):
+                that journal's own record is the answer, so it comes first
 citations       how often the work is cited, on a log scale
 retracted       a large penalty: a retracted work is never recommended, only shown to the
                 librarian at the end of the draft with a warning
@@ -42,6 +44,7 @@ SIMILARITY_TERMS = 8
 """How many of the need's heaviest terms similarity looks for."""
 _WORD_MATCH = 80.0  # rapidfuzz ratio from which two words count as the same word
 _SHOWN_RETRACTED = 2
+_ISSN = re.compile(r"\b\d{4}-?\d{3}[\dXx]\b")
 
 
 def rank(
@@ -78,6 +81,8 @@ def score_candidate(need: InformationNeed, c: Candidate, fused: float, s: MatchS
     if need.open_access and c.open_access:
         parts.append(("open access", s.open_access_weight))
     parts.extend(_credibility(c, s))
+    if c.kind is Kind.JOURNAL and named_issn(need, c):
+        parts.append(("named", s.named_weight))
     if c.retracted:
         parts.append(("retracted", -s.retracted_penalty))
     return Score(round(sum(v for _, v in parts), 4), tuple((n, round(v, 4)) for n, v in parts))
@@ -90,6 +95,16 @@ def _credibility(c: Candidate, s: MatchSettings) -> list[tuple[str, float]]:
     if c.citations:
         parts.append(("citations", s.citation_weight * citation_credit(c.citations, s.citations_for_full_credit)))
     return parts
+
+
+def named_issn(need: InformationNeed, c: Candidate) -> bool:
+    """Whether the patron wrote one of the candidate's ISSNs (with or without its hyphen)."""
+    written = {_issn_digits(m) for m in _ISSN.findall(need.raw)}
+    return bool(written & {_issn_digits(i) for i in c.issn})
+
+
+def _issn_digits(issn: str) -> str:
+    return re.sub(r"[^0-9X]", "", issn.upper())
 
 
 def citation_credit(citations: int, full: int) -> float:
@@ -253,6 +268,8 @@ def _year_fit(need: InformationNeed, year: int | None) -> float:
 def _kind_fits(need: InformationNeed, kind: Kind) -> bool:
     if kind in need.kinds:
         return True
+    if kind is Kind.JOURNAL and Kind.ARTICLE in need.kinds:
+        return True  # "jurnal" asks for articles or for the journal itself; both fit
     return (kind is Kind.EBOOK and Kind.BOOK in need.kinds) or (kind is Kind.BOOK and Kind.EBOOK in need.kinds)
 
 

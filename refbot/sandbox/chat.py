@@ -10,9 +10,14 @@ Routes (relative to where the app is mounted, normally ``/sandbox``):
 - ``GET /`` — the page; ``GET /static/…`` — its script and style.
 - ``GET /api/config`` — the patron and librarians the page shows.
 - ``GET /api/thread?phone=NUMBER`` — one number's conversation with the library, both ways.
-- ``POST /api/send`` — ``{"from": NUMBER, "text": "…"}`` or
+- ``POST /api/send`` — ``{"from": NUMBER, "text": "…", "context_id": "wamid…"}`` (``context_id``
+  optional: the message quoted, as *Reply* on a phone) or
   ``{"from": NUMBER, "reply": {"id": "…", "title": "…", "list": false}, "context_id": "wamid…"}``;
   answers 200 with the new message id, or 502 when refbot's webhook did not take it.
+- ``POST /api/send_media`` — a photo or document (multipart, see :mod:`.chat_media`); the same answers.
+- ``GET /api/media/{id}`` — a file either side sent, for the page to show.
+
+With ``record_dir`` the conversations survive a restart (:mod:`.chat_record`).
 """
 
 from __future__ import annotations
@@ -27,12 +32,15 @@ import aiohttp
 from aiohttp import web
 
 from refbot.config import Librarian, Secret
+from refbot.sandbox import chat_media
+from refbot.sandbox.chat_record import ChatRecord
 from refbot.sandbox.graph import GRAPH_STATE, GraphState
 from refbot.sandbox.payloads import (
     SIGNATURE_HEADER,
     BusinessNumber,
     button_reply,
     encode,
+    media_message,
     new_wamid,
     sign,
     text_message,
@@ -86,6 +94,7 @@ def create_chat_app(
     graph_app: web.Application,
     patron_name: str = "Pemustaka",
     session: aiohttp.ClientSession | None = None,
+    record_dir: Path | None = None,
 ) -> web.Application:
     """Build the chat page app (mount it at ``/sandbox``).
 
@@ -99,6 +108,8 @@ def create_chat_app(
             record shows what refbot sent.
         patron_name: the patron's WhatsApp profile name.
         session: HTTP session for posting webhooks; one is made (and closed) when not given.
+        record_dir: where the chats (the stand-in's messages and media, and what people wrote)
+            are kept across restarts; None keeps them in memory only.
     """
     secret = app_secret.get() if isinstance(app_secret, Secret) else app_secret
     graph = graph_app[GRAPH_STATE]
@@ -109,11 +120,15 @@ def create_chat_app(
         webhook_url, secret, business, Person(patron_name, patron_phone, "patron"), people, graph, session=session
     )
     app.cleanup_ctx.append(_lifecycle)
+    if record_dir is not None:
+        app.cleanup_ctx.append(lambda _app: ChatRecord(record_dir, graph, app[CHAT_STATE].written).keep())
     app.router.add_get("/", _page)
     app.router.add_static("/static", STATIC_DIR)
     app.router.add_get("/api/config", _config)
     app.router.add_get("/api/thread", _thread)
     app.router.add_post("/api/send", _send)
+    app.router.add_post("/api/send_media", _send_media)
+    app.router.add_get("/api/media/{media_id:[0-9]{1,30}}", _media)
     return app
 
 
@@ -155,9 +170,11 @@ async def _thread(request: web.Request) -> web.Response:
 
 
 def _received(record: dict[str, Any]) -> dict[str, Any]:
-    keys = ("id", "type", "text", "buttons", "rows", "list_button", "status")
+    keys = ("id", "type", "text", "buttons", "rows", "list_button", "status", "image", "document")
     received = {k: record.get(k) for k in keys}
-    received.update(from_me=False, ts=record["timestamp"], errors=record.get("errors", []))
+    context = record.get("payload", {}).get("context") or {}
+    received.update(from_me=False, ts=record["timestamp"], errors=record.get("errors", []),
+                    context_id=context.get("message_id", ""))
     return received
 
 
@@ -168,7 +185,32 @@ async def _send(request: web.Request) -> web.Response:
         written = _written_from(wanted)
     except ValueError as e:
         return _bad_request(str(e))
-    payload = _payload(state, written)
+    return await _post(state, written, _payload(state, written))
+
+
+async def _send_media(request: web.Request) -> web.Response:
+    """A photo or document from the page: kept in the stand-in's media store, then a media webhook."""
+    state = request.app[CHAT_STATE]
+    try:
+        upload = await chat_media.read_upload(request)
+        written = _written_from({"from": upload.sender, "context_id": upload.context_id, "text": "media"})
+        media = chat_media.keep_upload(state.graph, upload)
+    except ValueError as e:
+        return _bad_request(str(e))
+    written.update(type=upload.kind, text=upload.caption,
+                   media={"id": media.id, "mime_type": media.mime_type, "filename": media.filename})
+    payload = media_message(state.business, written["from"], upload.kind, media.id, media.mime_type,
+                            caption=upload.caption, filename=media.filename, name=state.name_of(written["from"]),
+                            wamid=written["id"], timestamp=int(written["ts"]), context_id=written["context_id"])
+    return await _post(state, written, payload)
+
+
+async def _media(request: web.Request) -> web.Response:
+    return chat_media.media_response(request.app[CHAT_STATE].graph, request.match_info["media_id"])
+
+
+async def _post(state: ChatState, written: dict[str, Any], payload: dict[str, Any]) -> web.Response:
+    """Post the webhook for what a person wrote, and remember it (with how refbot took it) for the page."""
     status, problem = await _deliver(state, payload)
     written["delivery"] = status if status is not None else problem
     state.written.append(written)
@@ -186,17 +228,17 @@ def _written_from(data: Any) -> dict[str, Any]:
     if not isinstance(sender, str) or not 5 <= len(_digits(sender)) <= 20:
         raise ValueError("'from' must be a phone number with country code, digits only")
     written: dict[str, Any] = {"id": new_wamid(), "from": _digits(sender), "ts": time.time()}
+    context_id = data.get("context_id", "")
+    if not isinstance(context_id, str):
+        raise ValueError("'context_id' must be a message id")
     reply = data.get("reply")
     if reply is None:
         text = data.get("text")
         if not isinstance(text, str) or not text.strip() or len(text) > MAX_TEXT:
             raise ValueError(f"'text' must be 1 to {MAX_TEXT} characters")
-        return {**written, "type": "text", "text": text, "button_id": "", "context_id": ""}
+        return {**written, "type": "text", "text": text, "button_id": "", "context_id": context_id}
     if not isinstance(reply, dict) or not all(isinstance(reply.get(k), str) and reply[k] for k in ("id", "title")):
         raise ValueError("'reply' must be an object with an id and a title")
-    context_id = data.get("context_id", "")
-    if not isinstance(context_id, str):
-        raise ValueError("'context_id' must be a message id")
     kind = "list_reply" if reply.get("list") else "button_reply"
     return {**written, "type": kind, "text": reply["title"], "button_id": reply["id"], "context_id": context_id}
 
@@ -204,7 +246,8 @@ def _written_from(data: Any) -> dict[str, Any]:
 def _payload(state: ChatState, written: dict[str, Any]) -> dict[str, Any]:
     sender, name, ts = written["from"], state.name_of(written["from"]), int(written["ts"])
     if written["type"] == "text":
-        return text_message(state.business, sender, written["text"], name=name, wamid=written["id"], timestamp=ts)
+        return text_message(state.business, sender, written["text"], name=name, wamid=written["id"], timestamp=ts,
+                            context_id=written["context_id"])
     return button_reply(
         state.business,
         sender,

@@ -28,6 +28,7 @@ def mount_sandbox(app: web.Application, settings: Settings) -> None:
         librarians=settings.librarians,
         patron_phone=settings.sandbox.patron_phone,
         graph_app=graph,
+        record_dir=settings.data_dir / "sandbox",  # the chats survive a restart, as the drafts do
     )
     # The longer prefixes first: /sandbox would otherwise claim their paths.
     app.add_subapp("/sandbox/graph", graph)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from refbot.config import Settings
-from refbot.delivery.render import mask_phone
+from refbot.decisions import deciders
 from refbot.errors import RequestConflict
 from refbot.models import Button, OutgoingMessage
 from refbot.store import InboxRow, Store
@@ -30,8 +30,7 @@ def conflict_text(settings: Settings, error: RequestConflict, request_id: int) -
         return t(language, "request_not_found", id=request_id)
     if error.status == "withdrawn":  # the patron erased their data; nobody decided
         return t(language, "request_withdrawn", id=request_id)
-    names = {lib.phone: lib.name for lib in settings.librarians}
-    who = names.get(error.decided_by) or mask_phone(error.decided_by) or "?"
+    who = deciders.who(error.decided_by, deciders.librarian_names(settings.librarians), language)
     return t(language, "request_conflict", id=request_id, status=t(language, f"status_{error.status}"), who=who)
 
 

@@ -33,6 +33,7 @@ class Transaction:
     effort: int | None
     proposed: list[tuple[str, str]] = field(default_factory=list)
     final: list[tuple[str, str]] = field(default_factory=list)
+    """What the patron received: the final version's items without the retracted ones (never sent)."""
     subjects: list[str] = field(default_factory=list)
 
     @property
@@ -212,7 +213,8 @@ class ReportStore(Database):
         member = self.dialect.json_text
         items = await self.fetchall(
             f"SELECT i.draft_id, i.version, d.version AS current, {member('i.candidate', 'source')} AS source,"
-            f" {member('i.candidate', 'source_id')} AS sid, {member('i.candidate', 'subjects')} AS subjects"
+            f" {member('i.candidate', 'source_id')} AS sid, {member('i.candidate', 'subjects')} AS subjects,"
+            f" {member('i.candidate', 'retracted')} AS retracted"
             " FROM draft_items i JOIN drafts d ON d.id = i.draft_id JOIN requests r ON r.id = d.request_id"
             " WHERE r.created_at >= ? AND (i.version = 1 OR i.version = d.version) ORDER BY i.draft_id, i.position",
             (since,),
@@ -224,7 +226,7 @@ class ReportStore(Database):
             key = (str(item["source"]), str(item["sid"]))
             if item["version"] == 1:
                 tx.proposed.append(key)
-            if item["version"] == item["current"]:
+            if item["version"] == item["current"] and not _true(item["retracted"]):
                 tx.final.append(key)
                 tx.subjects.extend(json.loads(item["subjects"] or "[]"))
         return list(found.values())
@@ -233,3 +235,8 @@ class ReportStore(Database):
         """Note in the audit trail that ``account`` downloaded the transactions of ``days`` days."""
         async with self.tx() as db:
             await self.add_event(db, account.actor, "csv_export", "transactions", {"days": days})
+
+
+def _true(value: object) -> bool:
+    # A JSON true reads back as 1 from SQLite's json_extract and as 'true' from PostgreSQL's ->>.
+    return str(value).lower() in ("1", "true")

@@ -53,6 +53,12 @@ class IssuedLetter:
     name: str
     cardnumber: str
     issued_at: float
+    replaced_by: str = ""
+    """The number of the letter a librarian issued in its place; '' while it is valid."""
+    replaces: str = ""
+    """The number of the letter this one replaced, if it was a re-issue."""
+    patron: str = ""
+    patron_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -119,22 +125,61 @@ class ServiceRequestStore(Database):
 
     async def add_issued_letter(
         self, db: Tx, *, request_id: int, code: str, patron: str, patron_id: str, cardnumber: str, name: str,
-        year: int, seq: int, number: str, issued_at: float, path: str,
+        year: int, seq: int, number: str, issued_at: float, path: str, replaces: str = "",
     ) -> None:
-        """Keep a letter issued for a request (inside the caller's transaction)."""
+        """Keep a letter issued for a request (inside the caller's transaction).
+
+        ``replaces`` is the code of the letter this one replaces, which stops being valid.
+        """
         await db.execute(
             "INSERT INTO letters (request_id, code, patron, patron_id, cardnumber, name, status, year, seq, number,"
-            " issued_at, path) VALUES (?, ?, ?, ?, ?, ?, 'issued', ?, ?, ?, ?, ?)",
-            (request_id, code, patron, patron_id, cardnumber, name, year, seq, number, issued_at, path),
+            " issued_at, path, replaces) VALUES (?, ?, ?, ?, ?, ?, 'issued', ?, ?, ?, ?, ?, ?)",
+            (request_id, code, patron, patron_id, cardnumber, name, year, seq, number, issued_at, path, replaces),
         )
+        if replaces:
+            await db.execute("UPDATE letters SET status = 'replaced', replaced_by = ? WHERE code = ?",
+                             (code, replaces))
 
     async def issued_letter(self, code: str) -> IssuedLetter | None:
-        """The issued letter with this verification code, if there is one."""
-        row = await self.fetchone("SELECT * FROM letters WHERE code = ? AND status = 'issued'", (code,))
+        """The letter refbot issued with this verification code (valid or replaced), if there is one."""
+        return await self._letter("l.code = ?", (code,))
+
+    async def letter_by_reference(self, reference: str) -> IssuedLetter | None:
+        """The issued letter a librarian names by its number or its verification code."""
+        typed = reference.strip().upper()
+        return await self._letter("(UPPER(l.number) = ? OR l.code = ?)", (typed, typed))
+
+    async def valid_letter(self, patron: str, patron_id: str = "") -> IssuedLetter | None:
+        """The patron's letter still valid (issued, not replaced), found by number or library patron id."""
+        if patron_id:
+            return await self._letter("l.status = 'issued' AND (l.patron = ? OR l.patron_id = ?)", (patron, patron_id))
+        return await self._letter("l.status = 'issued' AND l.patron = ?", (patron,))
+
+    async def _letter(self, where: str, params: tuple[str, ...]) -> IssuedLetter | None:
+        row = await self.fetchone(
+            "SELECT l.*, COALESCE(n.number, '') AS replaced_by_number, COALESCE(o.number, '') AS replaces_number"
+            " FROM letters l LEFT JOIN letters n ON n.code = l.replaced_by AND l.replaced_by != ''"
+            " LEFT JOIN letters o ON o.code = l.replaces AND l.replaces != ''"
+            f" WHERE l.status IN ('issued', 'replaced') AND {where} ORDER BY l.id DESC LIMIT 1",
+            params,
+        )
         if row is None:
             return None
         return IssuedLetter(code=row["code"], number=row["number"], name=row["name"], cardnumber=row["cardnumber"],
-                            issued_at=float(row["issued_at"]))
+                            issued_at=float(row["issued_at"]), replaced_by=row["replaced_by_number"],
+                            replaces=row["replaces_number"], patron=row["patron"], patron_id=row["patron_id"])
+
+    async def open_letter_request(self, db: Tx, patron: str) -> int | None:
+        """The patron's clearance request still waiting for a librarian, read under the patron's lock.
+
+        Two ``BEBASPUSTAKA`` handled at once by two workers serialize here, so the second finds the first.
+        """
+        await db.serialize(f"letter-request:{patron}")
+        row = await db.fetchone(
+            "SELECT id FROM service_requests WHERE patron = ? AND kind = 'letter' AND status = 'pending'"
+            " ORDER BY id LIMIT 1", (patron,),
+        )
+        return int(row["id"]) if row else None
 
     # -- card links ------------------------------------------------------------------------
 

@@ -47,6 +47,15 @@ class ZoteroLibraryState:
     error: str
 
 
+@dataclass(frozen=True)
+class ZoteroSaved:
+    """Where one approved list was saved: its draft, the collection's key, how many items it holds."""
+
+    draft_id: int
+    collection: str
+    items: int
+
+
 class ZoteroStore(Database):
     """The ``zotero_*`` tables."""
 
@@ -137,6 +146,26 @@ class ZoteroStore(Database):
                 " items = excluded.items, saved_at = excluded.saved_at",
                 (draft_id, library, collection, items, self.clock()),
             )
+
+    async def zotero_saved_of_erased(self, library: str, limit: int) -> list[ZoteroSaved]:
+        """Saved lists whose patron erased their data after the collection was last named."""
+        rows = await self.fetchall(
+            "SELECT z.draft_id, z.collection, z.items FROM zotero_saved z"
+            " JOIN drafts d ON d.id = z.draft_id JOIN requests r ON r.id = d.request_id"
+            " WHERE z.library = ? AND r.patron LIKE 'erased:%' AND EXISTS (SELECT 1 FROM events e"
+            " WHERE e.actor = r.patron AND e.kind = 'erase' AND e.at >= z.saved_at)"
+            " ORDER BY z.draft_id LIMIT ?",
+            (library, limit),
+        )
+        return [ZoteroSaved(int(r["draft_id"]), str(r["collection"]), int(r["items"])) for r in rows]
+
+    async def record_zotero_renamed(self, draft_id: int, library: str, collection: str, name: str) -> None:
+        """Remember that a saved list's collection was renamed, in the record and in the local copy."""
+        async with self.tx() as db:
+            await db.execute("UPDATE zotero_saved SET saved_at = ? WHERE draft_id = ? AND library = ?",
+                             (self.clock(), draft_id, library))
+            await db.execute("UPDATE zotero_collections SET name = ? WHERE library = ? AND key = ?",
+                             (name, library, collection))
 
 
 async def _upsert_collections(db: Tx, library: str, collections: Sequence[ZoteroCollection]) -> None:

@@ -55,11 +55,16 @@ async def verify_letter(request: web.Request, store: Store, settings: Settings) 
         "issued": long_date(issued, "id", library_zone(settings)), "code": row.code,
     }
     if wants_json:
-        return web.json_response({"genuine": True, **facts})
+        return web.json_response({"genuine": True, "valid": not row.replaced_by, "replaced_by": row.replaced_by,
+                                  "replaces": row.replaces, **facts})
     labels = [("Nomor / Number", facts["number"]), ("Nama / Name", facts["name"]),
               ("No. anggota / Card", facts["cardnumber"]), ("Tanggal / Date", facts["issued"]),
               ("Kode / Code", facts["code"])]
-    return _page(settings, True, labels, 200)
+    if row.replaces:
+        labels.append(("Menggantikan / Replaces", row.replaces))
+    if row.replaced_by:
+        labels.append(("Diganti dengan / Replaced by", row.replaced_by))
+    return _page(settings, True, labels, 200, replaced_by=row.replaced_by)
 
 
 def normalise_code(raw: str) -> str:
@@ -70,9 +75,13 @@ def normalise_code(raw: str) -> str:
     return "-".join(plain[i:i + 4] for i in range(0, 12, 4))
 
 
-def _page(settings: Settings, genuine: bool, facts: list[tuple[str, str]], status: int) -> web.Response:
+def _page(settings: Settings, genuine: bool, facts: list[tuple[str, str]], status: int,
+          replaced_by: str = "") -> web.Response:
     library = html.escape(settings.letters.library_name)
-    if genuine:
+    if genuine and replaced_by:
+        verdict = (f"⚠️ Surat ini asli, tetapi sudah DIGANTI dengan surat Nomor {replaced_by} dan TIDAK BERLAKU lagi. "
+                   f"/ This letter is genuine but was REPLACED by letter No. {replaced_by} and is NO LONGER VALID.")
+    elif genuine:
         verdict = "✅ Surat keterangan bebas pustaka ini ASLI. / This clearance letter is genuine."
     else:
         verdict = ("❌ Kode ini tidak cocok dengan surat mana pun yang kami terbitkan: surat ini TIDAK ASLI. "

@@ -346,7 +346,7 @@ async def test_an_approved_list_becomes_a_collection_named_after_the_request(rig
     saved = lib.collections[result.collection]
     parent = lib.collections[saved["parentCollection"]]
     items = [i for i in lib.items.values() if result.collection in i["collections"]]
-    assert saved["name"] == "#12 kak, referensi literasi informasi untuk skripsi" == result.name
+    assert saved["name"] == "refbot #12" == result.name  # no request stored: the number alone
     assert parent["name"] == PARENT_NAME and not parent["parentCollection"]
     assert (result.created, result.already, result.failed) == (3, 0, ())
     by_type = {i["itemType"]: i for i in items}
@@ -414,12 +414,15 @@ async def test_a_lasting_failure_is_reported_and_the_next_save_finishes(rig: Rig
     assert result.created == 2 and sum(1 for c in rig.library.collections.values() if c["name"] == result.name) == 1
 
 
-def test_long_questions_make_short_names() -> None:
-    d = Draft(id=7, request_id=1, items=(), question="  tolong   " + "sangat " * 30)
+def test_a_collection_is_named_by_number_and_topics_not_the_patrons_sentence() -> None:
+    asked = need("kak saya Rina dari prodi PBSI, minta referensi literasi informasi mahasiswa untuk skripsi")
+    long = need("literasi " + " ".join(f"kata{n}panjangsekali" for n in range(20)))
 
-    name = collection_name(d)
+    name = collection_name(12, asked)
 
-    assert name.startswith("#7 tolong sangat") and len(name) <= 84 and name.endswith("…")
+    assert name.startswith("refbot #12 — ") and "literasi informasi" in name
+    assert not {"kak", "saya", "minta", "referensi"} & set(name.lower().split())
+    assert len(collection_name(7, long)) <= len("refbot #7 — ") + 60
 
 
 async def test_the_parts_share_one_library(tmp_path: Path) -> None:
@@ -450,6 +453,37 @@ async def test_approved_drafts_not_yet_saved_are_saved_by_the_schedule(rig: Rig)
     await drafts.approve(store, made[1], "6281300000001")
     not_before = await rig.saver.save_pending(since=time.time() + 60)  # approved before that time
 
-    assert [r.name.split()[0] for r in first] == [f"#{made[0]}"] and first[0].created == 1
+    assert [r.name for r in first] == [f"refbot #{made[0]} — literasi informasi"] and first[0].created == 1
     assert again == [] and not_before == []
-    assert [r.name.split()[0] for r in await rig.saver.save_pending()] == [f"#{made[1]}"]
+    assert [r.name.split()[1] for r in await rig.saver.save_pending()] == [f"#{made[1]}"]
+
+
+async def test_after_an_erasure_the_collection_keeps_only_its_number(rig: Rig, tmp_path: Path) -> None:
+    from refbot.decisions import drafts
+    from refbot.models import InboundMessage
+    from refbot.store.media import FolderMedia
+    from refbot.store.privacy import erase_patron
+
+    store, phone = rig.store, "6281200000009"
+    question = "tolong referensi literasi kesehatan remaja untuk skripsi saya di Puskesmas Sukamaju"
+    await store.record_inbound(InboundMessage("wamid.e1", phone, "text", text=question))
+    [row] = await store.claim_inbox(1)
+    request = await store.create_request(row.id, phone, need(question))
+    async with store.tx() as db:
+        draft_id = await store.insert_draft(db, request.id, (Ranked(ARTICLE, Score(1.0)),), ())
+    assert draft_id is not None
+    await drafts.approve(store, draft_id, "6281300000001")
+    [saved] = await rig.saver.save_pending()
+    await rig.sync.run_once()  # the local copy holds the name too
+    assert "literasi kesehatan" in rig.library.collections[saved.collection]["name"]
+
+    await erase_patron(store, phone, FolderMedia(tmp_path / "media"))
+    await rig.saver.save_pending()
+    await rig.saver.save_pending()  # once is enough: nothing renamed twice
+
+    names = [c["name"] for c in rig.library.collections.values()]
+    copied = await store.zotero_collection_names("groups/2501")
+    assert rig.library.collections[saved.collection]["name"] == f"refbot #{draft_id}"
+    assert not any(w in n for n in [*names, *copied.values()] for w in ("literasi", "Sukamaju", "remaja"))
+    assert (await rig.stats())["requests"][f"PUT /groups/2501/collections/{saved.collection}"] == 1
+    assert sum(1 for i in rig.library.items.values() if saved.collection in i["collections"]) == 1

@@ -105,7 +105,9 @@ def test_the_patrons_list_in_indonesian() -> None:
     assert "3. Sari, D. (2021)" in text and "https://doi.org/10.1234/jpi.2021.5" in text
     assert "Artikel · akses terbuka" in text
     assert "Catatan pustakawan: Tanya di meja" in text
-    assert text.endswith("(misalnya tahun terbit atau bahasa).")
+    assert "(misalnya tahun terbit atau bahasa)." in text
+    assert text.endswith("Kirim RIS atau BIBTEX untuk menerima daftar ini sebagai berkas bagi Zotero/Mendeley, RIWAYAT"
+                         " untuk semua yang pernah kami kirim, atau MENU untuk layanan lainnya.")
 
 
 def test_the_patrons_list_in_english() -> None:

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from refbot.config import DeskSettings
 from refbot.sandbox.payloads import envelope
+from refbot.texts import t
 from tests.conftest import LIBRARIAN, PATRON, Desk, eventually, running_desk
 
 
@@ -48,7 +49,9 @@ async def test_outside_office_hours_the_ack_says_when_and_the_draft_is_ready(tmp
         await desk.patron_says("buku tentang manajemen perpustakaan")
         ack = await wait_for_text(desk, PATRON, "di luar jam layanan")
         opening = today + dt.timedelta(days=2)
-        assert opening.strftime("%d-%m-%Y") in ack and "pukul 08:00" in ack
+        # The long date, as every other reply writes it: "Sabtu, 5 Desember 2026 pukul 08:00".
+        month = t("id", "months").split()[opening.month - 1]
+        assert f"{opening.day} {month} {opening.year} pukul 08:00" in ack
         await eventually(lambda: drafts(desk), what="the draft prepared for the morning")
 
 

@@ -103,6 +103,14 @@ def test_mixed_language_and_unclear_fall_back() -> None:
     assert parse_need("bibliometrik", "en", current_year=NOW).language == "en"
 
 
+def test_a_bare_identifier_is_answered_in_the_librarys_language(detect: LanguageDetector) -> None:
+    # "ISSN 1907-4239" says nothing of a language: the detector must not be asked to guess from it.
+    for bare in ("ISSN 1907-4239", "isbn 978-602-03-1234-5", "10.1016/j.lisr.2020.101234"):
+        assert parse_need(bare, "id", current_year=NOW, detect=detect).language == "id", bare
+        assert parse_need(bare, "en", current_year=NOW, detect=detect).language == "en", bare
+    assert parse_need("journal ISSN 1907-4239 indexed in Scopus?", "id", current_year=NOW, detect=detect).language == "en"
+
+
 # -- more real-style phrasings ------------------------------------------------------------
 
 @pytest.mark.parametrize(

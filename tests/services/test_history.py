@@ -34,13 +34,13 @@ from tests.services.history_desk import (
 )
 
 
-async def references(desk: Desk, request_id: int) -> list[str]:
+async def references(desk: Desk, request_id: int, language: str = "id") -> list[str]:
     """The APA references of a request's list, as the PDF writes them."""
     store = desk.services.store
     [row] = await store.fetchall("SELECT id FROM drafts WHERE request_id = ?", (request_id,))
     draft = await store.get_draft(row["id"])
     assert draft is not None and draft.items
-    return [printable(apa_citation(r.candidate, "plain")) for r in draft.items if not r.candidate.retracted]
+    return [printable(apa_citation(r.candidate, "plain", language)) for r in draft.items if not r.candidate.retracted]
 
 
 async def ask_history(desk: Desk, text: str, patron: str = ANDI) -> dict[str, Any]:

@@ -74,8 +74,8 @@ async def test_a_clear_patron_gets_a_pdf_letter_after_approval(harness: Harness,
             assert resp.status == 200  # as typed from the paper
         async with http.get(f"{verify_url}/verify/{code[0]}", headers={"Accept": "application/json"}) as resp:
             assert (await resp.json()) | {"issued": ""} == {
-                "genuine": True, "number": number[1], "name": "Andi Pratama", "cardnumber": "2100002",
-                "code": code[0], "issued": "",
+                "genuine": True, "valid": True, "replaced_by": "", "replaces": "", "number": number[1],
+                "name": "Andi Pratama", "cardnumber": "2100002", "code": code[0], "issued": "",
             }
 
 
@@ -95,10 +95,84 @@ async def test_verification_refuses_a_forged_code(harness: Harness, verify_url: 
 async def test_numbers_run_on_through_the_year(harness: Harness) -> None:
     first = await request_letter(harness)
     await harness.press(f"letter-approve:{first}")
-    second = await request_letter(harness)
-    await harness.press(f"letter-approve:{second}")
+    [old] = await harness.store.fetchall("SELECT number FROM letters")
+    await harness.send(f"SURATULANG {old['number']}", sender=LIBRARIAN)
     numbers = [r["number"] for r in await harness.store.fetchall("SELECT number FROM letters ORDER BY id")]
     assert [n.split("/")[0] for n in numbers] == ["001", "002"]
+
+
+# -- one open request and one valid letter per patron ----------------------------------------------
+
+
+async def test_asking_twice_while_a_request_waits_names_the_waiting_request(harness: Harness) -> None:
+    first = await request_letter(harness)
+    second_inbox = await harness.send("BEBASPUSTKA", sender=CLEAR_PATRON)  # as typed on a phone
+    assert await requests.for_inbox(harness.store, second_inbox) is None
+    told = (await harness.last(CLEAR_PATRON)).text
+    assert f"(#{first})" in told and "masih menunggu pustakawan" in told
+    assert len([m for m in await harness.received(LIBRARIAN) if m.buttons]) == 1
+    assert len(await harness.store.fetchall("SELECT id FROM service_requests WHERE kind = 'letter'")) == 1
+
+
+async def test_a_patron_holding_a_valid_letter_is_told_its_number_and_link(harness: Harness) -> None:
+    request_id = await request_letter(harness)
+    await harness.press(f"letter-approve:{request_id}")
+    [letter] = await harness.store.fetchall("SELECT number, code FROM letters")
+    inbox_id = await harness.send("bebas pustaka", sender=CLEAR_PATRON)
+    told = (await harness.last(CLEAR_PATRON)).text
+    assert letter["number"] in told and f"https://perpus.example.ac.id/verify/{letter['code']}" in told
+    assert await requests.for_inbox(harness.store, inbox_id) is None
+    assert len(await harness.store.fetchall("SELECT id FROM letters")) == 1
+
+
+async def test_approving_an_older_second_request_of_a_holder_issues_nothing(harness: Harness) -> None:
+    first = await request_letter(harness)
+    inbox = await harness.send("MENU", sender=STRANGER)
+    async with harness.store.tx() as db:  # a second request opened before one letter per patron was the rule
+        second = await requests.create(harness.store, db, inbox_id=inbox, kind="letter", patron=CLEAR_PATRON,
+                                       language="id", detail={})
+    assert second is not None
+    await harness.press(f"letter-approve:{first}")
+    await harness.press(f"letter-approve:{second}", sender=LIBRARIAN_2)
+    [letter] = await harness.store.fetchall("SELECT number FROM letters")
+    refused = (await harness.last(LIBRARIAN_2)).text
+    assert f"Surat #{second} tidak diterbitkan" in refused and letter["number"] in refused and "SURATULANG" in refused
+    assert sum(m.document is not None for m in await harness.received(CLEAR_PATRON)) == 1
+
+
+async def test_a_reissue_names_the_letter_it_replaces_and_the_old_one_says_so(harness: Harness,
+                                                                               verify_url: str) -> None:
+    request_id = await request_letter(harness)
+    await harness.press(f"letter-approve:{request_id}")
+    [old] = await harness.store.fetchall("SELECT number, code FROM letters")
+    await harness.send(f"suratulang {old['code']}", sender=LIBRARIAN_2)
+    ack = (await harness.last(LIBRARIAN_2)).text
+    new = await harness.store.fetchone("SELECT number, code, replaces FROM letters WHERE code != ?", (old["code"],))
+    assert new is not None and new["replaces"] == old["code"]
+    assert f"nomor {new['number']} menggantikan surat {old['number']}" in ack
+    sent = await harness.last(CLEAR_PATRON)
+    assert sent.document is not None and f"menggantikan surat Nomor {old['number']}" in sent.text
+    assert new["code"] in sent.text
+    replaced = await harness.store.issued_letter(old["code"])
+    assert replaced is not None and replaced.replaced_by == new["number"]
+    reissued = await harness.store.issued_letter(new["code"])
+    assert reissued is not None and reissued.replaces == old["number"] and not reissued.replaced_by
+    # Whoever checks the old paper letter's QR code learns it no longer holds.
+    async with aiohttp.ClientSession() as http, http.get(f"{verify_url}/verify/{old['code']}") as resp:
+        page = await resp.text()
+        assert resp.status == 200 and "TIDAK BERLAKU" in page and new["number"] in page
+    async with aiohttp.ClientSession() as http, http.get(
+            f"{verify_url}/verify/{old['code']}", headers={"Accept": "application/json"}) as resp:
+        answer = await resp.json()
+        assert answer["genuine"] and not answer["valid"] and answer["replaced_by"] == new["number"]
+
+    await harness.send("BEBASPUSTAKA", sender=CLEAR_PATRON)
+    assert new["number"] in (await harness.last(CLEAR_PATRON)).text
+    await harness.send(f"SURATULANG {old['number']}", sender=LIBRARIAN)
+    assert f"sudah diganti dengan surat {new['number']}" in (await harness.last(LIBRARIAN)).text
+    await harness.send("SURATULANG 999/BP/PERPUS/I/1999", sender=LIBRARIAN)
+    assert "Tidak ada surat bebas pustaka" in (await harness.last(LIBRARIAN)).text
+    assert len(await harness.store.fetchall("SELECT id FROM letters")) == 2
 
 
 async def test_approving_twice_issues_one_letter(harness: Harness) -> None:

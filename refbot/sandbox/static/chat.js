@@ -1,5 +1,7 @@
 // The sandbox chat page. Every piece of message text reaches the page through textContent,
 // never parsed as markup: what refbot sends (catalog titles, patron words) is untrusted text.
+// It shows what a phone would: photos as thumbnails, documents as a link, quoted replies, reply
+// buttons and lists; and it lets a person reply to a message and send a photo or a document.
 "use strict";
 
 const POLL_MS = 1000;
@@ -37,7 +39,9 @@ function addPane(grid, person, editable) {
     node,
     list: node.querySelector(".messages"),
     problem: node.querySelector(".problem"),
+    quoteBar: node.querySelector(".quote-bar"),
     signature: "",
+    replyTo: null,
   };
   node.classList.add(person.role);
   node.querySelector(".role").textContent = person.role === "patron" ? "Pemustaka" : "Pustakawan";
@@ -59,9 +63,26 @@ function addPane(grid, person, editable) {
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     if (!text.value.trim()) return;
-    const ok = await send(pane, { from: pane.person.phone, text: text.value });
-    if (ok) text.value = "";
+    const body = { from: pane.person.phone, text: text.value };
+    if (pane.replyTo) body.context_id = pane.replyTo.id;
+    const ok = await send(pane, body);
+    if (ok) {
+      text.value = "";
+      quote(pane, null);
+    }
   });
+  const attach = node.querySelector(".attach-input");
+  attach.addEventListener("change", async () => {
+    const file = attach.files[0];
+    attach.value = "";
+    if (!file) return;
+    const ok = await sendFile(pane, file, text.value);
+    if (ok) {
+      text.value = "";
+      quote(pane, null);
+    }
+  });
+  node.querySelector(".quote-cancel").addEventListener("click", () => quote(pane, null));
   text.addEventListener("keydown", (event) => {
     if (event.key === "Enter" && !event.shiftKey) {
       event.preventDefault();
@@ -90,6 +111,35 @@ async function send(pane, body) {
   }
 }
 
+// A photo or document goes up as a form; the sandbox keeps it in the Graph stand-in's media
+// store and posts the media webhook, so refbot downloads it as it would from WhatsApp.
+async function sendFile(pane, file, caption) {
+  showProblem(pane, "");
+  const form = new FormData();
+  form.append("from", pane.person.phone);
+  form.append("caption", caption || "");
+  form.append("context_id", pane.replyTo ? pane.replyTo.id : "");
+  form.append("file", file, file.name);
+  try {
+    const response = await fetch("api/send_media", { method: "POST", body: form });
+    const answer = await response.json();
+    if (!response.ok) showProblem(pane, answer.error || `HTTP ${response.status}`);
+    await refresh(pane);
+    return response.ok;
+  } catch (error) {
+    showProblem(pane, String(error));
+    return false;
+  }
+}
+
+// Reply to (quote) a message, as a swipe on a phone does; null stops replying.
+function quote(pane, message) {
+  pane.replyTo = message;
+  pane.quoteBar.hidden = !message;
+  pane.quoteBar.querySelector(".quote-text").textContent = message ? snippet(message) : "";
+  if (message) pane.node.querySelector(".compose-text").focus();
+}
+
 function showProblem(pane, text) {
   pane.problem.textContent = text;
   pane.problem.hidden = !text;
@@ -108,24 +158,94 @@ async function refresh(pane) {
 }
 
 function render(pane, messages) {
-  pane.list.replaceChildren(...messages.map((message) => bubble(pane, message)));
+  const byId = new Map(messages.map((message) => [message.id, message]));
+  pane.list.replaceChildren(...messages.map((message) => bubble(pane, message, byId)));
 }
 
-function bubble(pane, message) {
+function bubble(pane, message, byId) {
   const item = make("li", message.from_me ? "bubble mine" : "bubble theirs");
-  if (message.from_me && message.type !== "text") {
+  item.dataset.id = message.id;
+  const quoted = message.context_id && byId.get(message.context_id);
+  if (quoted) item.appendChild(quotedBlock(quoted));
+  if (message.from_me && (message.type === "button_reply" || message.type === "list_reply")) {
     item.appendChild(make("div", "tapped", "↩ tombol"));
   }
-  item.appendChild(make("div", "text", message.text));
+  const media = mediaOf(message);
+  if (media) item.appendChild(mediaBlock(media));
+  if (message.text) item.appendChild(make("div", "text", message.text));
   for (const button of message.buttons || []) {
     item.appendChild(replyButton(pane, message, button, false));
   }
-  if ((message.rows || []).length) {
-    item.appendChild(make("div", "list-title", `☰ ${message.list_button}`));
-    for (const row of message.rows) item.appendChild(replyButton(pane, message, row, true));
-  }
+  if ((message.rows || []).length) item.appendChild(listBlock(pane, message));
   item.appendChild(meta(message));
+  const answer = make("button", "answer", "↩");
+  answer.type = "button";
+  answer.title = "Balas pesan ini";
+  answer.setAttribute("aria-label", "Balas");
+  answer.addEventListener("click", () => quote(pane, message));
+  item.appendChild(answer);
   return item;
+}
+
+// A list message opens its rows from one button, as on a phone.
+function listBlock(pane, message) {
+  const list = make("details", "list");
+  list.appendChild(make("summary", "list-title", `☰ ${message.list_button}`));
+  for (const row of message.rows) list.appendChild(replyButton(pane, message, row, true));
+  return list;
+}
+
+function quotedBlock(message) {
+  const block = make("div", "quoted");
+  block.appendChild(make("div", "quoted-who", message.from_me ? "Anda" : "Perpustakaan"));
+  block.appendChild(make("div", "quoted-text", snippet(message)));
+  return block;
+}
+
+// What a message carries: a photo or a document, from refbot (image/document) or from the page (media).
+function mediaOf(message) {
+  if (message.media) return { kind: message.type, ...message.media };
+  if (message.image) return { kind: "image", ...message.image };
+  if (message.document) return { kind: "document", ...message.document };
+  return null;
+}
+
+function mediaUrl(media) {
+  if (media.id) return `api/media/${encodeURIComponent(media.id)}`;
+  try {
+    const url = new URL(media.link || "", location.href);
+    return /^https?:$/.test(url.protocol) ? url.href : "";
+  } catch (error) {
+    return "";
+  }
+}
+
+function mediaBlock(media) {
+  const url = mediaUrl(media);
+  const link = make("a", media.kind === "image" ? "photo" : "doc");
+  if (url) link.href = url;
+  link.target = "_blank";
+  link.rel = "noopener";
+  if (media.kind === "image") {
+    const image = make("img", "thumb");
+    image.alt = "Foto";
+    if (url) image.src = url;
+    link.appendChild(image);
+    return link;
+  }
+  const name = media.filename || "Dokumen";
+  link.appendChild(make("span", "doc-icon", "📄"));
+  link.appendChild(make("span", "doc-name", name));
+  const extension = name.includes(".") ? name.split(".").pop().toUpperCase() : "";
+  link.appendChild(make("span", "doc-type", extension || "FILE"));
+  return link;
+}
+
+function snippet(message) {
+  const media = mediaOf(message);
+  const text = (message.text || "").replace(/\s+/g, " ").trim();
+  if (media && !text) return media.kind === "image" ? "📷 Foto" : `📄 ${media.filename || "Dokumen"}`;
+  return text.length > 120 ? `${text.slice(0, 119)}…` : text;
 }
 
 function replyButton(pane, message, button, isRow) {

@@ -7,7 +7,8 @@ and ``/deleted``, with ``since``, ``start``/``limit`` paging, ``format=json|vers
 ``Total-Results`` and ``Link`` (next, last, alternate) as the real API does, and honour
 ``If-Modified-Since-Version`` (304). Writes: ``POST …/collections`` and ``POST …/items`` (at
 most 50 objects, ``Zotero-Write-Token`` used once, ``If-Unmodified-Since-Version``, per-object
-``successful`` / ``failed``), ``PATCH …/items/{key}``; ``GET /items/new?itemType=…`` hands
+``successful`` / ``failed``), ``PATCH …/items/{key}``, ``PUT``/``PATCH …/collections/{key}`` (a rename)
+and ``DELETE …/collections/{key}``; ``GET /items/new?itemType=…`` hands
 out templates. A key given to :func:`create_zotero_standin` is required as ``Zotero-API-Key``,
 ``Authorization: Bearer`` or ``?key=``.
 

@@ -60,6 +60,10 @@ async def _library_route(ctx: Context, lib: Library, rest: list[str], method: st
         return await _write(ctx, lib, rest[0])
     if method in ("PATCH", "PUT") and len(rest) == 2 and rest[0] == "items":
         return await _patch_item(ctx, lib, rest[1].upper())
+    if method in ("PATCH", "PUT") and len(rest) == 2 and rest[0] == "collections":
+        return await _update_collection(ctx, lib, rest[1].upper())
+    if method == "DELETE" and len(rest) == 2 and rest[0] == "collections":
+        return _delete_collection(ctx, lib, rest[1].upper())
     if method != "GET":
         return _text(405, "Method not allowed")
     since = ctx.request.headers.get("If-Modified-Since-Version", "")
@@ -265,6 +269,39 @@ async def _patch_item(ctx: Context, lib: Library, key: str) -> Answer:
     if problem is not None:
         return _text(problem["code"], problem["message"])
     lib.put_item(merged, lib.bump())
+    return Answer(204, b"", None, (("Last-Modified-Version", str(lib.version)),))
+
+
+async def _update_collection(ctx: Context, lib: Library, key: str) -> Answer:
+    collection = lib.collections.get(key)
+    if collection is None:
+        return _text(404, "Collection not found")
+    try:
+        changes = await ctx.request.json()
+    except ValueError:
+        return _text(400, "Invalid JSON")
+    if not isinstance(changes, dict):
+        return _text(400, "Uploaded data must be a JSON object")
+    expected = ctx.request.headers.get("If-Unmodified-Since-Version") or str(changes.get("version", ""))
+    if expected.isdigit() and int(expected) != collection["version"]:
+        return _text(412, f"Collection has been modified since specified version (expected {expected},"
+                          f" found {collection['version']})")
+    merged = {**collection, **{k: v for k, v in changes.items() if k in ("name", "parentCollection", "relations")}}
+    problem = _collection_problem(lib, merged)
+    if problem is not None:
+        return _text(problem["code"], problem["message"])
+    lib.put_collection(merged, lib.bump())
+    return Answer(204, b"", None, (("Last-Modified-Version", str(lib.version)),))
+
+
+def _delete_collection(ctx: Context, lib: Library, key: str) -> Answer:
+    collection = lib.collections.get(key)
+    if collection is None:
+        return _text(404, "Collection not found")
+    expected = ctx.request.headers.get("If-Unmodified-Since-Version", "")
+    if expected.isdigit() and int(expected) not in (collection["version"], lib.version):
+        return _text(412, f"Collection has been modified since specified version (expected {expected})")
+    lib.delete_collection(key)
     return Answer(204, b"", None, (("Last-Modified-Version", str(lib.version)),))
 
 

@@ -171,9 +171,9 @@ class CirculationService:
                      due=self.date(renewal.due or loan.due, language))
         key = f"renew_refused_{renewal.reason}"
         reason = t(language, key) if has(key) else t(language, "renew_refused_other", reason=renewal.reason or "-")
-        if renewal.reason == "too_many" and renewal.max_renewals is not None:
-            reason += " " + t(language, "renew_count", renewals=renewal.renewals or renewal.max_renewals,
-                              max=renewal.max_renewals)
+        if renewal.reason == "too_many" and renewal.max_renewals is not None:  # the count inside the sentence
+            reason = t(language, "renew_refused_too_many_count", renewals=renewal.renewals or renewal.max_renewals,
+                       max=renewal.max_renewals)
         return t(language, "renew_refused", title=loan.title, barcode=loan.barcode, reason=reason,
                  due=self.date(loan.due, language))
 

@@ -121,4 +121,4 @@ def item(candidate: Candidate, language: str) -> Item:
     if candidate.call_number:
         where.append(t(language, "call_number", call_number=candidate.call_number))
     link = f"https://doi.org/{reference.doi}" if reference.doi else reference.url
-    return Item(apa(reference, "plain"), " · ".join(where), link)
+    return Item(apa(reference, "plain", language), " · ".join(where), link)

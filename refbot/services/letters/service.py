@@ -11,6 +11,12 @@
    approval, the letter's row and the message to the patron are one transaction. The PDF is
    kept in the desk's :class:`refbot.ports.MediaStore` as ``letters/<code>.pdf`` (in the
    database on PostgreSQL, so whichever node sends it can read it).
+3. One open request and one valid letter per patron. ``BEBASPUSTAKA`` again while a request
+   waits is answered with that request's number; from a patron who holds a valid letter, with
+   its number and verification link. A new letter for the same person is a librarian's explicit
+   re-issue, ``SURATULANG <number or code of the old letter>`` (``REISSUE`` in English): the
+   patron is checked again, the new letter records which it replaces, and the old one's
+   verification page says it was replaced, and by which.
 """
 
 from __future__ import annotations
@@ -21,12 +27,13 @@ import re
 import secrets
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from refbot.config import Settings
 from refbot.decisions import fanout, requests
 from refbot.decisions.requests import ServiceRequest
 from refbot.delivery.render import mask_phone
+from refbot.desk.hours import OfficeHours
 from refbot.errors import LibraryUnavailable, RequestConflict
 from refbot.models import Attachment, Button, InboundMessage, LibraryPatron, Loan, OutgoingMessage
 from refbot.ports import LibrarySystem, MediaStore
@@ -36,9 +43,11 @@ from refbot.services.letters.pdf import LetterContent, render_letter
 from refbot.services.patrons import patron_language, resolve
 from refbot.services.replies import clip, conflict_text, money, reply
 from refbot.store import InboxRow, Store, Tx
+from refbot.store.service_requests import IssuedLetter
 from refbot.texts import t
 
 _BUTTON = re.compile(r"^letter-(approve|reject):(\d+)$")
+_REISSUE = re.compile(r"^\s*(?:suratulang|surat\s+ulang|reissue|re-issue)\s*#?\s*(\S.*?)\s*$", re.IGNORECASE)
 _CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
 ROMAN_MONTHS = ("I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII")
 
@@ -71,10 +80,11 @@ class LetterService:
         self.library = library
         self.clock = clock
         self.media = media
+        self.hours = OfficeHours.from_settings(settings.desk)
 
     def wants(self, message: InboundMessage, *, from_librarian: bool) -> bool:
-        """``BEBASPUSTAKA`` from anyone; the letter buttons from librarians."""
-        if from_librarian and _BUTTON.match(message.button_id):
+        """``BEBASPUSTAKA`` from anyone; the letter buttons and ``SURATULANG`` from librarians."""
+        if from_librarian and (_BUTTON.match(message.button_id) or _REISSUE.match(message.text)):
             return True
         code = parse_code(message.text) if message.type == "text" else None
         return code is not None and code.command is Command.CLEARANCE
@@ -82,7 +92,10 @@ class LetterService:
     async def handle(self, row: InboxRow) -> None:
         """Check a patron for a letter, or act on a librarian's button (idempotent)."""
         button = _BUTTON.match(row.message.button_id)
-        if button and button[1] == "approve":
+        reissue = None if button else _REISSUE.match(row.message.text)
+        if reissue and row.message.sender in {lib.phone for lib in self.settings.librarians}:
+            await self._reissue(row, reissue[1])
+        elif button and button[1] == "approve":
             await self._approve(row, int(button[2]))
         elif button:
             await self._reject(row, int(button[2]))
@@ -111,6 +124,9 @@ class LetterService:
         if await requests.for_inbox(self.store, row.id) is not None:
             await self.store.finish_inbox(row.id)  # drafted before a crash
             return
+        if (already := await self._already(row.message.sender, language)) is not None:
+            await reply(self.store, row, already)
+            return
         try:
             clearance = await self.check(row.message.sender)
         except LibraryUnavailable as e:
@@ -123,17 +139,35 @@ class LetterService:
         else:
             await self._draft(row, language, clearance, "")
 
+    async def _already(self, patron: str, language: str) -> str | None:
+        """What a patron with a request waiting, or a valid letter, is told instead of a second one."""
+        async with self.store.tx() as db:
+            waiting = await self.store.open_letter_request(db, patron)
+        if waiting is not None:
+            return t(language, "letter_already_requested", id=waiting)
+        letter = await self.store.valid_letter(patron)
+        if letter is not None:
+            return t(language, "letter_already_issued", number=letter.number, url=self._verify_url(letter.code))
+        return None
+
     async def _draft(self, row: InboxRow, language: str, clearance: Clearance | None, problem: str) -> None:
         detail = {"checked": clearance is not None, "problem": problem}
         if clearance is not None:
             detail |= {"patron_id": clearance.patron.id, "cardnumber": clearance.patron.cardnumber,
                        "name": clearance.patron.name}
         async with self.store.tx() as db:
-            request_id = await requests.create(self.store, db, inbox_id=row.id, kind="letter",
-                                                patron=row.message.sender, language=language, detail=detail)
+            # Under the patron's lock: of two BEBASPUSTAKA at once, the second finds the first's request.
+            waiting = await self.store.open_letter_request(db, row.message.sender)
+            request_id = None if waiting is not None else await requests.create(
+                self.store, db, inbox_id=row.id, kind="letter", patron=row.message.sender, language=language,
+                detail=detail)
+            if waiting is not None:
+                told = OutgoingMessage(to=row.message.sender, text=t(language, "letter_already_requested", id=waiting))
+                await self.store.enqueue(db, f"svc-reply:{row.id}:0", told)
             if request_id is not None:
                 key = "letter_checking_later" if clearance is None else "letter_requested"
-                told = OutgoingMessage(to=row.message.sender, text=t(language, key))
+                now = datetime.datetime.fromtimestamp(self.clock(), datetime.UTC)
+                told = OutgoingMessage(to=row.message.sender, text=t(language, key) + self.hours.closed_note(now, language))
                 await self.store.enqueue(db, f"svc:{request_id}:requested:patron", told)
                 await fanout.to_librarians(self.store, db, self.settings.librarians, f"svc:{request_id}:new",
                                                       [self._librarian_draft(request_id, row, clearance, problem)])
@@ -177,6 +211,10 @@ class LetterService:
             why = t(language, "letter_no_longer_clear", id=request_id) if clearance else t(language, "not_linked")
             await reply(self.store, row, why)
             return
+        held = await self.store.valid_letter(request.patron, clearance.patron.id)
+        if held is not None:  # a second letter is a re-issue, which names the one it replaces
+            await reply(self.store, row, t(language, "letter_holder_has_one", id=request_id, number=held.number))
+            return
         await self._issue(row, request, clearance)
 
     async def _issue(self, row: InboxRow, request: ServiceRequest, clearance: Clearance) -> None:
@@ -195,15 +233,16 @@ class LetterService:
             await self.store.finish_inbox(row.id, db)
 
     async def _write_letter(
-        self, db: Tx, request: ServiceRequest, clearance: Clearance, now: datetime.datetime,
+        self, db: Tx, request: ServiceRequest, clearance: Clearance, now: datetime.datetime, replaces: str = "",
     ) -> tuple[str, OutgoingMessage]:
         seq = await self.store.next_letter_number(db, now.year)
         number = self.settings.letters.number_format.format(seq=seq, month=ROMAN_MONTHS[now.month - 1], year=now.year)
         code = new_code()
+        official = letter_language(self.settings)  # an official letter is in the library's language, not the chat's
         content = LetterContent(
-            number=number, code=code, verify_url=f"{self.settings.public_url}/verify/{code}",
+            number=number, code=code, verify_url=self._verify_url(code),
             name=clearance.patron.name, cardnumber=clearance.patron.cardnumber,
-            date=long_date(now, request.language, now.tzinfo or datetime.UTC), language=request.language,
+            date=long_date(now, official, now.tzinfo or datetime.UTC), language=official,
         )
         key = letter_key(code)
         pdf = await asyncio.to_thread(render_letter, content, self.settings.letters)
@@ -212,12 +251,58 @@ class LetterService:
         await self.store.add_issued_letter(
             db, request_id=request.id, code=code, patron=request.patron, patron_id=clearance.patron.id,
             cardnumber=clearance.patron.cardnumber, name=clearance.patron.name, year=now.year, seq=seq, number=number,
-            issued_at=now.timestamp(), path=key,
+            issued_at=now.timestamp(), path=key, replaces=replaces,
         )
         caption = t(request.language, "letter_sent", number=number, code=code)
         filename = f"bebas-pustaka-{re.sub(r'[^0-9A-Za-z]+', '-', clearance.patron.cardnumber)}.pdf"
         attachment = Attachment(key, filename, "application/pdf")
         return number, OutgoingMessage(to=request.patron, text=caption, document=attachment)
+
+    def _verify_url(self, code: str) -> str:
+        return f"{self.settings.public_url}/verify/{code}"
+
+    # -- a re-issue ----------------------------------------------------------------------------
+
+    async def _reissue(self, row: InboxRow, reference: str) -> None:
+        """``SURATULANG <old letter>``: check its holder again and issue a letter that replaces it."""
+        language = self.settings.language.default
+        old = await self.store.letter_by_reference(reference)
+        if old is None:
+            await reply(self.store, row, t(language, "letter_reissue_unknown", reference=clip(reference, 60)))
+            return
+        if old.replaced_by:
+            await reply(self.store, row, t(language, "letter_reissue_replaced", number=old.number,
+                                           by=old.replaced_by))
+            return
+        try:
+            clearance = await self.check(old.patron)
+        except LibraryUnavailable as e:
+            await reply(self.store, row, t(language, "letter_reissue_unchecked", number=old.number,
+                                           reason=clip(str(e), 300)))
+            return
+        if clearance is None or not clearance.clear:
+            await reply(self.store, row, t(language, "letter_reissue_not_clear", number=old.number))
+            return
+        await self._issue_replacement(row, old, clearance)
+
+    async def _issue_replacement(self, row: InboxRow, old: IssuedLetter, clearance: Clearance) -> None:
+        actor, language = row.message.sender, self.settings.language.default
+        patron_language_ = await patron_language(self.store, old.patron, language)
+        now = datetime.datetime.fromtimestamp(self.clock(), datetime.UTC).astimezone(library_zone(self.settings))
+        detail = {"checked": True, "problem": "", "patron_id": clearance.patron.id, "replaces": old.number,
+                  "cardnumber": clearance.patron.cardnumber, "name": clearance.patron.name}
+        async with self.store.tx() as db:
+            request_id = await requests.create(self.store, db, inbox_id=row.id, kind="letter", patron=old.patron,
+                                                language=patron_language_, detail=detail)
+            if request_id is not None:  # None: this message re-issued it before a crash
+                request = await requests.approve(self.store, db, request_id, actor, kind="letter", messages=[])
+                number, document = await self._write_letter(db, request, clearance, now, replaces=old.code)
+                caption = t(patron_language_, "letter_sent_replacing", old=old.number) + "\n" + document.text
+                await self.store.enqueue(db, f"svc:{request_id}:letter:patron", replace(document, text=caption))
+                ack = OutgoingMessage(to=actor, text=t(language, "letter_reissued_ack", id=request_id, number=number,
+                                                       old=old.number))
+                await self.store.enqueue(db, f"svc-reply:{row.id}:0", ack)
+            await self.store.finish_inbox(row.id, db)
 
     async def _reject(self, row: InboxRow, request_id: int) -> None:
         actor, language = row.message.sender, self.settings.language.default
@@ -231,6 +316,11 @@ class LetterService:
                 ack = conflict_text(self.settings, e, request_id)
             await self.store.enqueue(db, f"svc-reply:{row.id}:0", OutgoingMessage(to=actor, text=ack))
             await self.store.finish_inbox(row.id, db)
+
+
+def letter_language(settings: Settings) -> str:
+    """The language clearance letters are written in: ``letters.language``, else ``language.default``."""
+    return settings.letters.language or settings.language.default
 
 
 def letter_key(code: str) -> str:

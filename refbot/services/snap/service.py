@@ -21,12 +21,15 @@ does an image WhatsApp cannot carry to them (not JPEG or PNG, or over 5 MB), wit
 
 from __future__ import annotations
 
+import datetime
 import re
+import time
 from collections.abc import Awaitable, Callable
 
 from refbot.config import Settings
 from refbot.decisions import fanout, requests
 from refbot.delivery.render import mask_phone
+from refbot.desk.hours import OfficeHours
 from refbot.errors import MediaError, RequestConflict
 from refbot.models import Attachment, Button, InboundMessage, OutgoingMessage
 from refbot.ports import Channel, MediaStore
@@ -57,7 +60,7 @@ class SnapService:
 
     def __init__(
         self, store: Store, settings: Settings, channel: Channel, faq: Faq, *, media: MediaStore,
-        read: Reader = ocr.read_data,
+        read: Reader = ocr.read_data, clock: Callable[[], float] = time.time,
     ) -> None:
         self.store = store
         self.settings = settings
@@ -65,6 +68,8 @@ class SnapService:
         self.files = MediaFiles(media)
         self.faq = faq
         self.read = read
+        self.clock = clock
+        self.hours = OfficeHours.from_settings(settings.desk)
 
     def wants(self, message: InboundMessage, *, from_librarian: bool) -> bool:
         """Images and documents from patrons; the snap buttons from librarians."""
@@ -101,7 +106,9 @@ class SnapService:
             request_id = await requests.create(self.store, db, inbox_id=row.id, kind="snap", patron=message.sender,
                                                 language=language, detail=detail, suggestion=suggestion)
             if request_id is not None:
-                told = OutgoingMessage(to=message.sender, text=t(language, "snap_received"))
+                now = datetime.datetime.fromtimestamp(self.clock(), datetime.UTC)
+                received = t(language, "snap_received") + self.hours.closed_note(now, language)
+                told = OutgoingMessage(to=message.sender, text=received)
                 await self.store.enqueue(db, f"svc:{request_id}:received:patron", told)
                 librarian = self._for_librarians(request_id, message, forwarded, text, notes, found, suggestion)
                 await fanout.to_librarians(self.store, db, self.settings.librarians, f"svc:{request_id}:new", librarian)

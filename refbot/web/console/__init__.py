@@ -34,6 +34,7 @@ from refbot.web.console.routes_drafts import draft_action, draft_page, history_p
 from refbot.web.console.routes_history import conversation_json, conversation_pdf
 from refbot.web.console.routes_login import login, login_page, logout
 from refbot.web.console.routes_queue import queue_page
+from refbot.web.console.routes_requests import request_action, request_page, requests_list
 from refbot.web.console.routes_search import search_page
 from refbot.web.console.routes_similarity import similarity_action, similarity_file, similarity_list, similarity_page
 from refbot.web.console.routes_stats import stats_csv, stats_page
@@ -85,6 +86,9 @@ def create_console_app(state: Console) -> web.Application:
     r.add_get(r"/drafts/{id:[0-9]{1,30}}/history.json", conversation_json)
     r.add_post(r"/drafts/{id:[0-9]{1,30}}/{action:[a-z]+}", draft_action)
     r.add_get("/search", search_page)
+    r.add_get("/requests", requests_list)
+    r.add_get(r"/requests/{id:[0-9]{1,30}}", request_page)
+    r.add_post(r"/requests/{id:[0-9]{1,30}}/{action:[a-z]+}", request_action)
     r.add_get("/similarity", similarity_list)
     r.add_get(r"/similarity/{id:[0-9]{1,30}}", similarity_page)
     r.add_get(r"/similarity/{id:[0-9]{1,30}}/{file:manuscript|report}", similarity_file)

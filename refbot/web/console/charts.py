@@ -2,6 +2,11 @@
 
 No script and nothing fetched from elsewhere: a chart is a few rectangles and labels whose
 positions are worked out here, so templates only place them (and escape every label).
+
+Charts are drawn without a ``viewBox``: across the page they sit at percentages of the card's
+width (``left``, ``span``, ``share``), upright in pixels. A chart that only scaled would shrink
+its labels with the screen, to a few pixels on a phone; this way a label is 11 px everywhere and
+a phone shows fewer of them (``phone_label``).
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 PAD_LEFT, PAD_RIGHT, PAD_TOP, PAD_BOTTOM = 40.0, 8.0, 10.0, 26.0
+PHONE_LABELS = 6  # column labels a 360 px screen has room for
 
 
 @dataclass(frozen=True)
@@ -24,6 +30,9 @@ class Column:
     label: str
     value: float
     show_label: bool
+    left: float = 0.0  # percent of the plot's width
+    span: float = 0.0
+    phone_label: bool = False  # the label is also shown on a narrow screen
 
 
 @dataclass(frozen=True)
@@ -60,6 +69,7 @@ def column_chart(
     pitch = inner_w / max(len(values), 1)
     gap = min(pitch * 0.2, 6.0)
     every = max(1, math.ceil(len(values) / max_labels))
+    every_on_phone = every * max(1, math.ceil(len(values) / every / PHONE_LABELS))
     columns = tuple(
         Column(
             x=PAD_LEFT + i * pitch + gap / 2,
@@ -69,6 +79,9 @@ def column_chart(
             label=label,
             value=value,
             show_label=i % every == 0,
+            left=100 * (i * pitch + gap / 2) / inner_w,
+            span=100 * max(pitch - gap, 1.0) / inner_w,
+            phone_label=i % every_on_phone == 0,
         )
         for i, (label, value) in enumerate(values)
     )
@@ -85,6 +98,8 @@ class Bar:
     length: float
     second: float = 0.0
     second_length: float = 0.0
+    share: float = 0.0  # percent of the largest value
+    second_share: float = 0.0
 
 
 def bar_rows(rows: Sequence[tuple[str, float]], *, length: float = 200, second: Sequence[float] = ()) -> tuple[Bar, ...]:
@@ -92,7 +107,7 @@ def bar_rows(rows: Sequence[tuple[str, float]], *, length: float = 200, second: 
     seconds = list(second) or [0.0] * len(rows)
     top = max([v for _l, v in rows] + seconds + [1])
     return tuple(
-        Bar(label, value, length * value / top, extra, length * extra / top)
+        Bar(label, value, length * value / top, extra, length * extra / top, 100 * value / top, 100 * extra / top)
         for (label, value), extra in zip(rows, seconds, strict=True)
     )
 
@@ -106,6 +121,8 @@ class Segment:
     x: float
     width: float
     percent: float
+    left: float = 0.0  # percent of the whole bar, unrounded
+    span: float = 0.0
 
 
 def share_bar(parts: Sequence[tuple[str, int]], *, width: float = 720) -> tuple[Segment, ...]:
@@ -114,7 +131,7 @@ def share_bar(parts: Sequence[tuple[str, int]], *, width: float = 720) -> tuple[
     segments, x = [], 0.0
     for key, value in parts:
         share = value / total if total else 0.0
-        segments.append(Segment(key, value, x, width * share, round(100 * share, 1)))
+        segments.append(Segment(key, value, x, width * share, round(100 * share, 1), 100 * x / width, 100 * share))
         x += width * share
     return tuple(segments)
 

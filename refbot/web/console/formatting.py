@@ -30,11 +30,15 @@ def _two_largest(units: list[tuple[str, int]]) -> list[tuple[str, int]]:
     return []
 
 
-def local_time(timestamp: float | None) -> str:
-    """A stored timestamp in the server's local time, to the minute."""
+def local_time(timestamp: float | None, zone: datetime.tzinfo | None = None) -> str:
+    """A stored timestamp in the library's time zone (``desk.timezone``), to the minute.
+
+    Without a zone, the server's: a librarian in Makassar reads 10:34 WITA whatever the
+    server's clock is set to, because the console passes the library's zone.
+    """
     if not timestamp:
         return ""
-    return datetime.datetime.fromtimestamp(float(timestamp)).strftime("%Y-%m-%d %H:%M")
+    return datetime.datetime.fromtimestamp(float(timestamp), zone).strftime("%Y-%m-%d %H:%M")
 
 
 def safe_url(url: str) -> str:

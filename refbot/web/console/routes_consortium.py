@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
+from refbot.services.dates import library_zone
 from refbot.web.console import charts, consortium, stats
 from refbot.web.console.accounts import Account
 from refbot.web.console.routes_stats import DAY_CHOICES, chosen_days
@@ -71,7 +72,8 @@ async def consortium_page(request: web.Request) -> web.Response:
         return render(request, "consortium.html", members=members, holder=None, days=days, day_choices=DAY_CHOICES)
     now = console(request).clock()
     libraries = deployment(request).libraries
-    rows = [Row(m, await stats.gather(libraries[m.id].store, days, now)) for m in members]
+    rows = [Row(m, await stats.gather(libraries[m.id].store, days, now, library_zone(libraries[m.id].settings)))
+            for m in members]
     total = Row(None, stats.combine([row.figures for row in rows]))
     decided = sum(total.outcomes.values())
     return render(

@@ -16,10 +16,10 @@ from collections.abc import Awaitable, Callable, Sequence
 from aiohttp import web
 from multidict import MultiDictProxy
 
-from refbot.decisions import drafts
+from refbot.decisions import drafts, librarian
 from refbot.delivery import render as patron_render
 from refbot.errors import DraftConflict, EditRefused
-from refbot.models import Draft, Ranked, Score
+from refbot.models import Draft, DraftStatus, Ranked, Score
 from refbot.web.console import queries
 from refbot.web.console.accounts import Account
 from refbot.web.console.lookup import Lookup, candidate_from_form, look_up
@@ -143,6 +143,7 @@ async def _approve(request: web.Request, draft: Draft, form: Form, account: Acco
     effort = _effort(form)
     await drafts.approve(svc.store, draft.id, account.actor, language=svc.settings.language.default,
                             expected_version=_version(form))
+    await librarian.announce(svc.store, svc.settings, draft.id, DraftStatus.APPROVED, account.actor)
     await _after_decision(request, draft, account, effort)
     return f"{console(request).prefix}/?done=approved&draft={draft.id}"
 
@@ -155,6 +156,7 @@ async def _reject(request: web.Request, draft: Draft, form: Form, account: Accou
         raise BadForm(texts(request)("error_too_long", n=REPLY_LIMIT))
     await drafts.reject(svc.store, draft.id, account.actor, reply=reply, language=svc.settings.language.default,
                            expected_version=_version(form))
+    await librarian.announce(svc.store, svc.settings, draft.id, DraftStatus.REJECTED, account.actor)
     await _after_decision(request, draft, account, effort)
     return f"{console(request).prefix}/?done=rejected&draft={draft.id}"
 

@@ -14,7 +14,8 @@ DAY_CHOICES = (7, 30, 90, 365)
 
 async def stats_page(request: web.Request) -> web.Response:
     """Questions per day and hour, time to answer, outcomes, sources, subjects, effort."""
-    found = await stats.gather(services(request).store, chosen_days(request), console(request).clock())
+    state = console(request)
+    found = await stats.gather(services(request).store, chosen_days(request), state.clock(), state.zone)
     decided = sum(n for _k, n in found.outcomes)
     unchanged = dict(found.outcomes)["unchanged"]
     return render(
@@ -34,12 +35,14 @@ async def stats_csv(request: web.Request) -> web.Response:
     """One row per transaction: dates, language, outcome, counts, effort — never who or what was asked."""
     svc = services(request)
     days = chosen_days(request)
-    found = await stats.gather(svc.store, days, console(request).clock())
+    state = console(request)
+    found = await stats.gather(svc.store, days, state.clock(), state.zone)
     account = current_account(request)
     await svc.store.record_csv_export(account, days)
-    name = f"refbot-transactions-{datetime.date.today().isoformat()}-{days}d.csv"
+    today = datetime.datetime.fromtimestamp(state.clock(), state.zone).date()
+    name = f"refbot-transactions-{today.isoformat()}-{days}d.csv"
     return web.Response(
-        body=stats.to_csv(found.transactions).encode("utf-8"),
+        body=stats.to_csv(found.transactions, state.zone).encode("utf-8"),
         content_type="text/csv",
         charset="utf-8",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},

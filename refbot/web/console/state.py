@@ -7,6 +7,7 @@ library's services only, and ``/console`` lists them (:mod:`refbot.web.console.r
 
 from __future__ import annotations
 
+import datetime
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ import jinja2
 from aiohttp import web
 
 from refbot.config import DEFAULT_LIBRARY, Settings
+from refbot.services.dates import library_zone
 from refbot.web.addresses import Network, client_address, reached_over_https
 from refbot.web.console import formatting
 from refbot.web.console.accounts import Account
@@ -60,6 +62,11 @@ class Console:
     def static_prefix(self) -> str:
         """The path the stylesheet and icon are served under."""
         return self.static or f"{self.prefix}/static"
+
+    @property
+    def zone(self) -> datetime.tzinfo:
+        """The library's time zone (``desk.timezone``): every time a librarian reads is in it."""
+        return library_zone(self.settings)
 
     @property
     def in_consortium(self) -> bool:
@@ -134,6 +141,7 @@ def render(request: web.Request, template: str, *, status: int = 200, **context:
         "method": request.method,
         "query": request.query_string,
         "now": state.clock(),
+        "zone": state.zone,
         "base": state.prefix,
         "static": state.static_prefix,
         "library_name": state.library_name,
@@ -158,10 +166,16 @@ def build_templates() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters["local_time"] = formatting.local_time
+    env.filters["local_time"] = _local_time
     env.filters["safe_url"] = formatting.safe_url
     env.globals["candidate_link"] = formatting.candidate_link
     env.globals["duration"] = formatting.duration
     env.globals["shelf_location"] = formatting.shelf_location
     env.globals["window_left"] = formatting.window_left
     return env
+
+
+@jinja2.pass_context
+def _local_time(context: jinja2.runtime.Context, timestamp: float | None) -> str:
+    # Every page gets the library's zone from render(), so templates just write |local_time.
+    return formatting.local_time(timestamp, context.get("zone"))

@@ -1,7 +1,7 @@
 """The numbers a library reports: questions over time, speed, what librarians kept, effort.
 
-Everything is read from the store for a window of days; days and hours are the server's
-local time. Transactions carry no personal data: no phone numbers, names or question text.
+Everything is read from the store for a window of days; days and hours are the library's
+(``desk.timezone``), whatever the server's clock is set to. Transactions carry no personal data: no phone numbers, names or question text.
 """
 
 from __future__ import annotations
@@ -60,15 +60,15 @@ async def transactions(store: Store, since: float) -> list[Transaction]:
     return await store.transactions_since(since)
 
 
-async def gather(store: Store, days: int, now: float) -> Statistics:
-    """The statistics of the last ``days`` days up to ``now``."""
-    today = datetime.date.fromtimestamp(now)
+async def gather(store: Store, days: int, now: float, zone: datetime.tzinfo) -> Statistics:
+    """The statistics of the last ``days`` days up to ``now``, days and hours in ``zone``."""
+    today = datetime.datetime.fromtimestamp(now, zone).date()
     first_day = today - datetime.timedelta(days=days - 1)
-    since = datetime.datetime.combine(first_day, datetime.time()).timestamp()
+    since = datetime.datetime.combine(first_day, datetime.time(), zone).timestamp()
     asked = await store.questions_asked_since(since)
     txs = await transactions(store, since)
     waiting = await store.pending_draft_count()
-    return _over(txs, days=days, per_day=_per_day(asked, first_day, days), per_hour=_per_hour(asked),
+    return _over(txs, days=days, per_day=_per_day(asked, first_day, days, zone), per_hour=_per_hour(asked, zone),
                  questions=len(asked), waiting=waiting)
 
 
@@ -103,14 +103,15 @@ def _median_to_sent(txs: Sequence[Transaction]) -> float | None:
     return _median([s for tx in txs if (s := tx.seconds_to_sent) is not None])
 
 
-def _per_day(asked: list[float], first_day: datetime.date, days: int) -> tuple[tuple[str, int], ...]:
-    counts = Counter(datetime.date.fromtimestamp(at) for at in asked)
+def _per_day(asked: list[float], first_day: datetime.date, days: int,
+             zone: datetime.tzinfo) -> tuple[tuple[str, int], ...]:
+    counts = Counter(datetime.datetime.fromtimestamp(at, zone).date() for at in asked)
     dates = [first_day + datetime.timedelta(days=i) for i in range(days)]
     return tuple((d.strftime("%d/%m"), counts.get(d, 0)) for d in dates)
 
 
-def _per_hour(asked: list[float]) -> tuple[tuple[str, int], ...]:
-    counts = Counter(datetime.datetime.fromtimestamp(at).hour for at in asked)
+def _per_hour(asked: list[float], zone: datetime.tzinfo) -> tuple[tuple[str, int], ...]:
+    counts = Counter(datetime.datetime.fromtimestamp(at, zone).hour for at in asked)
     return tuple((f"{h:02d}", counts.get(h, 0)) for h in range(24))
 
 
@@ -156,13 +157,13 @@ def _effort(txs: list[Transaction]) -> tuple[tuple[str, int], ...]:
     return tuple((str(level), counts.get(level, 0)) for level in range(1, 7))
 
 
-def to_csv(txs: tuple[Transaction, ...]) -> str:
-    """The transactions as CSV, one row each, with no personal data."""
+def to_csv(txs: tuple[Transaction, ...], zone: datetime.tzinfo) -> str:
+    """The transactions as CSV, one row each, with no personal data; dates and hours in ``zone``."""
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=CSV_FIELDS, lineterminator="\r\n")
     writer.writeheader()
     for tx in txs:
-        asked = datetime.datetime.fromtimestamp(tx.asked_at)
+        asked = datetime.datetime.fromtimestamp(tx.asked_at, zone)
         sent = Counter(source for source, _id in tx.final) if tx.status in DECIDED_OK else Counter()
         seconds = tx.seconds_to_sent
         writer.writerow({

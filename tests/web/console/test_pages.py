@@ -14,7 +14,7 @@ from refbot.decisions import drafts
 from refbot.models import DraftStatus, Ranked, Score
 from refbot.texts import console_texts
 from refbot.web.server import create_app
-from tests.conftest import PATRON, eventually, free_port, make_settings, serve
+from tests.conftest import LIBRARIAN, LIBRARIAN_2, PATRON, eventually, free_port, make_settings, serve
 from tests.web.console.conftest import ConsoleDesk, Page
 
 ID_QUESTION = "kak, saya cari buku tentang literasi informasi untuk skripsi"
@@ -61,7 +61,8 @@ async def test_draft_page_shows_each_candidate_and_why_it_ranked(console: Consol
         if c.doi:
             assert f'href="https://doi.org/{c.doi}"' in page.text
         if c.holdings:
-            assert english("on_shelf", available=c.available, copies=c.copies) in page.text
+            shelf = "on_shelf_one" if c.copies == 1 else "on_shelf"  # "1 of 1 copy", "1 of 2 copies"
+            assert english(shelf, available=c.available, copies=c.copies) in page.text
         if c.retracted:
             assert "RETRACTED — not sent" in page.text
     assert "source relevance +" in page.text and "title similarity +" in page.text
@@ -109,6 +110,13 @@ async def test_reject_sends_the_personal_reply(console: ConsoleDesk) -> None:
 
     await eventually(replied, what="the personal reply")
     assert (await console.store.get_draft(draft.id)).status is DraftStatus.REJECTED
+
+    async def told(phone: str) -> bool:
+        return any(m["text"].startswith(f"ℹ️ Draft #{draft.id} ditolak oleh") for m in await console.desk.sent_to(phone))
+
+    # The librarians on WhatsApp hear in one line that the console decided it, so nobody works it twice.
+    await eventually(lambda: told(LIBRARIAN), what="the decision told to Dewi's phone")
+    await eventually(lambda: told(LIBRARIAN_2), what="the decision told to Budi's phone")
     page = await dewi.get(f"/console/drafts/{draft.id}")
     assert "Draf ini sudah ditolak oleh Dewi" in page.text
     assert "/approve" not in page.text  # a decided draft has no forms left
