@@ -1,6 +1,6 @@
 """The layout's rules, checked on the source itself (docs/architecture.md explains them).
 
-- SQL is written only under ``refbot/store/`` (and in ``connectors/slims/``, which reads SLiMS's own database).
+- SQL is written only under ``refbot/store/`` (SLiMS's statements too: ``refbot/store/slims.py``).
 - Dependencies point one way: a module imports only from its own layer or the layers below.
 - No import circles.
 - Each Protocol has one home: a Protocol that more than one package uses lives in ``refbot/ports.py``.
@@ -107,8 +107,7 @@ def _strings(tree: ast.AST) -> Iterator[tuple[int, str]]:
 def test_sql_is_written_only_in_the_store() -> None:
     outside = []
     for name, path in _modules():
-        # SLiMS's connector reads SLiMS's own database (read only): its SQL is SLiMS's schema, not refbot's store.
-        if name.startswith(("refbot.store", "connectors.slims")):
+        if name.startswith("refbot.store"):
             continue
         tree = ast.parse(path.read_text(encoding="utf-8"))
         docstrings = {id(n.body[0].value) for n in ast.walk(tree)

@@ -36,30 +36,13 @@ from refbot.config import Secret, SlimsSettings
 from refbot.errors import LibraryUnavailable
 from refbot.models import Account, Fine, Holding, LibraryPatron, Loan, Renewal
 from refbot.ports import BY_LIBRARIAN
+from refbot.store.slims import COPIES, FINES, LOANS, PATRON_BY_CARD, PATRONS_BY_PHONE, READ_ONLY
 
 _SEVERAL_NUMBERS = re.compile(r"\s*(?:[/,;]|\batau\b|\bor\b)\s*", re.IGNORECASE)
 _SLIMS_ID = re.compile(r"(?:^|slims[-/])(\d+)$", re.IGNORECASE)
 _IN_LIBRARY_USE = "NL"  # SLiMS's seeded "No Loan" status: on the shelf, read there
 _MAX_RECORDS = 200
 
-_PATRON = "SELECT member_id, member_name, member_phone FROM member"
-_LOANS = (
-    "SELECT l.loan_id, l.item_code, l.due_date, l.renewed, b.title FROM loan l"
-    " LEFT JOIN item i ON i.item_code = l.item_code LEFT JOIN biblio b ON b.biblio_id = i.biblio_id"
-    " WHERE l.member_id = %s AND l.is_lent = 1 AND l.is_return = 0 ORDER BY l.due_date, l.loan_id"
-)
-_FINES = (
-    "SELECT fines_date, debet, credit, description FROM fines"
-    " WHERE member_id = %s AND debet > credit ORDER BY fines_date, fines_id"
-)
-_COPIES = (
-    "SELECT i.biblio_id, i.item_code, i.call_number, loc.location_name, i.item_status_id, st.item_status_name,"
-    " st.no_loan, l.due_date FROM item i"
-    " LEFT JOIN mst_location loc ON loc.location_id = i.location_id"
-    " LEFT JOIN mst_item_status st ON st.item_status_id = i.item_status_id"
-    " LEFT JOIN loan l ON l.item_code = i.item_code AND l.is_lent = 1 AND l.is_return = 0"
-    " WHERE i.biblio_id IN ({marks}) ORDER BY i.biblio_id, i.item_code"
-)
 
 
 class SlimsLibrary:
@@ -76,7 +59,7 @@ class SlimsLibrary:
 
     async def patron_by_card(self, cardnumber: str) -> LibraryPatron | None:
         """The member whose ``member_id`` (the card number) is ``cardnumber``, or None."""
-        rows = await self._query(f"{_PATRON} WHERE member_id = %s", (cardnumber.strip(),))
+        rows = await self._query(PATRON_BY_CARD, (cardnumber.strip(),))
         return _patron(rows[0]) if rows else None
 
     async def patrons_by_phone(self, phone: str) -> list[LibraryPatron]:
@@ -84,13 +67,13 @@ class SlimsLibrary:
         pattern = phone_pattern(phone)
         if not pattern:
             return []
-        rows = await self._query(f"{_PATRON} WHERE member_phone LIKE %s", (pattern,))
+        rows = await self._query(PATRONS_BY_PHONE, (pattern,))
         patrons = [_patron(row) for row in rows]
         return [p for p in patrons if any(same_phone(phone, known) for known in p.phones)]
 
     async def loans(self, patron_id: str) -> list[Loan]:
         """The member's open loans (``is_lent = 1 AND is_return = 0``), soonest due first."""
-        rows = await self._query(_LOANS, (patron_id,))
+        rows = await self._query(LOANS, (patron_id,))
         return [self._loan(row) for row in rows]
 
     async def renew(self, loan: Loan) -> Renewal:
@@ -99,7 +82,7 @@ class SlimsLibrary:
 
     async def account(self, patron_id: str) -> Account:
         """The unpaid rows of the member's ``fines`` ledger."""
-        rows = await self._query(_FINES, (patron_id,))
+        rows = await self._query(FINES, (patron_id,))
         fines = tuple(Fine(_fine_description(row), float(int(row[1] or 0) - int(row[2] or 0))) for row in rows)
         return Account(sum(f.amount for f in fines), fines)
 
@@ -109,7 +92,7 @@ class SlimsLibrary:
         if not wanted:
             return {}
         ids = sorted(wanted)[:_MAX_RECORDS]
-        rows = await self._query(_COPIES.format(marks=", ".join(["%s"] * len(ids))), tuple(ids))
+        rows = await self._query(COPIES.format(marks=", ".join(["%s"] * len(ids))), tuple(ids))
         found: dict[str, list[Holding]] = {}
         for row in rows:
             found.setdefault(wanted[int(row[0])], []).append(_holding(row))
@@ -147,7 +130,7 @@ class SlimsLibrary:
         try:
             async with connection.cursor() as cursor:
                 # Read only even if the account was given more than SELECT.
-                await cursor.execute("SET SESSION TRANSACTION READ ONLY")
+                await cursor.execute(READ_ONLY)
                 await cursor.execute(sql, args)
                 return list(await cursor.fetchall())
         finally:
