@@ -187,7 +187,7 @@ def _build(
         report = tally.report(name, time.monotonic() - started)
         _judge(report, max_reject_ratio)
     except BaseException:
-        _abandon(writer)
+        abandon_writer(writer)
         raise
     writer.commit()
     _verify(ix, report.indexed, tally.probe)
@@ -206,7 +206,8 @@ def _writer(ix: Any, files: list[Path], procs: int | None) -> IndexWriter:
     return ix.writer(limitmb=_LIMIT_MB)
 
 
-def _abandon(writer: IndexWriter) -> None:
+def abandon_writer(writer: IndexWriter) -> None:
+    """Cancel a writer, ending its worker processes first."""
     # Whoosh's MpWriter.cancel() only flags its own copies of the worker tasks; the worker
     # processes would wait for jobs forever (holding our lock, inherited through fork).
     tasks = getattr(writer, "tasks", [])

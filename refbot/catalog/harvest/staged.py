@@ -30,6 +30,7 @@ from whoosh.writing import IndexWriter
 
 from refbot.catalog import generations as gens
 from refbot.catalog.harvest.apply import SOURCES, Applied, Target
+from refbot.catalog.index import abandon_writer
 from refbot.catalog.record import CatalogRecord
 from refbot.catalog.schema import to_document
 from refbot.errors import CatalogError
@@ -128,7 +129,7 @@ class StagedGeneration:
         """Drop the half-written generation; the served one stays as it was."""
         writer, self.writer = self.writer, None
         if writer is not None:
-            _abandon(writer)
+            abandon_writer(writer)
         shutil.rmtree(self.staging, ignore_errors=True)
 
     def _open(self, first_batch: int) -> IndexWriter:
@@ -211,16 +212,3 @@ def _delete(writer: IndexWriter, ids: set[str]) -> None:
     with writer.searcher() as searcher:  # one searcher for every look-up, not one each
         for record_id in ids:
             writer.delete_by_term("id", record_id, searcher=searcher)
-
-
-def _abandon(writer: IndexWriter) -> None:
-    # As refbot.catalog.index does: Whoosh's MpWriter.cancel() leaves its worker processes
-    # waiting for jobs forever, so they are ended first.
-    tasks = getattr(writer, "tasks", [])
-    for task in tasks:
-        task.terminate()
-    for task in tasks:
-        task.join(timeout=10)
-    if tasks:
-        writer.jobqueue.cancel_join_thread()
-    writer.cancel()

@@ -251,10 +251,8 @@ def _item_problem(lib: Library, obj: Any) -> dict[str, Any] | None:
     return None
 
 
-async def _patch_item(ctx: Context, lib: Library, key: str) -> Answer:
-    item = lib.items.get(key)
-    if item is None:
-        return _text(404, "Item not found")
+async def _changes(ctx: Context, current: dict[str, Any], what: str) -> dict[str, Any] | Answer:
+    """The JSON object a write sends, or Zotero's refusal: not JSON, not an object, or a stale version."""
     try:
         changes = await ctx.request.json()
     except ValueError:
@@ -262,8 +260,19 @@ async def _patch_item(ctx: Context, lib: Library, key: str) -> Answer:
     if not isinstance(changes, dict):
         return _text(400, "Uploaded data must be a JSON object")
     expected = ctx.request.headers.get("If-Unmodified-Since-Version") or str(changes.get("version", ""))
-    if expected.isdigit() and int(expected) != item["version"]:
-        return _text(412, f"Item has been modified since specified version (expected {expected}, found {item['version']})")
+    if expected.isdigit() and int(expected) != current["version"]:
+        return _text(412, f"{what} has been modified since specified version (expected {expected},"
+                          f" found {current['version']})")
+    return changes
+
+
+async def _patch_item(ctx: Context, lib: Library, key: str) -> Answer:
+    item = lib.items.get(key)
+    if item is None:
+        return _text(404, "Item not found")
+    changes = await _changes(ctx, item, "Item")
+    if isinstance(changes, Answer):
+        return changes
     merged = {**item, **changes}
     problem = _item_problem(lib, merged)
     if problem is not None:
@@ -276,16 +285,9 @@ async def _update_collection(ctx: Context, lib: Library, key: str) -> Answer:
     collection = lib.collections.get(key)
     if collection is None:
         return _text(404, "Collection not found")
-    try:
-        changes = await ctx.request.json()
-    except ValueError:
-        return _text(400, "Invalid JSON")
-    if not isinstance(changes, dict):
-        return _text(400, "Uploaded data must be a JSON object")
-    expected = ctx.request.headers.get("If-Unmodified-Since-Version") or str(changes.get("version", ""))
-    if expected.isdigit() and int(expected) != collection["version"]:
-        return _text(412, f"Collection has been modified since specified version (expected {expected},"
-                          f" found {collection['version']})")
+    changes = await _changes(ctx, collection, "Collection")
+    if isinstance(changes, Answer):
+        return changes
     merged = {**collection, **{k: v for k, v in changes.items() if k in ("name", "parentCollection", "relations")}}
     problem = _collection_problem(lib, merged)
     if problem is not None:
