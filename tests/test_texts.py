@@ -3,20 +3,16 @@
 from __future__ import annotations
 
 import string
-from importlib import resources
 
 import pytest
-import yaml
 
-from refbot.texts import Texts, has, known_language, t
+from refbot.texts import Texts, has, known_language, read_catalogue, t
 
 CATALOGUES = ("", "console")
 
 
 def _table(catalogue: str, language: str) -> dict[str, str]:
-    folder = resources.files("refbot.texts")
-    entry = folder / catalogue / f"{language}.yaml" if catalogue else folder / f"{language}.yaml"
-    return dict(yaml.safe_load(entry.read_text(encoding="utf-8")))
+    return read_catalogue(catalogue, language)
 
 
 def _fields(text: str) -> set[str]:
