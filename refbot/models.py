@@ -113,6 +113,8 @@ class Candidate:
     """An article's number where the journal has no pages (e-journals: "e0123")."""
     degree: str = ""
     """A thesis's degree as the source words it ("PhD", "Tesis (M.Hum.)", "Master's thesis")."""
+    accreditation: tuple[str, ...] = ()
+    """Where a journal is vetted, from a real list ("DOAJ", "SINTA 2"); never guessed from its publisher."""
 
     @property
     def copies(self) -> int:
