@@ -28,7 +28,7 @@ from refbot.catalog import generations as gens
 from refbot.catalog.analysis import analyze
 from refbot.catalog.readers import read_stream
 from refbot.catalog.record import CatalogRecord, RejectedRecord, Repair
-from refbot.catalog.schema import SCHEMA_VERSION, catalog_schema, to_document
+from refbot.catalog.schema import RECORD_VERSION, SCHEMA_VERSION, catalog_schema, to_document
 from refbot.errors import CatalogError
 
 _PROGRESS_EVERY = 250
@@ -325,6 +325,7 @@ def _manifest(report: BuildReport, records: int) -> dict[str, Any]:
     return {
         "generation": report.generation,
         "schema_version": SCHEMA_VERSION,
+        "record_version": RECORD_VERSION,
         "built_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="microseconds"),
         "updated_at": None,
         "records": records,

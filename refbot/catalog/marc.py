@@ -12,8 +12,18 @@ kind           502 present → thesis. Otherwise leader/06 type and /07 level: t
 title          245 $a, then $b after " : ", $n and $p after ". ", each without its ISBD
                punctuation (" /", " :", " ;", " =", ",", a closing ".")
 authors        100, 110, 111, 700, 710: $a (and $b: numeration for persons, subordinate
-               units for bodies), trailing punctuation removed, duplicates dropped
-edition        250 $a $b
+               units for bodies), trailing punctuation removed, duplicates dropped;
+               those whose relator ($e, $4) says author, or says nothing
+editors        the same fields whose relator says editor ("editor", "ed.", "penyunting",
+               edt), or whose $a ends "(ed.)" — see :mod:`refbot.catalog.roles`
+contributors   the same fields with another part (translator, pembimbing, illustrator)
+edition        250 $a
+degree,        502: $b and $c, else the whole $a ("Skripsi (S1)--Universitas Diponegoro,
+institution    2019") — see :mod:`refbot.catalog.theses`; the year is 502's when 264/260
+               and 008 have none
+container,     773 $t, and $g parsed ("Vol. 12, no. 3 (2020), p. 45-60"), for chapters,
+volume, issue, articles and proceedings papers — see :mod:`refbot.catalog.host`
+pages, article_number
 publisher      264 with 2nd indicator 1 (publication), then other 264s, then 260: first $b
 year           the first year (1400 … next year) in $c of those same fields; else 008/07-10
 physical       300 $a $b $c
@@ -45,12 +55,13 @@ from typing import Protocol
 from pymarc import Field, Record
 
 from refbot.catalog.holdings import holdings_of
+from refbot.catalog.host import Host, host_of
+from refbot.catalog.isbd import clean
 from refbot.catalog.record import CatalogRecord
+from refbot.catalog.roles import Role, by_role, inline_editor, role_of
+from refbot.catalog.theses import thesis_note
 from refbot.models import Kind
 
-_ISBD_CHARACTERS = frozenset(" /:;=,.")
-_ISBD_END = re.compile(r"[\s/:;=,]+$")
-_CLOSING_PERIOD = re.compile(r"(?<=[^\s.A-Z])\.$")
 _YEAR = re.compile(r"(?<!\d)(1[4-9]\d\d|20\d\d)(?!\d)")
 _ISBN = re.compile(r"[0-9][0-9\- ]{8,16}[0-9Xx]")
 _ISSN = re.compile(r"(\d{4})[-\s]?(\d{3}[\dXx])")
@@ -59,6 +70,8 @@ _NO_LANGUAGE = {"und", "zxx", "   ", "|||", "###"}
 _SUBDIVISIONS = "vxyz"
 _SUBJECT_TAGS = tuple(f"6{n:02d}" for n in range(100))
 _HEADING_MAIN = "abcdqtnp"
+_PARTS = frozenset({Kind.CHAPTER, Kind.ARTICLE, Kind.PROCEEDINGS})
+"""Kinds whose 773 names the book or journal they are in (a book's 773 names a collection)."""
 
 
 class MarcFields(Protocol):
@@ -93,14 +106,18 @@ def marc_to_record(marc: Record, fallback_id: str) -> CatalogRecord:
     record = FieldsByTag(marc)
     leader = record.leader
     fixed = _control(record, "008")
+    kind = kind_of(record, leader, fixed)
+    names = by_role(names_of(record))
+    thesis = thesis_note(record.get_fields("502"))
+    host = host_of(record.get_fields("773")) if kind in _PARTS else Host()
     return CatalogRecord(
         id=control_number(record) or fallback_id,
         title=title_of(record),
-        kind=kind_of(record, leader, fixed),
-        authors=_unique(authors_of(record)),
-        year=year_of(record, fixed),
+        kind=kind,
+        authors=_unique(names[Role.AUTHOR]),
+        year=year_of(record, fixed) or thesis.year,
         publisher=publisher_of(record),
-        edition=_joined(record, "250", "ab"),
+        edition=_joined(record, "250", "a"),
         physical=_joined(record, "300", "abc"),
         series=_unique(series_of(record)),
         notes=tuple(clean(v) for f in record.get_fields("500") for v in f.get_subfields("a")),
@@ -113,6 +130,15 @@ def marc_to_record(marc: Record, fallback_id: str) -> CatalogRecord:
         call_number=call_number_of(record),
         holdings=holdings_of(record.get_fields("952"), record.get_fields("852")),
         url=next((u.strip() for f in record.get_fields("856") for u in f.get_subfields("u")), ""),
+        editors=_unique(names[Role.EDITOR]),
+        contributors=_unique(names[Role.OTHER]),
+        degree=thesis.degree,
+        institution=thesis.institution,
+        container=host.title,
+        volume=host.volume,
+        issue=host.issue,
+        pages=host.pages,
+        article_number=host.article_number,
     )
 
 
@@ -122,15 +148,6 @@ def control_number(record: MarcFields) -> str:
     if number:
         return number
     return next((v.strip() for f in record.get_fields("035") for v in f.get_subfields("a")), "")
-
-
-def clean(text: str) -> str:
-    """Collapse whitespace and strip ISBD punctuation from the ends of a subfield value."""
-    text = " ".join(text.split())
-    if not text or text[-1] not in _ISBD_CHARACTERS:
-        return text
-    text = _CLOSING_PERIOD.sub("", _ISBD_END.sub("", text))
-    return _ISBD_END.sub("", text).strip()
 
 
 def title_of(record: MarcFields) -> str:
@@ -170,14 +187,24 @@ def _is_electronic(record: MarcFields, fixed: str) -> bool:
     return "electronic" in medium.lower()
 
 
-def authors_of(record: MarcFields) -> Iterator[str]:
-    """Personal and corporate names from 100/110/111/700/710."""
+def names_of(record: MarcFields) -> Iterator[tuple[str, Role]]:
+    """Personal and corporate names from 100/110/111/700/710, each with its part in the work."""
     for field in record.get_fields("100", "110", "111", "700", "710"):
         values = [clean(v) for v in field.get_subfields("a", "b")]
         separator = " " if field.tag in ("100", "700") else ". "
-        name = separator.join(v for v in values if v)
+        name, edited = inline_editor(_joined_name([v for v in values if v], separator))
+        # 111/711 $j is the relator term of a meeting; $e there is a subordinate unit.
+        terms = field.get_subfields("j" if field.tag == "111" else "e", "4")
         if name:
-            yield name
+            yield clean(name), Role.EDITOR if edited else role_of(terms)
+
+
+def _joined_name(parts: list[str], separator: str) -> str:
+    # A body's units are parted by ". " unless the unit before ends with its own full stop ("D.C.").
+    name = parts[0] if parts else ""
+    for part in parts[1:]:
+        name += (" " if name.endswith(".") else separator) + part
+    return name
 
 
 def year_of(record: MarcFields, fixed: str) -> int | None:

@@ -26,6 +26,15 @@ class CatalogRecord:
         notes: 500 general notes.
         series: 490/830 series statements.
         physical: 300 physical description.
+        edition: 250 $a as the cataloger wrote it ("Ed. ke-2", "Cet. 2", "2nd ed.").
+        editors: names whose relator says editor (700 $e "penyunting", $4 edt); for a chapter,
+            its book's editors. Not in ``authors``.
+        contributors: names with another part (translator, advisor, illustrator, performer):
+            searched, never cited as authors.
+        degree: a thesis's degree in the cataloger's words ("Skripsi (S1)"), from 502.
+        institution: the university that granted it (502 $c, or the institution in 502 $a).
+        container: for a chapter or an article, its book's or journal's title (773 $t);
+            volume, issue, pages and article_number say where in it (773 $g).
     """
 
     id: str
@@ -47,6 +56,15 @@ class CatalogRecord:
     call_number: str = ""
     holdings: tuple[Holding, ...] = ()
     url: str = ""
+    editors: tuple[str, ...] = ()
+    contributors: tuple[str, ...] = ()
+    degree: str = ""
+    institution: str = ""
+    container: str = ""
+    volume: str = ""
+    issue: str = ""
+    pages: str = ""
+    article_number: str = ""
 
     def to_json(self) -> str:
         """The record as compact JSON, for the index's stored blob."""
@@ -58,11 +76,17 @@ class CatalogRecord:
 
     @classmethod
     def from_json(cls, text: str) -> CatalogRecord:
-        """Rebuild a record from :meth:`to_json` output."""
-        data: dict[str, Any] = json.loads(text)
+        """Rebuild a record from :meth:`to_json` output, from this refbot or another.
+
+        A field the blob lacks (a generation built before editors and degrees were kept)
+        takes its default; a field this refbot does not know (a newer build, read while a
+        node is still being upgraded) is left out.
+        """
+        stored: dict[str, Any] = json.loads(text)
+        data = {name: stored[name] for name in _FIELD_NAMES if name in stored}
         data["kind"] = Kind(data.get("kind", Kind.OTHER))
         data["holdings"] = tuple(Holding(**h) for h in data.get("holdings", ()))
-        for name in ("authors", "series", "notes", "subjects", "isbn", "issn"):
+        for name in _TUPLE_FIELDS:
             data[name] = tuple(data.get(name, ()))
         return cls(**data)
 
@@ -75,7 +99,12 @@ class CatalogRecord:
             title=self.title,
             authors=self.authors,
             year=self.year,
-            publisher=self.publisher,
+            container=self.container,
+            volume=self.volume,
+            issue=self.issue,
+            pages=self.pages,
+            # A thesis is cited with the university that granted it, which the note names best.
+            publisher=self.institution if self.kind is Kind.THESIS and self.institution else self.publisher,
             isbn=self.isbn,
             issn=self.issn,
             call_number=self.call_number,
@@ -86,6 +115,10 @@ class CatalogRecord:
             language=self.language,
             source_score=score,
             source_rank=rank,
+            editors=self.editors,
+            edition=self.edition,
+            article_number=self.article_number,
+            degree=self.degree,
         )
 
 
@@ -118,6 +151,7 @@ class RejectedRecord:
 
 
 _FIELD_NAMES = tuple(f.name for f in fields(CatalogRecord))
+_TUPLE_FIELDS = ("authors", "series", "notes", "subjects", "isbn", "issn", "editors", "contributors")
 
 
 @dataclass(frozen=True)

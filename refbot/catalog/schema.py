@@ -30,6 +30,14 @@ from refbot.catalog.record import CatalogRecord
 
 SCHEMA_VERSION = 3
 """2: no positions; neighbouring words indexed as pairs, for phrases. 3: pairs for titles only; one term per year."""
+RECORD_VERSION = 2
+"""What the stored record blob holds, apart from the index's fields (the manifest's ``record_version``).
+
+2: editors, other contributors, a thesis's degree and institution, a part's host (container,
+volume, issue, pages, article number). They ride in the ``record`` blob, the one stored field a
+search reads to make a candidate, so the Whoosh fields (:data:`SCHEMA_VERSION`) are unchanged:
+a generation built before is still searched and updated, and its records are cited without
+them until the next ``refbot index build``. A manifest without the key is version 1."""
 FIELD_BOOSTS = {"title": 2.0, "subjects": 1.5, "authors": 1.2, "summary": 1.0, "notes": 0.6}
 PHRASE_FIELDS = {"title": "title_pairs"}
 """Where the word pairs of a field are indexed, for phrases."""
@@ -63,7 +71,8 @@ def to_document(record: CatalogRecord) -> dict[str, Any]:
     document: dict[str, Any] = {
         "id": record.id,
         "title": record.title,
-        "authors": "\n".join(record.authors),
+        # Editors, translators and advisors are found by name as they always were.
+        "authors": "\n".join((*record.authors, *record.editors, *record.contributors)),
         "subjects": "\n".join(record.subjects),
         "summary": record.summary,
         "notes": "\n".join(n for n in notes if n),

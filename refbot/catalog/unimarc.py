@@ -8,8 +8,14 @@ Record field   UNIMARC source
 =============  ==========================================================================
 id             001; else "<file>#<position>"
 title          200 $a, then $e (other title information) after ": ", $h $i after ". "
-authors        700, 701, 702 ($a surname, $b forename), 710, 711, 712 ($a $b)
+authors        700, 701, 702 ($a surname, $b forename), 710, 711, 712 ($a $b) whose
+               relator code ($4) says author (070) or nothing
+editors        the same fields with relator code 340 (editor)
+contributors   the same fields with another code (730 translator, 727 thesis advisor, 440
+               illustrator)
 edition        205 $a
+degree,        328 $b (degree) and $e (granting institution), else the whole $a; the year
+institution    is 328 $d when 214/210 and 100 have none
 publisher      214 (current practice), else 210: first $c
 year           the first year in 214/210 $d; else 100 $a/09-12
 physical       215 $a $c $d
@@ -36,6 +42,8 @@ from pymarc import Field, Record
 
 from refbot.catalog.marc import FieldsByTag, MarcFields, clean, clean_isbn, clean_issn
 from refbot.catalog.record import CatalogRecord
+from refbot.catalog.roles import Role, by_role, role_of
+from refbot.catalog.theses import thesis_note
 from refbot.models import Kind
 
 _YEAR = re.compile(r"(?<!\d)(1[4-9]\d\d|20\d\d)(?!\d)")
@@ -54,12 +62,14 @@ def is_unimarc(record: MarcFields) -> bool:
 def unimarc_to_record(marc: Record, fallback_id: str) -> CatalogRecord:
     """Map one UNIMARC record to a catalog record."""
     record = FieldsByTag(marc)
+    names = by_role(_names(record))
+    thesis = thesis_note(record.get_fields("328"), degree="b", institution="e", year="d")
     return CatalogRecord(
         id=_control(record, "001").strip() or fallback_id,
         title=_title(record),
         kind=_kind(record, record.leader),
-        authors=_unique(_authors(record)),
-        year=_year(record),
+        authors=_unique(names[Role.AUTHOR]),
+        year=_year(record) or thesis.year,
         publisher=next((clean(v) for f in _publication(record) for v in f.get_subfields("c") if clean(v)), ""),
         edition=_first(record, "205", "a"),
         physical=_first(record, "215", "acd"),
@@ -72,6 +82,10 @@ def unimarc_to_record(marc: Record, fallback_id: str) -> CatalogRecord:
         issn=_unique(i for f in record.get_fields("011") for i in map(clean_issn, f.get_subfields("a")) if i),
         call_number=_call_number(record),
         url=next((u.strip() for f in record.get_fields("856") for u in f.get_subfields("u")), ""),
+        editors=_unique(names[Role.EDITOR]),
+        contributors=_unique(names[Role.OTHER]),
+        degree=thesis.degree,
+        institution=thesis.institution,
     )
 
 
@@ -106,13 +120,13 @@ def _kind(record: MarcFields, leader: str) -> Kind:
     return {"s": Kind.JOURNAL, "a": Kind.CHAPTER}.get(leader[7], Kind.BOOK)
 
 
-def _authors(record: MarcFields) -> Iterator[str]:
+def _names(record: MarcFields) -> Iterator[tuple[str, Role]]:
     for field in record.get_fields("700", "701", "702", "710", "711", "712"):
         values = [clean(v) for v in field.get_subfields("a", "b")]
         separator = ", " if field.tag.startswith("70") else ". "
         name = separator.join(v for v in values if v)
         if name:
-            yield name
+            yield name, role_of(field.get_subfields("4"))
 
 
 def _publication(record: MarcFields) -> list[Field]:

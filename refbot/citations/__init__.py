@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from refbot.citations.apa import Markup, apa, author_list, editor_list, page_range, publisher_name
+from refbot.citations.edition import edition_label
 from refbot.citations.export import bibtex_key, to_bibtex, to_ris
 from refbot.citations.reference import Name, Reference, normalise_doi, parse_name, reference_from_candidate
 from refbot.models import Candidate
@@ -55,6 +56,7 @@ __all__ = [
     "apa_citation",
     "author_list",
     "bibtex_key",
+    "edition_label",
     "editor_list",
     "export",
     "normalise_doi",

@@ -10,11 +10,15 @@ ch. 9–10) and are tested against its published examples.
 What APA asks and what is done here:
 
 * authors: "Family, I. I."; "&" before the last of two to 20; 21 or more: the first 19, an
-  ellipsis, then the last; a group or a single name in full;
+  ellipsis, then the last; a group or a single name in full; an edited book with no author
+  has its editors there: "Kusnadi, H. (Ed.).";
 * date: "(2019)." or "(n.d.).";
 * titles as the source gives them (sentence case cannot be restored safely from title case:
   proper nouns would be lost); italic for works that stand alone (books, theses, reports),
   plain for parts (articles, chapters), with the edition and the thesis description after;
+  an authored book's editors in the same parentheses: "(H. Kusnadi, Ed.; 2nd ed.)"; the edition
+  read from however the source words it (:mod:`refbot.citations.edition`: "Ed. ke-2" → "2nd
+  ed.", a first edition and a printing left out);
 * source: *Journal*, *volume*(issue), pages or "Article n"; "In" editors (Eds.), *Book*
   (pp. x–y); the publisher without business designations (Inc., Ltd., PT), left out when it
   is the author; for theses the institution;
@@ -35,6 +39,7 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Literal
 
+from refbot.citations.edition import edition_label
 from refbot.citations.reference import Name, Reference
 from refbot.models import Kind
 
@@ -60,9 +65,27 @@ def apa(ref: Reference, markup: Markup = "plain", language: str = "en") -> str:
         # A journal as a whole has no APA reference type; it is named with its publisher and link.
         return " ".join(p for p in (title, _end(_publisher(ref)), _link(ref)) if p)
     # With no author, the title moves to the author's place.
-    author = _end(author_list(ref.authors)) if ref.authors else ""
+    author = _end(_creators(ref))
     head = [f"{author or title} ({_year(ref)}).", title if author else ""]
-    return " ".join(p for p in [*head, _source(ref, italic), _link(ref)] if p)
+    return " ".join(p for p in [*head, _source(ref, italic, language), _link(ref)] if p)
+
+
+def _creators(ref: Reference) -> str:
+    """Who stands in the author's place: the authors, else an edited book's editors ("Kusnadi, H. (Ed.)")."""
+    if ref.authors:
+        return author_list(ref.authors)
+    if ref.editors and not is_part(ref):
+        return f"{author_list(ref.editors)} ({_ed(ref.editors)})"
+    return ""
+
+
+def is_part(ref: Reference) -> bool:
+    """Whether APA cites the work as a part of another: an article, a chapter, a paper in named proceedings.
+
+    A catalog's record of a whole proceedings volume names no container: APA cites it as an
+    (edited) book, with its title in italics and its editors first.
+    """
+    return ref.kind in PARTS and (ref.kind is not Kind.PROCEEDINGS or bool(ref.container))
 
 
 def author_list(names: Sequence[Name]) -> str:
@@ -77,10 +100,18 @@ def author_list(names: Sequence[Name]) -> str:
 
 def editor_list(names: Sequence[Name]) -> str:
     """Editors as APA names them after "In": "G. Y. Iwamasa & P. A. Hays (Eds.)"."""
+    return f"{_joined_direct(names)} ({_ed(names)})"
+
+
+def _ed(names: Sequence[Name]) -> str:
+    return "Ed." if len(names) == 1 else "Eds."
+
+
+def _joined_direct(names: Sequence[Name]) -> str:
     direct = [n.direct for n in names]
-    joined = direct[0] if len(direct) == 1 else " & ".join(direct) if len(direct) == 2 else (
-        ", ".join(direct[:-1]) + ", & " + direct[-1])
-    return f"{joined} ({'Ed.' if len(direct) == 1 else 'Eds.'})"
+    if len(direct) <= 2:
+        return " & ".join(direct)
+    return ", ".join(direct[:-1]) + ", & " + direct[-1]
 
 
 def publisher_name(name: str) -> str:
@@ -98,11 +129,13 @@ def page_range(pages: str) -> str:
 
 def _title(ref: Reference, italic: Callable[[str], str], language: str) -> str:
     title = ref.title.strip().rstrip(".")
-    if ref.kind in PARTS:
+    if is_part(ref):
         return _end(title)
     described = italic(title)
-    if ref.edition:
-        described += f" ({_ordinal(ref.edition)} ed.)"
+    details = [f"{_joined_direct(ref.editors)}, {_ed(ref.editors)}"] if ref.editors and ref.authors else []
+    details += [label] if (label := edition_label(ref.edition, language)) else []
+    if details:  # APA: "(H. Weaver, Trans.; 2nd ed.)"
+        described += f" ({'; '.join(details)})"
     if ref.kind is Kind.THESIS:
         described += " " + (_thesis_description_id(ref) if language == "id" else _thesis_description(ref))
     return _end(described)
@@ -130,11 +163,11 @@ def _thesis_description(ref: Reference) -> str:
     return f"[{degree}, {ref.institution}]" if ref.institution else f"[{degree}]"
 
 
-def _source(ref: Reference, italic: Callable[[str], str]) -> str:
+def _source(ref: Reference, italic: Callable[[str], str], language: str) -> str:
     if ref.kind is Kind.ARTICLE or (ref.kind is Kind.PROCEEDINGS and ref.volume):
         return _periodical(ref, italic)
-    if ref.kind in PARTS:
-        return _in_book(ref, italic)
+    if is_part(ref):
+        return _in_book(ref, italic, language)
     if ref.kind is Kind.THESIS:
         where = ref.institution if not ref.published else ref.publisher if ref.publisher != ref.institution else ""
         return _end(publisher_name(where)) if where else ""
@@ -154,11 +187,11 @@ def _periodical(ref: Reference, italic: Callable[[str], str]) -> str:
     return _end(", ".join(parts))
 
 
-def _in_book(ref: Reference, italic: Callable[[str], str]) -> str:
+def _in_book(ref: Reference, italic: Callable[[str], str], language: str) -> str:
     if not ref.container:
         return _end(_publisher(ref))
     editors = f"{editor_list(ref.editors)}, " if ref.editors else ""
-    details = [f"{_ordinal(ref.edition)} ed."] if ref.edition else []
+    details = [label] if (label := edition_label(ref.edition, language)) else []
     if ref.pages:
         pages = page_range(ref.pages)
         details.append(f"pp. {pages}" if "–" in pages else f"p. {pages}")
@@ -178,15 +211,6 @@ def _link(ref: Reference) -> str:
 
 def _year(ref: Reference) -> str:
     return str(ref.year) if ref.year else "n.d."
-
-
-def _ordinal(edition: str) -> str:
-    edition = edition.strip()
-    if not edition.isdigit():
-        return edition
-    n = int(edition)
-    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
-    return f"{n}{suffix}"
 
 
 def _end(text: str) -> str:

@@ -12,6 +12,7 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 
 from refbot.citations.apa import page_range
+from refbot.citations.edition import edition_for_export
 from refbot.citations.reference import Name, Reference
 from refbot.models import Kind
 
@@ -71,7 +72,7 @@ def _ris_record(ref: Reference) -> str:
         ("IS", ref.issue),
         ("SP", first or ref.article_number),
         ("EP", last),
-        ("ET", ref.edition),
+        ("ET", edition_for_export(ref.edition)),
         ("PB", ref.institution if ref.kind is Kind.THESIS else ref.publisher),
         ("M3", ref.degree),
     ]
@@ -113,7 +114,7 @@ def _bibtex_entry(ref: Reference, key: str) -> str:
         ("volume", _escape(ref.volume)),
         ("number", _escape(ref.issue)),
         ("pages", page_range(ref.pages).replace("–", "--")),
-        ("edition", _escape(ref.edition)),
+        ("edition", _escape(edition_for_export(ref.edition))),
         ("publisher", _escape(ref.publisher) if ref.kind is not Kind.THESIS else ""),
         ("school", _escape(ref.institution) if ref.kind is Kind.THESIS else ""),
         ("type", _escape(ref.degree or "Thesis") if entry_type == "misc" and ref.kind is Kind.THESIS else ""),

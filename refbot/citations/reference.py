@@ -15,6 +15,14 @@ from refbot.models import Candidate, Kind
 
 _LIFE_DATES = re.compile(r",\s*\d{4}(?:\s*-\s*(?:\d{4})?)?\.?$")
 _SHOUTED_INITIALS = re.compile(r"[A-Z]{2,3}")
+# Words that make a name a body's, whatever its commas: "Brookings Institution, Washington, D.C. Panel …".
+_GROUP_WORDS = re.compile(
+    r"\b(institution|institute|institut|university|universitas|universität|université|college|association|asosiasi|"
+    r"department|departemen|kementerian|ministry|committee|panel|council|society|organi[sz]ation|perpustakaan|"
+    r"library|badan|lembaga|direktorat|directorate|foundation|yayasan|commission|komisi|conference|konferensi|"
+    r"symposium|bureau|agency)\b",
+    re.IGNORECASE,
+)
 PARTICLES = frozenset({"de", "van", "von", "der", "den", "da", "di", "du", "la", "le", "bin", "binti"})
 
 
@@ -58,11 +66,11 @@ class Name:
 
 
 def parse_name(text: str) -> Name:
-    """A name as a source wrote it: "Family, Given" splits; anything without a comma stays whole."""
+    """A name as a source wrote it: "Family, Given" splits; a body's name, or one without a comma, stays whole."""
     text = " ".join(text.split()).strip(" ,;")
     text = _LIFE_DATES.sub("", text).strip(" ,;")
     family, comma, given = text.partition(",")
-    if comma and family.strip() and given.strip():
+    if comma and family.strip() and given.strip() and not _GROUP_WORDS.search(text):
         return Name(family=family.strip(), given=given.strip())
     return Name(literal=text)
 
@@ -147,11 +155,15 @@ def reference_from_candidate(c: Candidate) -> Reference:
 
 
 # A degree's words as sources write them (Crossref's "PhD", MARC 502's "Tesis (M.Hum.)--…",
-# "Skripsi (S1)"), by the level they name; first match wins, doctoral first.
+# "Skripsi (S1)", Indonesian levels S1/S2/S3 and "Program Magister"), by the level they name;
+# first match wins, doctoral first.
 _DEGREE_LEVELS = (
-    ("Doctoral dissertation", re.compile(r"\b(ph\.?\s?d|doctor|doktor|disertasi|dissertation|d\.?phil|ed\.?d)\b")),
-    ("Master's thesis", re.compile(r"\b(master|magister|tesis|m\.?\s?(a|sc|si|hum|pd|kom|m|phil|ip|t|s)\b\.?|ms|msc|mphil)")),
-    ("Bachelor's thesis", re.compile(r"\b(bachelor|undergraduate|sarjana|skripsi|s1|s\.?\s?(sos|pd|hum|si|kom|ip|t|e|h)\b)")),
+    ("Doctoral dissertation", re.compile(
+        r"\b(ph\.?\s?d|th\.?\s?d|doctor\w*|doktor\w*|disertasi|dissertation|diss|d\.?phil|ed\.?\s?d|s-?3|strata[\s-]+(3|tiga))\b")),
+    ("Master's thesis", re.compile(
+        r"\b(master\w*|magister|tesis|m\.?\s?(a|sc|si|hum|pd|kom|m|phil|ip|t|s)\b\.?|ms|msc|mphil|s-?2|strata[\s-]+(2|dua))\b")),
+    ("Bachelor's thesis", re.compile(
+        r"\b(bachelor|undergraduate|sarjana|skripsi|s-?1|strata[\s-]+(1|satu)|s\.?\s?(sos|pd|hum|si|kom|ip|t|e|h)\b)")),
 )
 
 
