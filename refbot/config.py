@@ -151,6 +151,7 @@ class DeskSettings:
     holidays: tuple[str, ...] = setting([], "dates the desk is closed, as YYYY-MM-DD")
     max_questions_per_hour: int = setting(10, "questions one patron may ask per hour before a polite pause")
     refine_within_minutes: int = setting(30, "minutes after a list is sent in which a short narrowing message ('only books', 'yang bahasa Indonesia saja') refines that request; 0: only a quoted reply does")
+    quiet_after_answer_minutes: int = setting(60, "minutes after the desk's last message to a patron in which their thanks or 'ok' gets no reply (the desk does not chat back forever); 0: always reply")
 
 
 @dataclass(frozen=True)
@@ -749,7 +750,7 @@ _POSITIVE = """
 """
 _NOT_NEGATIVE = """
     crossref.cache_ttl crossref.stale_ttl whatsapp.unsure_wait_seconds whatsapp.unsure_give_up_minutes
-    whatsapp.window_warning_minutes
+    whatsapp.window_warning_minutes desk.quiet_after_answer_minutes
     match.source_weight match.title_weight match.year_weight match.kind_weight match.language_weight
     match.available_weight match.open_access_weight match.journal_weight match.named_weight match.citation_weight
     match.retracted_penalty match.mix_each
