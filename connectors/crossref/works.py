@@ -127,7 +127,7 @@ def work_to_candidate(item: Mapping[str, Any], rank: int, today: datetime.date |
         authors=tuple(_authors(item.get("author"))),
         year=year_of(item),
         container=_clean(_first(item.get("container-title"))),
-        publisher=_text(item.get("publisher")),
+        publisher=_publisher_of(item),
         isbn=_texts(item.get("ISBN")),
         issn=_texts(item.get("ISSN")),
         doi=doi,
@@ -142,6 +142,15 @@ def work_to_candidate(item: Mapping[str, Any], rank: int, today: datetime.date |
         source_rank=rank,
         **_optional(item),
     )
+
+
+def _publisher_of(item: Mapping[str, Any]) -> str:
+    # A dissertation is cited with its granting institution, which Crossref deposits apart from the publisher.
+    if _text(item.get("type")) == "dissertation":
+        for institution in item.get("institution") or []:
+            if isinstance(institution, Mapping) and _text(institution.get("name")):
+                return _text(institution.get("name"))
+    return _text(item.get("publisher"))
 
 
 def _optional(item: Mapping[str, Any]) -> dict[str, Any]:

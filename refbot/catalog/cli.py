@@ -316,6 +316,9 @@ def _status_text(status: dict[str, Any]) -> str:
         lines.append(f"repaired    {status['repaired']:,} (read all the same)")
         lines.extend(f"  {count:>6,}  {what}" for what, count in status["repaired_by_kind"].items())
     lines.append(f"on disk     {', '.join(status['generations'])}")
+    if status.get("records_current") is False:
+        lines.append(f"records     version {status['record_version']}: rebuild with `refbot index build` to cite editors, "
+                     "editions and theses' degrees")
     if status["layout_current"] is False:
         lines.append(f"layout      {status['layout']}, older than this refbot's: rebuild with `refbot index build`")
     return "\n".join(lines)

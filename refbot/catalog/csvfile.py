@@ -8,6 +8,7 @@ title          required; a row without one is rejected
 authors        names separated by ";"
 year           a year anywhere in the cell ("c2019", "2019-2020")
 publisher      as written
+edition        as written ("Cet. 2", "Ed. ke-2", "2nd ed."); a first edition or a printing is not cited
 isbn, issn     one or more, separated by ";" "," or spaces
 subjects       separated by ";"
 summary        the abstract or blurb
@@ -26,7 +27,7 @@ url            a link to the full text or the record
 
 Other columns are ignored. SLiMS's own CSV (Bibliography › Data Export, with "Put columns
 names in the first row" ticked) is read as it comes: its ``publish_year``,
-``publisher_name``, ``isbn_issn``, ``language_name``, ``topics`` and ``item_code`` columns
+``publisher_name``, ``isbn_issn``, ``edition``, ``language_name``, ``topics`` and ``item_code`` columns
 stand for year, publisher, isbn, language, subjects and barcodes, and its lists written as
 ``<one><two>`` are split like ``one; two``. SLiMS leaves out the record's id, so rows get
 "<file>#<row>" ids: rebuild rather than update from such a file.
@@ -51,7 +52,7 @@ from refbot.errors import RecordError
 from refbot.models import Holding, Kind
 
 COLUMNS = (
-    "id", "title", "authors", "year", "publisher", "isbn", "issn", "subjects", "summary",
+    "id", "title", "authors", "year", "publisher", "edition", "isbn", "issn", "subjects", "summary",
     "call_number", "language", "kind", "copies", "available", "location", "barcodes", "url",
 )  # fmt: skip
 SLIMS_COLUMNS = {
@@ -151,6 +152,7 @@ def row_to_record(values: dict[str, str], fallback_id: str) -> CatalogRecord:
         authors=_split(get("authors", ""), ";"),
         year=_year(get("year", "")),
         publisher=get("publisher", ""),
+        edition=get("edition", ""),
         summary=get("summary", ""),
         subjects=_split(get("subjects", ""), ";"),
         language=_LANGUAGES.get(get("language", "").lower(), get("language", "").lower()),

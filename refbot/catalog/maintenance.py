@@ -22,7 +22,7 @@ from whoosh.writing import IndexWriter
 from refbot.catalog import generations as gens
 from refbot.catalog.index import BuildReport, catalog_files, iter_good
 from refbot.catalog.record import CatalogRecord, RejectedRecord, Repair
-from refbot.catalog.schema import SCHEMA_VERSION, to_document
+from refbot.catalog.schema import RECORD_VERSION, SCHEMA_VERSION, to_document
 from refbot.errors import CatalogError
 
 NOT_BUILT = "the catalog index has not been built; run `refbot index build FILE...` first"
@@ -180,4 +180,7 @@ def index_status(index_dir: Path | str, generation: str | None = None) -> dict[s
         "generations": gens.generations(index_dir),
         "layout": manifest.get("schema_version"),
         "layout_current": manifest.get("schema_version") == SCHEMA_VERSION if name else None,
+        # 2: records keep editors, editions and theses' degrees for citations (schema.RECORD_VERSION)
+        "record_version": manifest.get("record_version", 1) if name else None,
+        "records_current": manifest.get("record_version", 1) >= RECORD_VERSION if name else None,
     }

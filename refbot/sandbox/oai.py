@@ -76,11 +76,13 @@ class OaiState:
     requests: list[dict[str, str]] = field(default_factory=list)
     released: asyncio.Event = field(default_factory=asyncio.Event)
     _order: list[tuple[str, int]] | None = None
+    _lists: dict[tuple[str, str, str], list[int]] = field(default_factory=dict)
 
     def put(self, item: Item) -> None:
         """Add or change a record (its datestamp says when)."""
         self.items[item.number] = item
         self._order = None
+        self._lists.clear()
 
     def delete(self, number: int, when: datetime.datetime | None = None) -> None:
         """Mark a record deleted, as a repository with persistent deletions does."""
@@ -263,6 +265,19 @@ def _query(state: OaiState, args: dict[str, str]) -> dict[str, Any]:
 
 
 def _matching(state: OaiState, query: dict[str, Any]) -> list[int]:
+    """The numbers a list's query selects, kept while the records stay as they are.
+
+    A repository pages through an index rather than selecting the whole list again for every
+    page; without this a 100,000-record harvest would cost the stand-in a pass over every
+    record per page of 100.
+    """
+    key = (query["from"], query["until"], query["set"])
+    if key not in state._lists:
+        state._lists[key] = _select(state, query)
+    return state._lists[key]
+
+
+def _select(state: OaiState, query: dict[str, Any]) -> list[int]:
     order = state.ordered()
     start = bisect.bisect_left(order, (_normal(query["from"], low=True), -1)) if query["from"] else 0
     end = bisect.bisect_right(order, (_normal(query["until"], low=False), 1 << 62)) if query["until"] else len(order)

@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 
 from refbot.catalog.cli import ProgressPrinter, add_index_commands
+from refbot.catalog.generations import read_manifest, write_manifest
 from refbot.catalog.index import BuildProgress
+from refbot.catalog.maintenance import current_generation
 from refbot.config import CatalogSettings, Settings
 from tests.catalog.conftest import csv_rows, iso, marc, write
 
@@ -138,3 +140,17 @@ def test_progress_in_a_log_is_plain_lines() -> None:
     printer(progress(read=200, bytes_done=10, elapsed=1.5))  # too soon after the first
     printer.finish()
     assert log.getvalue() == "index build: 100 records · 100/s · file 1/3 · ETA …\n"
+
+
+def test_status_asks_for_a_rebuild_when_the_records_predate_editors_and_degrees(
+    settings: Settings, library_csv: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run(["index", "build", str(library_csv)], settings)
+    assert run(["index", "status"], settings) == 0
+    assert "to cite editors" not in capsys.readouterr().out
+    generation = current_generation(settings.path(settings.catalog.index_dir))
+    manifest = read_manifest(generation)
+    del manifest["record_version"]  # what a build before editors and degrees were kept wrote
+    write_manifest(generation, manifest)
+    assert run(["index", "status"], settings) == 0
+    assert "version 1: rebuild with `refbot index build` to cite editors" in capsys.readouterr().out

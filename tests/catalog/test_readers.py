@@ -278,6 +278,7 @@ def test_slims_data_export_is_read_as_it_comes(tmp_path: Path) -> None:
     assert (item.authors, item.subjects, item.isbn, item.language) == (
         ("Sutarno NS", "Rahayu, Sri"), ("Perpustakaan", "Manajemen"), ("9789791234567",), "id"
     )
+    assert item.edition == "Cet. 2"  # kept, so the patron's reference can judge it (a printing is not cited)
     assert [(h.barcode, h.call_number, h.available) for h in item.holdings] == [
         ("B0001", "025.1 SUT m", True),
         ("B0002", "025.1 SUT m", True),

@@ -234,7 +234,7 @@ def test_a_crossref_work_cites_in_full_from_its_item_and_with_its_doi_from_the_c
         "published": {"date-parts": [[2019, 1]]}, "publisher": "American Psychological Association (APA)",
     }
 
-    assert apa(work_to_reference(item)) == apa(MCCAULEY).replace("rev0000126", "REV0000126")
+    assert apa(work_to_reference(item)) == apa(MCCAULEY)  # a DOI is case-blind; refbot writes it lower-case
     # The patron's list cites from the Candidate, which carries volume, issue and pages too.
     assert apa_citation(work_to_candidate(item, 1)) == apa(MCCAULEY)
 

@@ -24,7 +24,7 @@ from whoosh.index import LockError
 
 from refbot.catalog import generations as gens
 from refbot.catalog.record import CatalogRecord
-from refbot.catalog.schema import SCHEMA_VERSION, catalog_schema, to_document
+from refbot.catalog.schema import RECORD_VERSION, SCHEMA_VERSION, catalog_schema, to_document
 from refbot.errors import CatalogError
 
 SOURCES = "harvested"
@@ -162,7 +162,8 @@ def _empty_generation(index_dir: Path) -> str:
         staging.mkdir(parents=True)
         whoosh_index.create_in(str(staging), catalog_schema()).writer().commit()
         now = datetime.datetime.now(datetime.UTC).isoformat(timespec="microseconds")
-        gens.write_manifest(staging, {"generation": name, "schema_version": SCHEMA_VERSION, "built_at": now,
+        gens.write_manifest(staging, {"generation": name, "schema_version": SCHEMA_VERSION,
+                                      "record_version": RECORD_VERSION, "built_at": now,
                                       "updated_at": None, "records": 0, "read": 0, "indexed": 0, "rejected": 0,
                                       "rejected_by_reason": {}, "files": [], "duration": 0.0})
         staging.rename(index_dir / name)

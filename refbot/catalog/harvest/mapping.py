@@ -22,12 +22,14 @@ import dataclasses
 import io
 import re
 from collections.abc import Iterable
+from typing import Any
 
 from lxml import etree  # lxml ships no stubs
 
 from refbot.catalog.harvest.protocol import OaiRecord
 from refbot.catalog.readers import read_stream
 from refbot.catalog.record import CatalogRecord, RejectedRecord
+from refbot.catalog.roles import Role, role_of
 from refbot.models import Holding, Kind
 
 DC = "{http://purl.org/dc/elements/1.1/}"
@@ -87,9 +89,7 @@ def to_record(oai: OaiRecord, origin: Origin, prefix: str) -> CatalogRecord | Re
 
 
 def _from_dc(dc: etree._Element, record_id: str) -> CatalogRecord:
-    values = {name: _all(dc, DC + name) for name in (
-        "title", "creator", "subject", "description", "publisher", "date", "type", "format", "identifier",
-        "language", "relation", "source")}
+    values = _dc_values(dc)
     links = [v for v in values["identifier"] + values["relation"] if _URL.match(v)]
     return CatalogRecord(
         id=record_id,
@@ -105,31 +105,81 @@ def _from_dc(dc: etree._Element, record_id: str) -> CatalogRecord:
         issn=tuple(m.group(1) for v in values["identifier"] if (m := _ISSN.match(v))),
         url=_full_text(links),
         notes=tuple(values["source"]),
+        contributors=tuple(values["contributor"]),  # EPrints and DSpace put a thesis's advisors here
+        degree=_degree(values["type"]),
     )
 
 
 def _from_mods(mods: etree._Element, record_id: str) -> CatalogRecord:
     title_info = mods.find(f"{MODS}titleInfo")
     title = " : ".join(_all(title_info, f"{MODS}title") + _all(title_info, f"{MODS}subTitle")) if title_info is not None else ""
-    authors = [" ".join(_all(name, f"{MODS}namePart")) for name in mods.iterfind(f"{MODS}name")
-               if not _all(name, f"{MODS}role/{MODS}roleTerm") or
-               any(r.lower() in ("author", "aut", "creator", "cre") for r in _all(name, f"{MODS}role/{MODS}roleTerm"))]
+    names = _mods_names(mods)
     origin = mods.find(f"{MODS}originInfo")
     dates = _all(origin, f"{MODS}dateIssued") + _all(origin, f"{MODS}dateCreated") if origin is not None else []
     links = [u for u in _all(mods, f"{MODS}location/{MODS}url") + _all(mods, f"{MODS}identifier") if _URL.match(u)]
     genres = _all(mods, f"{MODS}genre") + _all(mods, f"{MODS}typeOfResource")
+    host = mods.find(f"{MODS}relatedItem[@type='host']")
     return CatalogRecord(
         id=record_id,
         title=title,
         kind=kind_of(genres, full_text=bool(links)),
-        authors=tuple(a for a in authors if a),
+        authors=tuple(names[Role.AUTHOR]),
+        editors=tuple(names[Role.EDITOR]),
+        contributors=tuple(names[Role.OTHER]),
+        institution=_first(names[_GRANTOR]),
         year=_year(dates),
         publisher=_first(_all(origin, f"{MODS}publisher")) if origin is not None else "",
+        edition=_first(_all(origin, f"{MODS}edition")) if origin is not None else "",
+        degree=_degree(genres + _all(mods, f"{MODS}note")),
         summary=_first(_all(mods, f"{MODS}abstract")),
         subjects=_subjects(_all(mods, f"{MODS}subject/{MODS}topic")),
         language=_language(_all(mods, f"{MODS}language/{MODS}languageTerm")),
         url=_full_text(links),
+        container=_first(_all(host, f"{MODS}titleInfo/{MODS}title")) if host is not None else "",
+        volume=_first(_all(mods, f".//{MODS}part/{MODS}detail[@type='volume']/{MODS}number")),
+        issue=_first(_all(mods, f".//{MODS}part/{MODS}detail[@type='issue']/{MODS}number")),
+        pages=_pages(mods),
     )
+
+
+_GRANTOR = "grantor"
+"""MODS's role code for the university that granted a thesis (``dgg``), kept apart from the names cited."""
+
+
+def _mods_names(mods: etree._Element) -> dict[Any, list[str]]:
+    """MODS names by their part: authors (no role, or an author's), editors, others, and a thesis's grantor."""
+    names: dict[Any, list[str]] = {Role.AUTHOR: [], Role.EDITOR: [], Role.OTHER: [], _GRANTOR: []}
+    for name in mods.iterfind(f"{MODS}name"):
+        text = " ".join(_all(name, f"{MODS}namePart"))
+        roles = _all(name, f"{MODS}role/{MODS}roleTerm")
+        if not text:
+            continue
+        if any(r.lower() in ("dgg", "degree grantor", "degree granting institution") for r in roles):
+            names[_GRANTOR].append(text)
+        else:
+            names[role_of(roles)].append(text)
+    return names
+
+
+def _pages(mods: etree._Element) -> str:
+    extent = mods.find(f".//{MODS}part/{MODS}extent")
+    if extent is None:
+        return ""
+    start, end = _first(_all(extent, f"{MODS}start")), _first(_all(extent, f"{MODS}end"))
+    return f"{start}–{end}" if start and end else start
+
+
+_DEGREE_WORDS = ("skripsi", "tesis", "thesis", "disertasi", "dissertation", "tugas akhir", "bachelorthesis",
+                 "masterthesis", "doctoralthesis")
+
+
+def _degree(types: list[str]) -> str:
+    """The first type that names a thesis's level ("Skripsi", "info:eu-repo/semantics/masterThesis"), as written."""
+    for value in types:
+        low = value.lower()
+        if any(word in low for word in _DEGREE_WORDS) and low not in ("thesis", "text"):
+            return value.rsplit("/", 1)[-1]
+    return ""
 
 
 def _from_marcxml(marc: etree._Element, record_id: str, source: str) -> CatalogRecord | RejectedRecord:
@@ -162,6 +212,24 @@ def _with_full_text(record: CatalogRecord, origin: Origin) -> CatalogRecord:
 def _full_text(links: list[str]) -> str:
     pdf = next((link for link in links if link.lower().split("?")[0].endswith(".pdf")), "")
     return pdf or (links[0] if links else "")
+
+
+_DC_USED = ("title", "creator", "contributor", "subject", "description", "publisher", "date", "type", "format",
+            "identifier", "language", "relation", "source")
+
+
+def _dc_values(dc: etree._Element) -> dict[str, list[str]]:
+    """Each Dublin Core element's texts, in order, read in one pass over the record (a harvest maps thousands)."""
+    values: dict[str, list[str]] = {name: [] for name in _DC_USED}
+    for element in dc:
+        text = element.text
+        tag = element.tag
+        if not text or not isinstance(tag, str) or not tag.startswith(DC):
+            continue
+        found = values.get(tag[len(DC):])
+        if found is not None and (cleaned := " ".join(text.split())):
+            found.append(cleaned)
+    return values
 
 
 def _all(element: etree._Element, path: str) -> list[str]:
