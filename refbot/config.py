@@ -118,6 +118,18 @@ class CrossrefSettings:
 
 
 @dataclass(frozen=True)
+class JournalSettings:
+    doaj: bool = setting(False, "ask DOAJ whether the journals in a draft are listed there (DOAJ ✓ on item lines)")
+    doaj_base_url: str = setting("https://doaj.org/api", "DOAJ's API base URL (with the sandbox: the local stand-in)")
+    doaj_timeout: float = setting(3.0, "seconds one DOAJ request may take")
+    doaj_max_concurrent: int = setting(2, "how many requests refbot sends DOAJ at once (a free service shared by all: keep it small)")
+    doaj_cache_ttl: float = setting(259200.0, "seconds a stored DOAJ answer about an ISSN is reused without asking again")
+    doaj_stale_ttl: float = setting(2592000.0, "seconds a stored DOAJ answer may still be used while DOAJ is down")
+    sinta_csv: str = setting("", "the library's list of SINTA-accredited journals (CSV: issn, eissn, title, sinta_rank,"
+                                 " decree, valid_until; docs/desk-services.md); empty: no SINTA ranks are shown")
+
+
+@dataclass(frozen=True)
 class ZoteroSettings:
     enabled: bool = setting(False, "search the library's Zotero collections and optionally save approved lists there")
     library_id: str = setting("", "the Zotero library's id (a group's number, or a user's id)")
@@ -149,6 +161,8 @@ class DeskSettings:
     timezone: str = setting("Asia/Jakarta", "the library's time zone, for office hours")
     office_hours: tuple[str, ...] = setting(["mon-fri 08:00-16:00"], "when librarians answer, e.g. 'mon-fri 08:00-16:00', 'sat 08:00-12:00'")
     holidays: tuple[str, ...] = setting([], "dates the desk is closed, as YYYY-MM-DD")
+    hold_librarian_notices: bool = setting(True, "outside office hours, hold new drafts and service requests for librarians and send each librarian one morning digest instead; false: send them at once, day and night")
+    digest_at: str = setting("opening", "when the morning digest goes on an office day: 'opening' (when the desk opens) or a time such as '07:30'")
     max_questions_per_hour: int = setting(10, "questions one patron may ask per hour before a polite pause")
     refine_within_minutes: int = setting(30, "minutes after a list is sent in which a short narrowing message ('only books', 'yang bahasa Indonesia saja') refines that request; 0: only a quoted reply does")
     quiet_after_answer_minutes: int = setting(60, "minutes after the desk's last message to a patron in which their thanks or 'ok' gets no reply (the desk does not chat back forever); 0: always reply")
@@ -327,6 +341,8 @@ class Settings:
     metrics: MetricsSettings = field(default_factory=MetricsSettings, metadata={"help": "Prometheus metrics"})
     catalog: CatalogSettings = field(default_factory=CatalogSettings, metadata={"help": "the library's own catalog index"})
     crossref: CrossrefSettings = field(default_factory=CrossrefSettings, metadata={"help": "Crossref, for journal articles"})
+    journals: JournalSettings = field(default_factory=JournalSettings,
+                                      metadata={"help": "journal accreditation: DOAJ and the library's SINTA list"})
     zotero: ZoteroSettings = field(default_factory=ZoteroSettings, metadata={"help": "Zotero, for the library's curated lists"})
     whatsapp: WhatsAppSettings = field(default_factory=WhatsAppSettings, metadata={"help": "the WhatsApp Cloud API channel"})
     librarians: tuple[Librarian, ...] = field(default=(), metadata={"help": "librarians who receive drafts: a list of {name, phone}"})
@@ -740,7 +756,7 @@ def _dates(value: tuple[str, ...]) -> str | None:
 
 _POSITIVE = """
     catalog.timeout catalog.keep_generations crossref.timeout crossref.rows crossref.max_concurrent
-    crossref.rate_limit zotero.timeout zotero.sync_interval whatsapp.send_timeout whatsapp.max_attempts
+    crossref.rate_limit journals.doaj_timeout journals.doaj_max_concurrent zotero.timeout zotero.sync_interval whatsapp.send_timeout whatsapp.max_attempts
     whatsapp.messages_per_second search.deadline search.per_source search.draft_size worker.poll_interval
     worker.concurrency worker.max_attempts worker.chore_interval koha.timeout slims.timeout snap.ocr_timeout
     snap.max_media_bytes desk.max_questions_per_hour privacy.retention_days privacy.erase_confirm_minutes
@@ -749,7 +765,7 @@ _POSITIVE = """
     similarity.turnitin_timeout similarity.turnitin_poll_seconds similarity.turnitin_give_up_minutes
 """
 _NOT_NEGATIVE = """
-    crossref.cache_ttl crossref.stale_ttl whatsapp.unsure_wait_seconds whatsapp.unsure_give_up_minutes
+    crossref.cache_ttl crossref.stale_ttl journals.doaj_cache_ttl journals.doaj_stale_ttl whatsapp.unsure_wait_seconds whatsapp.unsure_give_up_minutes
     whatsapp.window_warning_minutes desk.quiet_after_answer_minutes
     match.source_weight match.title_weight match.year_weight match.kind_weight match.language_weight
     match.available_weight match.open_access_weight match.journal_weight match.named_weight match.citation_weight
@@ -774,6 +790,7 @@ RULES: dict[str, Rule] = {
     "desk.holidays": _dates,
     "server.public_url": _url,
     "crossref.base_url": _url,
+    "journals.doaj_base_url": _url,
     "zotero.api_base": _url,
     "whatsapp.graph_api_base": _url,
     "whatsapp.retry_for_minutes": _between(1, 1440),

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 import aiohttp
 
-from refbot.config import Secret, Settings
+from refbot.config import JournalSettings, Secret, Settings
 from refbot.desk.hours import OfficeHours
 from refbot.desk.routing import Desk
 from refbot.errors import ConfigError
@@ -212,6 +212,7 @@ def _build(
     if sources is None:
         shelf = library if isinstance(library, ShelfStatus) else None
         sources = default_sources(settings, store, crossref, shelf=shelf) + ([zotero.source] if zotero else [])
+        sources = accredited(settings, store, session, sources)
     services = desk_services(settings, store, channel, library, media=media)
     desk = Desk(store, sources, settings, detect=LanguageDetector(), services=services)
     checker = similarity_checker(settings, session)
@@ -303,6 +304,33 @@ def default_sources(
     return found
 
 
+def accredited(settings: Settings, store: Store, session: aiohttp.ClientSession, sources: list[Source]) -> list[Source]:
+    """The sources, their candidates with an ISSN marked from DOAJ and the SINTA list when either is set (journals.*).
+
+    Raises:
+        ConfigError: the SINTA list cannot be read or lacks a column (``journals.sinta_csv``).
+    """
+    from refbot.catalog.journals.accredited import Accredited
+    from refbot.catalog.journals.sinta import SintaFile
+
+    j = settings.journals
+    if not (j.doaj or j.sinta_csv):
+        return sources
+    doaj = None
+    if j.doaj:
+        from connectors.doaj import DoajDirectory
+
+        doaj = DoajDirectory(j, session, cache=SourceCache(store, "doaj"))  # one for all sources: lookups are shared
+    sinta = SintaFile(settings.path(j.sinta_csv)) if j.sinta_csv else None
+    if sinta is not None:
+        sinta.load()  # at start-up, so a list that cannot be used stops refbot naming the key
+    zone = library_zone(settings)
+    # A Crossref source another library shares comes wrapped already; it is wrapped once, for this library.
+    inner = [s.source if isinstance(s, Accredited) else s for s in sources]
+    return [Accredited(s, doaj=doaj, sinta=sinta, deadline=settings.search.deadline,
+                       today=lambda: datetime.datetime.now(zone).date()) for s in inner]
+
+
 def catalog_built_at(index_dir: Path, generation: str | None) -> datetime.datetime | None:
     """When the catalog generation being served was built (its manifest's ``built_at``), or None."""
     from refbot.catalog.generations import read_manifest
@@ -346,4 +374,16 @@ def with_sandbox(settings: Settings) -> Settings:
                        library_id=settings.zotero.library_id or "2501"),
         # Automated checks only when asked for (similarity.turnitin): by hand is the default.
         similarity=replace(settings.similarity, turnitin_base_url=f"{base}/sandbox/turnitin"),
+        journals=sandbox_journals(settings, base),
+        # The demo shows the desk at any hour a library tries it; quiet nights are for a real desk.
+        desk=replace(settings.desk, hold_librarian_notices=False),
     )
+
+
+def sandbox_journals(settings: Settings, base: str) -> JournalSettings:
+    """DOAJ's stand-in, and the demo SINTA list when the library names none (and the demo's is installed)."""
+    from refbot.catalog.journals.sinta import DEMO_LIST
+
+    own = settings.journals.sinta_csv
+    return replace(settings.journals, doaj=True, doaj_base_url=f"{base}/sandbox/doaj/api",
+                   sinta_csv=own or (str(DEMO_LIST) if DEMO_LIST.exists() else ""))

@@ -3,6 +3,8 @@
 Crossref cannot say whether a journal is accredited (SINTA) or predatory; what it can say,
 and what a librarian checks first, is that the journal is registered under its ISSNs, who
 publishes it, how many DOIs it has deposited and how recently. That goes into the abstract.
+``accreditation`` is left empty here on purpose: it is filled from DOAJ and the library's SINTA
+list while the draft is made (:mod:`refbot.catalog.journals.accredited`), never from Crossref.
 """
 
 from __future__ import annotations

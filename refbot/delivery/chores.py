@@ -1,4 +1,7 @@
-"""Periodic chores: what the desk does because time passed, not because someone wrote."""
+"""Periodic chores: what the desk does because time passed, not because someone wrote.
+
+The first of them is the librarians' morning digest (:mod:`refbot.delivery.digest`).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ from dataclasses import dataclass, field
 from refbot.catalog.harvest.schedule import ScheduledHarvests
 from refbot.config import Settings
 from refbot.decisions import fanout
+from refbot.delivery.digest import MorningDigest
 from refbot.delivery.sender import WINDOW, Sender
 from refbot.errors import SourceError
 from refbot.models import OutgoingMessage
@@ -23,7 +27,7 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class Chores:
-    """Templates for shut windows, warnings before a window shuts, failure notices, and the retention purge."""
+    """The morning digest, templates for shut windows, warnings before a window shuts, failure notices, the retention purge."""
 
     store: Store
     sender: Sender
@@ -38,6 +42,7 @@ class Chores:
 
     async def run_once(self) -> None:
         """Do each chore once."""
+        digests = await self.morning_digest()
         await self.harvests.start_due(self.store, self.settings)
         if self.zotero is not None:
             await self.zotero_chores(self.zotero)
@@ -51,10 +56,22 @@ class Chores:
         manuscripts = await purge_similarity_files(self.store, self.store.clock(), self.settings.similarity.keep_days,
                                                    media_store(self.settings, self.store))
         checks = await self.similarity_chores(self.similarity) if self.similarity is not None else 0
-        if templates or warnings or failures or purged or manuscripts or checks:
+        if templates or warnings or failures or purged or manuscripts or checks or digests:
             log.info("chores: %d templates queued, %d window warnings, %d failure notices, %d rows purged,"
-                     " %d similarity files deleted, %d similarity checks looked at",
-                     templates, warnings, failures, purged, manuscripts, checks)
+                     " %d similarity files deleted, %d similarity checks looked at, %d morning digests",
+                     templates, warnings, failures, purged, manuscripts, checks, digests)
+
+    async def morning_digest(self) -> int:
+        """At the day's digest time, one digest per librarian of what waited overnight (once per cluster).
+
+        Without quiet hours (``desk.hold_librarian_notices: false``), notices still kept quiet
+        from before the setting changed go out as they are.
+        """
+        quiet = self.sender.quiet
+        if quiet is None:
+            await self.store.release_quiet()
+            return 0
+        return await MorningDigest(self.store, self.settings, quiet, self.sender.worker).run()
 
     async def similarity_chores(self, similarity: SimilarityPolling) -> int:
         """Advance the automated similarity checks that are due (each failure is the check's, not the round's)."""

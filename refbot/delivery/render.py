@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from refbot.catalog.harvest.mapping import ONLINE
+from refbot.catalog.journals.accreditation import item_marks
 from refbot.citations import apa_citation
 from refbot.models import Button, Candidate, Draft, InformationNeed, Kind, OutgoingMessage, Ranked
 from refbot.pipeline.availability import shelf_text
@@ -44,7 +45,7 @@ def _where(c: Candidate, language: str) -> list[str]:
                 parts.append(t(language, "location", location=location))
     if c.open_access:
         parts.append(t(language, "open_access"))
-    return parts
+    return parts + item_marks(c, language)  # "DOAJ ✓ · SINTA 2"; a journal asked about: the whole answer
 
 
 def pack(blocks: list[str], limit: int = TEXT_LIMIT) -> list[str]:

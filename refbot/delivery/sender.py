@@ -27,6 +27,10 @@
   waits ``whatsapp.unsure_give_up_minutes`` before it is sent again (at least once beats
   never); such resends are logged and counted (``store.resends_without_evidence(since)``).
   A row is sent again in doubt at most ``whatsapp.max_attempts`` times.
+- **Quiet nights.** With quiet hours (:mod:`refbot.delivery.quiet`; the worker passes them when
+  ``desk.hold_librarian_notices`` is on), a librarian's notice of a new draft or service request
+  that comes due while the desk is closed is kept ``quiet``, not sent; the morning digest
+  (:mod:`refbot.delivery.digest`) takes its place.
 - Outside a person's 24-hour window a message is held (never sent as free text) and, when a
   template is configured, the template goes out instead; the held messages follow as soon as
   the person writes again. When an approved list is held, the librarian who approved it (every
@@ -44,6 +48,7 @@ from collections.abc import Callable
 
 from refbot.config import Librarian, Settings
 from refbot.decisions import fanout
+from refbot.delivery.quiet import QuietHours
 from refbot.delivery.render import mask_phone
 from refbot.errors import ChannelError, MessageRefused, SendInDoubt
 from refbot.logs import request_context, request_id_for
@@ -71,8 +76,9 @@ class Sender:
     """Sends what the outbox holds; one call of :meth:`send_due` sends one batch."""
 
     def __init__(self, store: Store, channel: Channel, settings: Settings, worker: str = "",
-                 metrics: LibraryMetrics | None = None) -> None:
+                 metrics: LibraryMetrics | None = None, quiet: QuietHours | None = None) -> None:
         self.store = store
+        self.quiet = quiet  # None: librarians' notices go out day and night
         self.channel = channel
         self.settings = settings
         self.worker = worker  # claims carry its name, so another worker can tell whether its sends are orphaned
@@ -122,6 +128,10 @@ class Sender:
 
     async def _send_one(self, row: OutboxRow) -> bool:
         if row.in_doubt and not await self._send_again(row):
+            return True
+        if self.quiet is not None and self.quiet.holds(row.idem_key, self.store.clock()):
+            await self.store.keep_quiet(row)
+            log.info("send %s kept quiet until the desk opens (morning digest)", _safe(row.idem_key))
             return True
         if row.message.template is None and await self._window_shut(row.message.to):
             await self._hold(row, f"{WINDOW_SHUT}: the 24-hour window is shut")

@@ -7,6 +7,7 @@ from aiohttp import web
 from refbot.config import Settings
 from refbot.sandbox.chat import create_chat_app
 from refbot.sandbox.crossref import create_crossref_standin
+from refbot.sandbox.doaj import create_doaj_standin
 from refbot.sandbox.graph import create_graph_standin
 from refbot.sandbox.koha import create_koha_standin
 from refbot.sandbox.oai import create_oai_standin
@@ -33,6 +34,7 @@ def mount_sandbox(app: web.Application, settings: Settings) -> None:
     # The longer prefixes first: /sandbox would otherwise claim their paths.
     app.add_subapp("/sandbox/graph", graph)
     app.add_subapp("/sandbox/crossref", create_crossref_standin())
+    app.add_subapp("/sandbox/doaj", create_doaj_standin())
     app.add_subapp("/sandbox/zotero", create_zotero_standin())
     app.add_subapp("/sandbox/koha", create_koha_standin(s.koha_client_id, s.koha_client_secret))
     app.add_subapp("/sandbox/oai", create_oai_standin())

@@ -2,7 +2,9 @@
 
 A row is pending, then sending; a send that reached WhatsApp is sent (then delivered, read or
 failed as status webhooks say), one whose outcome is unknown is unsure until a status settles
-it, and one outside the patron's 24-hour window is held until they write again.
+it, and one outside the patron's 24-hour window is held until they write again. A librarian's
+notice that would ring at night is quiet until the desk opens, then digested into the morning
+digest (:mod:`refbot.delivery.quiet`).
 
 Claims keep each recipient's messages in order across processes: a row is not handed out
 while an older row to the same person is sending, unsure, or pending a retry not yet due
@@ -233,6 +235,27 @@ class OutboxStore(Database):
                 "UPDATE outbox SET state = 'held', error = ?, updated_at = ? WHERE id = ?", (reason, self.clock(), row.id)
             )
             await self._settle_from_early(db, row.id)
+
+    async def keep_quiet(self, row: OutboxRow) -> None:
+        """Park a librarian's notice until the desk opens (:mod:`refbot.delivery.quiet`): it is ``quiet``.
+
+        A quiet row blocks nobody and is never claimed; the morning digest takes its place
+        (``digested``), or :meth:`release_quiet` puts it back to be sent as it is.
+        """
+        async with self.tx() as db:
+            await db.execute(
+                "UPDATE outbox SET state = 'quiet', attempts = attempts - 1, updated_at = ? WHERE id = ? AND state = 'sending'",
+                (self.clock(), row.id),
+            )
+
+    async def release_quiet(self) -> int:
+        """Send the quiet notices after all, as they are (the desk is open and the day's digest went)."""
+        async with self.tx() as db:
+            cur = await db.execute(
+                "UPDATE outbox SET state = 'pending', next_attempt_at = 0, updated_at = ? WHERE state = 'quiet'",
+                (self.clock(),),
+            )
+            return cur.rowcount
 
     async def _record_sent(self, db: Tx, row_id: int, idem_key: str, draft_id: int | None,
                            wamid: str) -> None:

@@ -2,9 +2,9 @@
 
 Four loops share the event loop: the journal (webhooks the web process wrote down → inbox
 rows and statuses), intake (inbox rows → the desk), the sender (outbox rows → the channel)
-and the chores (templates for shut windows, warnings, retention). State lives in rows, so a
-worker killed at any point resumes on restart and the unique keys keep every effect
-exactly-once.
+and the chores (the librarians' morning digest, templates for shut windows, warnings,
+retention). State lives in rows, so a worker killed at any point resumes on restart and the
+unique keys keep every effect exactly-once.
 
 No exception ends a loop: a round that fails (the store locked by a backup, a full disk, a
 bug) is logged with its loop's name, recorded in the loop's health, and tried again after a
@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 from refbot.config import Settings
 from refbot.delivery.chores import Chores
+from refbot.delivery.quiet import QuietHours
 from refbot.delivery.sender import Sender
 from refbot.desk.routing import Desk
 from refbot.intake.applier import JournalApplier
@@ -66,7 +67,9 @@ class Worker:
         self._senders: dict[str, _Turn] = {}
         self.name = worker_name()
         self.metrics = metrics or NO_METRICS.library(settings.library_id)
-        self.sender = Sender(store, channel, settings, worker=self.name, metrics=self.metrics)
+        # Librarians' notices that come due at night wait for the morning digest (desk.hold_librarian_notices).
+        self.sender = Sender(store, channel, settings, worker=self.name, metrics=self.metrics,
+                             quiet=QuietHours.from_settings(settings.desk))
         desk.questions.metrics = self.metrics  # the Desk builds its Questions; what they record is the worker's
         self.chores = Chores(store, self.sender, settings, zotero=zotero, similarity=similarity)
         self._recovered_at = 0.0

@@ -43,7 +43,8 @@ class Service:
         a chaos run only needs it to take webhooks again.
         """
         env = {**os.environ, "REFBOT_WHATSAPP_TOKEN": TOKEN, "REFBOT_WHATSAPP_APP_SECRET": APP_SECRET,
-               "REFBOT_WHATSAPP_VERIFY_TOKEN": VERIFY_TOKEN}
+               "REFBOT_WHATSAPP_VERIFY_TOKEN": VERIFY_TOKEN,
+               "REFBOT_DESK__HOLD_LIBRARIAN_NOTICES": "false"}  # the flows wait for drafts at any hour they run
         with self.log.open("ab") as out:
             self.proc = await asyncio.create_subprocess_exec(
                 sys.executable, "-m", "refbot.cli", "serve", "--config", str(self.config), "--port", str(self.port),

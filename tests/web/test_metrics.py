@@ -141,6 +141,7 @@ async def test_the_worker_childs_counts_reach_the_web_process_scrape(tmp_path: P
         "worker: {mode: process, poll_interval: 0.1}\n"
         "metrics: {enabled: true}\n"
         "log: {format: json}\n"
+        "desk: {hold_librarian_notices: false}\n"  # the draft reaches the librarian at whatever hour this runs
     )
     env = {**os.environ, "REFBOT_WHATSAPP_TOKEN": TOKEN, "REFBOT_WHATSAPP_APP_SECRET": APP_SECRET,
            "REFBOT_WHATSAPP_VERIFY_TOKEN": VERIFY_TOKEN, "REFBOT_METRICS_TOKEN": METRICS_TOKEN}
