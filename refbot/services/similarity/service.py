@@ -169,13 +169,9 @@ class SimilarityChecks:
         return t(language, key, id=request_id, facts=facts, when=when)
 
     def _when(self, language: str) -> str:
-        """"now, during opening hours", or when the desk next opens (``Senin 08.00``)."""
-        now = dt.datetime.fromtimestamp(self.clock(), dt.UTC)
-        opening = self.hours.next_opening(now)
-        if opening is None or self.hours.is_open(now):
-            return t(language, "similarity_when_open")
-        return t(language, "similarity_when_closed", weekday=t(language, f"weekday_{opening.weekday()}"),
-                 time=opening.strftime("%H.%M"), date=opening.strftime("%d-%m-%Y"))
+        """"now, during opening hours", or when the desk next opens, written as every reply writes it."""
+        when = self.hours.when_open(dt.datetime.fromtimestamp(self.clock(), dt.UTC), language)
+        return t(language, "similarity_when_closed", when=when) if when else t(language, "similarity_when_open")
 
     # -- the librarian's moves -----------------------------------------------------------------
 

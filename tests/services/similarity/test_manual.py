@@ -118,7 +118,7 @@ async def test_outside_office_hours_the_patron_is_told_when_it_will_be_handled(h
     saturday_night = dt.datetime(2026, 12, 5, 21, 0, tzinfo=dt.timezone(dt.timedelta(hours=7))).timestamp()
     harness.desk = _desk_with(harness, harness.settings, clock=lambda: saturday_night)
     await send_document(harness, thesis_pdf(pages=1), PDF, "TURNITIN")
-    assert "pada jam layanan, Senin 08.00" in (await harness.last(PATRON)).text
+    assert "pada jam layanan, Senin, 7 Desember 2026 pukul 08:00" in (await harness.last(PATRON)).text
 
 
 async def test_only_librarians_answer_and_a_percentage_must_make_sense(harness: Harness) -> None:
