@@ -208,7 +208,24 @@ class MatchSettings:
     retracted_penalty: float = setting(10.0, "subtracted from a retracted work's score; it is never recommended")
     rrf_k: int = setting(60, "k of reciprocal-rank fusion across sources")
     duplicate_threshold: float = setting(92.0, "title similarity (0-100) above which two items with matching authors are one work")
-    mix_each: int = setting(2, "when books and articles were both found, at least this many of each in a draft")
+    mix_each: int = setting(2, "when books and articles were both found, at least this many of each in a draft"
+                                  " (never the kind a patron did not wish for)")
+    mix_floor: float = setting(0.5, "how much of the need (0-1, by weight) an item must match to be brought into a"
+                                    " draft to make room for books or articles")
+    full_match: float = setting(0.6, "how much of the need (0-1) an item must match for a source's relevance to count"
+                                     " in full when sources are fused; less counts in proportion")
+    agreement_cap: float = setting(0.2, "the most a second source finding the same work adds to its fused relevance"
+                                        " (a source's first place is 1.0)")
+    curated_sources: tuple[str, ...] = setting(["zotero"], "sources that are the library's curated collections: a"
+                                                           " signal about relevant works, not a relevance source")
+    curated_weight: float = setting(0.1, "weight of a relevant work being in the library's curated collections")
+    curated_alone: float = setting(0.75, "how much of the need (0-1) the title and abstract of a curated item no other"
+                                         " source found must match for it to be proposed")
+    confidence_strong: float = setting(0.8, "a draft is strong when its best item matches this much of the need (0-1)"
+                                            " and the third-best is within confidence_gap of it")
+    confidence_weak: float = setting(0.6, "a draft is weak when its best item matches less of the need than this (0-1)")
+    confidence_gap: float = setting(0.3, "how far below the best the third-best item may be in a strong draft")
+    recent_years: int = setting(10, "an item older than this many years is old, when the patron named no years")
 
 
 @dataclass(frozen=True)
@@ -778,6 +795,10 @@ RULES: dict[str, Rule] = {
     "catalog.max_reject_ratio": _between(0, 1),
     "catalog.harvest": _harvest_sources,
     "match.duplicate_threshold": _between(0, 100),
+    **{f"match.{key}": _between(0, 1) for key in ("mix_floor", "full_match", "curated_alone", "confidence_strong",
+                                                   "confidence_weak", "confidence_gap", "agreement_cap")},
+    "match.curated_weight": _not_negative,
+    "match.recent_years": _positive,
     "snap.match_threshold": _between(0, 100),
     "language.default": _one_of("id", "en"),
     "letters.language": _one_of("", "id", "en"),

@@ -160,6 +160,37 @@ class DraftStatus(enum.StrEnum):
     SENT = "sent"
     REJECTED = "rejected"
     EXPIRED = "expired"
+    ASKED = "asked"
+    """A librarian sent the patron a clarifying question instead of a list."""
+
+
+class ConfidenceLevel(enum.StrEnum):
+    """How far a draft can be trusted, as a music tagger's recommendation: strong, partial or weak."""
+
+    STRONG = "strong"
+    PARTIAL = "partial"
+    WEAK = "weak"
+
+
+@dataclass(frozen=True)
+class Confidence:
+    """How sure refbot is of a draft, judged once when it is made (:mod:`refbot.pipeline.confidence`).
+
+    Attributes:
+        level: strong, partial or weak.
+        best: how much of the need the best item matches, 0 to 1 (halved when it goes against a wish).
+        gap: how far the third-best item falls below the best (the best itself when there is none).
+        missing: what is missing, for the librarian: ``catalog`` (the catalog holds nothing that
+            matches), ``recent`` (only old items, or none in the wished-for years), ``sources``
+            (a source did not answer).
+        answered: the sources that gave something.
+    """
+
+    level: ConfidenceLevel
+    best: float = 0.0
+    gap: float = 0.0
+    missing: tuple[str, ...] = ()
+    answered: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -176,6 +207,8 @@ class Draft:
     language: str = "id"
     patron: str = ""
     question: str = ""
+    confidence: Confidence | None = None
+    """How sure refbot was of the draft when it made it (None on drafts made before it judged)."""
 
 
 @dataclass(frozen=True)

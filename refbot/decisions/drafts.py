@@ -1,4 +1,4 @@
-"""The only way a draft changes state: approve, edit, reject.
+"""The only way a draft changes state: approve, edit, reject, or ask the patron to clarify.
 
 The WhatsApp buttons, the librarian's text commands and the web console are thin adapters
 over these functions. Each runs in one transaction that also queues the messages it causes,
@@ -11,8 +11,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from refbot.delivery import render
+from refbot.delivery.confidence import clarify_question
 from refbot.errors import DraftConflict, EditRefused
-from refbot.models import Draft, DraftStatus, OutgoingMessage, Ranked
+from refbot.models import Draft, DraftStatus, InformationNeed, OutgoingMessage, Ranked
 from refbot.store import Store, Tx
 from refbot.texts import TEXT_LIMIT, t
 
@@ -55,6 +56,31 @@ async def reject(
         message = OutgoingMessage(to=draft.patron, text=text[: TEXT_LIMIT])
         await store.enqueue(db, f"draft:{draft.id}:v{draft.version}:patron:rejected", message, draft.id)
         await store.add_event(db, actor, "reject", f"draft:{draft.id}", {"version": draft.version})
+    return Decision(await _reload(store, draft_id), True)
+
+
+async def clarify(
+    store: Store, draft_id: int, actor: str, *, text: str = "", language: str = "id",
+    expected_version: int | None = None,
+) -> Decision:
+    """Send the patron a short question asking them to narrow or clarify, instead of the list.
+
+    The question is in the patron's language (``text`` when the librarian wrote their own). It
+    closes the draft as *asked*, first librarian wins as with any decision; the patron's answer
+    arrives as a new question and gets a draft of its own.
+
+    Raises:
+        DraftConflict: the draft is gone, already decided, or at another version.
+    """
+    draft = await _pending(store, draft_id, actor, expected_version)
+    request = await store.get_request(draft.request_id)
+    need = request.need if request is not None else InformationNeed(draft.question)
+    question = text.strip() or clarify_question(need, draft.confidence, _patron_language(draft, language))
+    async with store.tx() as db:
+        await _set_status(store, db, draft, DraftStatus.ASKED, actor)
+        message = OutgoingMessage(to=draft.patron, text=question[:TEXT_LIMIT])
+        await store.enqueue(db, f"draft:{draft.id}:v{draft.version}:patron:clarify", message, draft.id)
+        await store.add_event(db, actor, "clarify", f"draft:{draft.id}", {"version": draft.version})
     return Decision(await _reload(store, draft_id), True)
 
 

@@ -5,7 +5,8 @@ and answering them in the desk's language. It keeps the librarians' phones quiet
 approval or rejection reaches the others as one line (their old buttons then answer "already
 approved by Dewi"), and an edit is confirmed to its editor only, as what changed rather than
 the whole draft again (``#12 lihat`` shows the whole draft on request). ``#12 jawab <teks>``
-answers the patron in the librarian's own words: instead of the list, or after *Tolak*.
+answers the patron in the librarian's own words: instead of the list, or after *Tolak*. On a weak
+draft, *Tanya pemustaka* (or ``#12 tanya [teks]``) sends the patron a clarifying question instead.
 """
 
 from __future__ import annotations
@@ -25,13 +26,14 @@ from refbot.texts import TEXT_LIMIT, t
 
 log = logging.getLogger(__name__)
 
-_BUTTON = re.compile(r"^(approve|edit|reject):(\d+)$")
+_BUTTON = re.compile(r"^(approve|edit|reject|clarify):(\d+)$")
 _COMMAND = re.compile(r"^\s*#(\d+)\s+(\w+)\s*(.*)$", re.DOTALL)
 _REMOVE = {"hapus", "buang", "remove", "delete", "drop"}
 _ORDER = {"urut", "urutkan", "order", "reorder"}
 _NOTE = {"catatan", "note", "pesan"}
 _SHOW = {"lihat", "show", "tampilkan"}
 _ANSWER = {"jawab", "answer", "balas"}
+_CLARIFY = {"tanya", "tanyakan", "clarify", "ask"}
 
 
 def is_librarian_action(message: InboundMessage) -> bool:
@@ -85,6 +87,8 @@ class LibrarianActions:
             await drafts.reject(self.store, draft_id, actor, language=self.language)
             await self._announce(draft_id, DraftStatus.REJECTED, actor)
             return t(self.language, "rejected_ack", id=draft_id)
+        if action == "clarify":
+            return await self._clarify(draft_id, actor, "")
         console = ""
         if self.settings.secrets.console_secret or self.settings.sandbox.enabled:
             library = f"/{self.settings.library_id}" if self.settings.library_id else ""  # as web.console.draft_url
@@ -100,6 +104,8 @@ class LibrarianActions:
             return await self._whole_draft(draft_id)
         if verb in _ANSWER:
             return await answer_draft(self.store, self.settings, draft_id, actor, rest)
+        if verb in _CLARIFY:
+            return await self._clarify(draft_id, actor, rest)
         before = await self.store.get_draft(draft_id)
         if verb in _REMOVE:
             decision = await drafts.edit(self.store, draft_id, actor, remove=numbers, idem=idem)
@@ -117,6 +123,12 @@ class LibrarianActions:
         assert before is not None  # the edit found it
         return [edit_diff(before, decision.draft, numbers if verb in _REMOVE else [],
                           numbers if verb in _ORDER else [], self.language)]
+
+    async def _clarify(self, draft_id: int, actor: str, text: str) -> str:
+        """Ask the patron to clarify (in ``text``, or refbot's question in their language)."""
+        await drafts.clarify(self.store, draft_id, actor, text=text, language=self.language)
+        await self._announce(draft_id, DraftStatus.ASKED, actor)
+        return t(self.language, "clarify_ack", id=draft_id)
 
     async def _whole_draft(self, draft_id: int) -> list[OutgoingMessage]:
         draft = await self.store.get_draft(draft_id)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from refbot.catalog.harvest.mapping import ONLINE
 from refbot.catalog.journals.accreditation import item_marks
 from refbot.citations import apa_citation
+from refbot.delivery.confidence import confidence_text, weak_offer
 from refbot.models import Button, Candidate, Draft, InformationNeed, Kind, OutgoingMessage, Ranked
 from refbot.pipeline.availability import shelf_text
 from refbot.texts import TEXT_LIMIT, has, t
@@ -72,6 +73,8 @@ def librarian_draft(draft: Draft, need: InformationNeed, language: str, to: str)
         t(language, "draft_question", question=draft.question[:600]),
         t(language, "draft_understood", summary=summarise(need, language)),
     ]
+    if draft.confidence is not None:
+        blocks.append(confidence_text(draft.confidence, language))
     blocks += [_librarian_item(i, r, language) for i, r in enumerate(draft.items, start=1)]
     if not draft.items:
         blocks.append(t(language, "draft_no_items"))
@@ -79,6 +82,7 @@ def librarian_draft(draft: Draft, need: InformationNeed, language: str, to: str)
         blocks.append(t(language, "librarian_note", note=draft.note))
     blocks += [t(language, "draft_source_note", note=n) for n in draft.source_notes]
     messages = [OutgoingMessage(to=to, text=text) for text in pack(blocks)]
+    messages += weak_offer(draft, need, language, to)  # a weak draft: ask the patron instead?
     messages.append(
         OutgoingMessage(
             to=to,

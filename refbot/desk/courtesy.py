@@ -60,8 +60,8 @@ class Courtesy:
         window = self.settings.desk.quiet_after_answer_minutes * 60
         if window <= 0:
             return False
-        rows = await self.store.outbox_rows(phone)
-        return bool(rows) and self.clock() - float(rows[-1]["created_at"]) <= window
+        last = await self.store.last_queued_to(phone)
+        return last is not None and self.clock() - last <= window
 
     def _now_line(self, language: str) -> str:
         now = dt.datetime.fromtimestamp(self.clock(), dt.UTC)

@@ -61,17 +61,18 @@ class Questions:
         if await self.store.draft_for_request(request.id) is not None:
             await self.store.finish_inbox(row.id)  # drafted before a crash; nothing to redo
             return
+        year = dt.datetime.fromtimestamp(self.clock(), dt.UTC).year
         found = await answer(need, self.sources, self.settings.search, self.settings.match,
-                             observe=self.metrics.source_answered)
+                             observe=self.metrics.source_answered, current_year=year)
         notes = tuple(t(default, "source_failed", source=name.capitalize(), reason=reason)
                       for name, reason in found.failures.items()) + self._refinement_notes(need, refined, found.items)
         # The draft, its review messages and the finished row are one transaction: a crash
         # leaves either all of them or none, and the retry makes exactly the missing ones.
         async with self.store.tx() as tx:
-            draft_id = await self.store.insert_draft(tx, request.id, found.items, notes)
+            draft_id = await self.store.insert_draft(tx, request.id, found.items, notes, found.confidence)
             if draft_id is not None:
                 draft = Draft(draft_id, request.id, found.items, source_notes=notes, language=need.language,
-                              patron=message.sender, question=need.raw)
+                              patron=message.sender, question=need.raw, confidence=found.confidence)
                 await self.review(tx, draft, need)
             await self.store.finish_inbox(row.id, tx)
         if draft_id is not None:

@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass
 
 from refbot import codec
-from refbot.models import Candidate, Draft, DraftStatus, InformationNeed, Ranked, Score
+from refbot.models import Candidate, Confidence, Draft, DraftStatus, InformationNeed, Ranked, Score
 from refbot.store.database import Database, Row, Tx
 
 
@@ -53,14 +53,20 @@ class DraftStore(Database):
         return await self.get_draft(row["id"]) if row else None
 
     async def insert_draft(
-        self, db: Tx, request_id: int, items: tuple[Ranked, ...], notes: tuple[str, ...]
+        self, db: Tx, request_id: int, items: tuple[Ranked, ...], notes: tuple[str, ...],
+        confidence: Confidence | None = None,
     ) -> int | None:
-        """Insert a request's draft inside the caller's transaction; None if it exists."""
+        """Insert a request's draft inside the caller's transaction; None if it exists.
+
+        ``confidence`` is kept as it was judged now: later edits change the items, not how sure
+        refbot was of what it found.
+        """
         now = self.clock()
+        judged = codec.dumps(confidence) if confidence is not None else ""
         row = await db.fetchone(
-            "INSERT INTO drafts (request_id, source_notes, created_at, updated_at)"
-            " VALUES (?, ?, ?, ?) ON CONFLICT (request_id) DO NOTHING RETURNING id",
-            (request_id, json.dumps(list(notes), ensure_ascii=False), now, now),
+            "INSERT INTO drafts (request_id, source_notes, confidence, created_at, updated_at)"
+            " VALUES (?, ?, ?, ?, ?) ON CONFLICT (request_id) DO NOTHING RETURNING id",
+            (request_id, json.dumps(list(notes), ensure_ascii=False), judged, now, now),
         )
         if row is None:
             return None
@@ -106,6 +112,7 @@ class DraftStore(Database):
             language=row["language"],
             patron=row["patron"],
             question=row["text"],
+            confidence=codec.loads(Confidence, row["confidence"]) if row["confidence"] else None,
         )
 
     async def draft_ids(self, status: DraftStatus | None = None) -> list[int]:

@@ -371,6 +371,11 @@ class OutboxStore(Database):
             return await self.fetchall("SELECT * FROM outbox ORDER BY id")
         return await self.fetchall("SELECT * FROM outbox WHERE recipient = ? ORDER BY id", (recipient,))
 
+    async def last_queued_to(self, recipient: str) -> float | None:
+        """When the newest message to ``recipient`` was queued, if ever (one look-up, however long the history)."""
+        row = await self.fetchone("SELECT MAX(created_at) AS at FROM outbox WHERE recipient = ?", (recipient,))
+        return float(row["at"]) if row is not None and row["at"] is not None else None
+
 
 async def _reported(db: Tx, wamid: str, at: float) -> None:
     """WhatsApp reported on the send ``wamid`` at ``at``: evidence for rows in doubt sent before it."""

@@ -7,6 +7,7 @@ loopback); articles of vetted journals carry "DOAJ ✓ · SINTA 2".
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import replace
@@ -152,6 +153,7 @@ async def _desk_with_lists(tmp_path: Path, catalog_dir: Path) -> AsyncIterator[t
 async def _ask(desk: Desk, question: str) -> tuple[str, int]:
     """The patron asks; the librarian's review copy of the new draft, and its number."""
     before = set(await desk.services.store.draft_ids())
+    already = len(await desk.sent_to(LIBRARIAN))
     await desk.patron_says(question)
 
     async def new_draft() -> list[int]:
@@ -160,8 +162,11 @@ async def _ask(desk: Desk, question: str) -> tuple[str, int]:
     [draft_id] = await eventually(new_draft, what="a draft")
 
     async def review() -> str:
-        texts = [m.get("text", "") for m in await desk.sent_to(LIBRARIAN)]
-        return "\n\n".join(t for t in texts if f"Draft #{draft_id} " in t)
+        # A long review copy comes in several messages; it is whole once its buttons have come.
+        messages = (await desk.sent_to(LIBRARIAN))[already:]
+        if not any(f"approve:{draft_id}" in json.dumps(m) for m in messages):
+            return ""
+        return "\n\n".join(m.get("text", "") for m in messages)
 
     return str(await eventually(review, what="the draft on the librarian's phone")), draft_id
 

@@ -86,11 +86,20 @@ def test_retracted_never_leads_and_is_kept_for_the_warning() -> None:
 
 def test_books_and_articles_are_mixed_when_both_exist() -> None:
     articles = [article(f"Information literacy study {i}") for i in range(10)]
-    books = [book(f"Metode penelitian {i}") for i in range(3)]
+    books = [book(f"Metode penelitian {i}") for i in range(6)] + [book(f"Information literacy handbook {i}")
+                                                                  for i in range(3)]
     ranked = rank(need("information literacy"), {"crossref": articles, "catalog": books}, S, 8)
     kinds = [r.candidate.kind for r in ranked]
     assert len(ranked) == 8
     assert kinds.count(Kind.BOOK) >= 2 and kinds.count(Kind.ARTICLE) >= 2
+
+
+def test_an_off_topic_item_is_never_brought_in_for_its_kind() -> None:
+    # "arsip dinamis": the catalog's books answer it; Crossref's articles match not one word.
+    books = [book(f"Manajemen arsip dinamis {i}") for i in range(10)]
+    articles = [article("Chatbot perpustakaan berbasis kecerdasan artifisial"), article("Perpustakaan digital nasional")]
+    ranked = rank(need("arsip dinamis"), {"catalog": books, "crossref": articles}, S, 8)
+    assert [r.candidate.kind for r in ranked] == [Kind.BOOK] * 8
 
 
 # -- score parts, table-driven ------------------------------------------------------------
@@ -174,15 +183,29 @@ def test_similarity_reads_subjects_and_abstract() -> None:
     assert similarity(need("katalogisasi deskripsi"), c) == pytest.approx(1.0)
 
 
-def test_a_work_both_sources_found_adds_up_and_leads() -> None:
+def test_a_work_both_sources_found_leads_but_agreement_adds_at_most_the_cap() -> None:
     shared = article("Library anxiety revisited", doi="10.5555/anx", authors=("Mellon, C.",))
     catalog_copy = book("Library anxiety revisited", doi="10.5555/anx", call_number="025.5 MEL l")
-    results = {"crossref": [article("Something else"), shared], "catalog": [book("Another book"), catalog_copy]}
+    results = {"crossref": [article("Library anxiety today"), shared],
+               "catalog": [book("Library anxiety in students"), catalog_copy]}
     ranked = rank(need("library anxiety"), results, S, 8)
     assert ranked[0].candidate.doi == "10.5555/anx" and ranked[0].candidate.source == "catalog"
     fused = dict(ranked[0].score.parts)["relevance"] / S.source_weight
-    assert fused == pytest.approx(2 * (S.rrf_k + 1) / (S.rrf_k + 2), abs=1e-3)
+    assert fused == pytest.approx((S.rrf_k + 1) / (S.rrf_k + 2) + S.agreement_cap, abs=1e-3)
     assert len(ranked) == 3
+
+
+def test_two_sources_agreeing_on_a_loose_match_do_not_outrank_a_full_match() -> None:
+    # A survey of reference service quality matches one word of the need; two sources both
+    # returned it, and it used to take first place by adding both shares.
+    loose = article("Kualitas layanan referensi menggunakan LibQUAL+ di perpustakaan universitas",
+                    doi="10.5555/jkn.2017.0105", authors=("Wulandari, Sri",))
+    full = book("Preservasi digital koleksi naskah kuno di perpustakaan perguruan tinggi")
+    results = {"catalog": [full, book("Perpustakaan digital")], "crossref": [loose, article("Perpustakaan umum")],
+               "zotero": [dataclasses.replace(loose, source="zotero", source_id="AR5KL678")]}
+    ranked = rank(need("perpustakaan digital preservasi"), results, S, 8)
+    assert ranked[0].candidate.title == full.title
+    assert "LibQUAL" not in ranked[0].candidate.title
 
 
 def test_two_records_of_one_source_stay_apart() -> None:
@@ -201,7 +224,7 @@ def test_retracted_works_never_take_a_place_and_at_most_two_are_shown() -> None:
 @pytest.mark.parametrize(("each", "books_at_least"), [(0, 0), (1, 1), (2, 2)])
 def test_mix_each_makes_room_for_books(each: int, books_at_least: int) -> None:
     articles = [article(f"Information literacy study {i}") for i in range(10)]
-    books = [book(f"Metode penelitian {i}") for i in range(3)]
+    books = [book(f"Information literacy guide {i}") for i in range(3)]
     settings = dataclasses.replace(S, mix_each=each)
     ranked = rank(need("information literacy"), {"crossref": articles, "catalog": books}, settings, 8)
     assert sum(r.candidate.kind is Kind.BOOK for r in ranked) >= books_at_least

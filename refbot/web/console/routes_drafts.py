@@ -1,4 +1,5 @@
-"""A draft: look at it, edit it, approve or reject it — each change through :mod:`refbot.decisions.drafts`.
+"""A draft: look at it, edit it, approve or reject it, or ask the patron to clarify — each change
+through :mod:`refbot.decisions.drafts`.
 
 Every form carries the version the librarian was looking at. When someone else changed or
 decided the draft in between, approvals raises :class:`DraftConflict` and the page comes back
@@ -18,8 +19,9 @@ from multidict import MultiDictProxy
 
 from refbot.decisions import drafts, librarian
 from refbot.delivery import render as patron_render
+from refbot.delivery.confidence import clarify_question
 from refbot.errors import DraftConflict, EditRefused
-from refbot.models import Draft, DraftStatus, Ranked, Score
+from refbot.models import Draft, DraftStatus, InformationNeed, Ranked, Score
 from refbot.web.console import queries
 from refbot.web.console.accounts import Account
 from refbot.web.console.lookup import Lookup, candidate_from_form, look_up
@@ -69,9 +71,12 @@ async def show(request: web.Request, draft: Draft, *, status: int = 200, lookup:
     request_row = await svc.store.get_request(draft.request_id)
     summary = patron_render.summarise(request_row.need, request.get(LANGUAGE, "id")) if request_row else ""
     turns = await queries.conversation(svc.store, draft.patron, limit=8)
+    # The question the patron would get, in their language, for the librarian to send or reword.
+    question = clarify_question(request_row.need if request_row else InformationNeed(draft.question),
+                                              draft.confidence, draft.language)
     return render(
         request, "draft.html", status=status, draft=draft, meta=meta, summary=summary, turns=turns,
-        lookup=lookup, conflict=conflict, error=error, flash=flash,
+        lookup=lookup, conflict=conflict, error=error, flash=flash, clarify_question=question,
         source_names=[s.name for s in svc.sources],
         in_draft={(r.candidate.source, r.candidate.source_id) for r in draft.items},
     )
@@ -161,9 +166,21 @@ async def _reject(request: web.Request, draft: Draft, form: Form, account: Accou
     return f"{console(request).prefix}/?done=rejected&draft={draft.id}"
 
 
+async def _clarify(request: web.Request, draft: Draft, form: Form, account: Account) -> str:
+    svc = services(request)
+    question = str(form.get("question", "")).strip()
+    if len(question) > REPLY_LIMIT:
+        raise BadForm(texts(request)("error_too_long", n=REPLY_LIMIT))
+    await drafts.clarify(svc.store, draft.id, account.actor, text=question, language=svc.settings.language.default,
+                         expected_version=_version(form))
+    await librarian.announce(svc.store, svc.settings, draft.id, DraftStatus.ASKED, account.actor)
+    await _after_decision(request, draft, account, None)
+    return _page(request, draft.id)
+
+
 ACTIONS: dict[str, Action] = {
     "take": _take, "release": _release, "move": _move, "remove": _remove, "add": _add, "note": _note,
-    "approve": _approve, "reject": _reject,
+    "approve": _approve, "reject": _reject, "clarify": _clarify,
 }
 
 
