@@ -28,8 +28,9 @@ from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 from refbot.catalog.analysis import catalog_analyzer, name_analyzer, pair_analyzer
 from refbot.catalog.record import CatalogRecord
 
-SCHEMA_VERSION = 3
-"""2: no positions; neighbouring words indexed as pairs, for phrases. 3: pairs for titles only; one term per year."""
+SCHEMA_VERSION = 4
+"""2: no positions; neighbouring words indexed as pairs, for phrases. 3: pairs for titles only; one term per year.
+4: codes kept whole (and by their parts); one stemmer per word, by its language (issue 15)."""
 RECORD_VERSION = 2
 """What the stored record blob holds, apart from the index's fields (the manifest's ``record_version``).
 

@@ -10,6 +10,11 @@ phrase first). Words that *may* state a wish — "buku", "jurnal", "open access"
 Inggris", "referensi", "studies" — are judged by their neighbours, as a librarian would:
 "cari jurnal tentang …" asks for journals, but "distribution of scientific journals" is a
 topic; "references on …" is request phrasing, but "layanan referensi" is a topic.
+
+Codes stay whole as the catalog indexes them ("B.A.P", "Ina-TEWS", "COVID-19":
+:mod:`refbot.catalog.analysis`). Broad words ("pengaruh", "analisis", "hukum") weigh less
+than the specific ones around them, and a word the patron gives in both languages
+("desain (design)") counts as one word, not two.
 """
 
 from __future__ import annotations
@@ -22,7 +27,9 @@ from dataclasses import dataclass
 from importlib import resources
 
 import yaml
+from rapidfuzz.fuzz import ratio
 
+from refbot.catalog.analysis import BilingualStemFilter, is_code, shouting
 from refbot.models import InformationNeed, Kind, Term
 from refbot.pipeline.years import find_years
 
@@ -30,13 +37,23 @@ CONTENT, NOISE, MARKER, AMBIGUOUS, HEAD, LEAD, KIND, LANG, OPEN, BREAK = (
     "content", "noise", "marker", "ambiguous", "head", "lead", "kind", "language", "open", "break",
 )  # fmt: skip
 
-_TOKEN = re.compile(r"[\w]+(?:['’\-][\w]+)*|[^\w\s'’-]")
+# Dotted acronyms ("B.A.P", "U.S.") first, one token without the closing dot; then words,
+# hyphenated ones whole; then each punctuation mark.
+_TOKEN = re.compile(r"(?:[^\W\d_]\.)+[^\W\d_](?!\w)|[\w]+(?:['’\-][\w]+)*|[^\w\s'’-]")
+_HYPHENATED = re.compile(r"\w+(?:-\w+)+")
 _QUOTED = re.compile(r"[\"“”]([^\"“”]{3,})[\"“”]")
 _MAX_PHRASES = 6
 # Later words weigh a little less than earlier ones (the topic usually comes first), but no
 # word falls below half the weight of the first, so a long description keeps its substance.
 _POSITION_DECAY = 0.02
 _POSITION_FLOOR = 0.5
+# A broad word ("pengaruh", "analisis", "hukum": lexicon.yaml, broad) names a kind of study or
+# a wide field, not the subject, and weighs this share of what its place and repetition give it.
+_BROAD_WEIGHT = 0.5
+# Two words the patron wrote in both languages ("desain", "design"): as alike as this (rapidfuzz
+# ratio, 0-100), at least this long, and analysed to different index terms.
+_COGNATE_RATIO = 83.0
+_COGNATE_LENGTH = 5
 
 # "untuk skripsi" says what the patron is writing, not that they want theses.
 _PURPOSE = re.compile(
@@ -63,6 +80,7 @@ class Lexicon:
     longest: int
     prepositions: frozenset[str]
     markers: dict[str, frozenset[str]]
+    broad: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -98,6 +116,7 @@ def load_lexicon() -> Lexicon:
         longest=max(len(phrase.split()) for phrase in table),
         prepositions=frozenset(_both(data["topic_prepositions"])),
         markers={lang: frozenset(words) for lang, words in data["markers"].items()},
+        broad=frozenset(_both(data["broad"])),
     )
 
 
@@ -135,13 +154,13 @@ def parse_need(
     years, lowered = find_years(lowered, current_year)
     lowered = _PURPOSE.sub(" . ", lowered)
     spans = understand(tokens(lowered), lex)
-    segments = _segments(spans)
+    segments = _segments(spans, _codes(text))
     quoted = [" ".join(tokens(q)) for q in _QUOTED.findall(text)]
     phrases = dict.fromkeys([*(q for q in quoted if " " in q), *_phrases(segments)])
     return InformationNeed(
         raw=text,
         language=_language(text, lex, default_language, detect),
-        terms=weigh([w for segment in segments for w in segment]),
+        terms=weigh([w for segment in segments for w in segment], lex.broad),
         phrases=tuple(phrases)[:_MAX_PHRASES],
         year_from=years[0],
         year_to=years[1],
@@ -205,7 +224,16 @@ def _judge(spans: list[Span], i: int, lex: Lexicon) -> Span:
     return Span(NOISE, span.words) if before_marker and not after_content else topic
 
 
-def _segments(spans: list[Span]) -> list[list[str]]:
+def _codes(text: str) -> dict[str, str]:
+    """The hyphenated codes in a message, lower-cased → as written ("ina-tews" → "Ina-TEWS").
+
+    The catalog's analyzer knows a code by its capitals, so the need keeps them.
+    """
+    loud = shouting(text)
+    return {code.lower(): code for code in _HYPHENATED.findall(text) if is_code(code, loud)}
+
+
+def _segments(spans: list[Span], codes: dict[str, str] | None = None) -> list[list[str]]:
     """Runs of content words; anything else (noise, wishes, punctuation) ends a run."""
     segments: list[list[str]] = [[]]
     for span in spans:
@@ -216,17 +244,51 @@ def _segments(spans: list[Span]) -> list[list[str]]:
         for word in span.words:
             word = re.sub(r"'s$", "", word).strip("'-")
             if len(word) > 1 and not word.isdigit():
-                segments[-1].append(word)
+                segments[-1].append((codes or {}).get(word, word))
     return [s for s in segments if s]
 
 
-def weigh(words: list[str]) -> tuple[Term, ...]:
-    """Each distinct word once, weighted by how often and how early the patron wrote it."""
+def weigh(words: list[str], broad: frozenset[str] = frozenset()) -> tuple[Term, ...]:
+    """Each distinct word once, weighted by how often and how early the patron wrote it.
+
+    A broad word weighs :data:`_BROAD_WEIGHT` of that; a word given in both languages shares
+    one word's weight between its two spellings.
+    """
     weights: dict[str, float] = {}
     for i, word in enumerate(words):
         weights[word] = weights.get(word, 0.0) + max(_POSITION_FLOOR, 1.0 / (1.0 + _POSITION_DECAY * i))
+    for word in weights:
+        if word in broad:
+            weights[word] *= _BROAD_WEIGHT
+    for a, b in _cognates(list(weights)):
+        weights[a] = weights[b] = max(weights[a], weights[b]) / 2
     ordered = sorted(weights.items(), key=lambda kv: -kv[1])
     return tuple(Term(w, round(v, 3)) for w, v in ordered)
+
+
+def _cognates(words: list[str]) -> list[tuple[str, str]]:
+    """Pairs of words that are one word in two languages: "desain" and "design", "sistem" and "system".
+
+    They are spelled alike but read by different languages' rules into different index
+    terms. One word's own forms ("material", "materials") are repetition instead.
+    """
+    reader = _reader()
+    long = [w for w in words if len(w) >= _COGNATE_LENGTH and w.isalpha()]
+    pairs: list[tuple[str, str]] = []
+    for a, b in itertools.combinations(long, 2):
+        if a[0] != b[0] or a.startswith(b) or b.startswith(a) or ratio(a, b) < _COGNATE_RATIO:
+            continue  # "filaria", "filarial": one word's forms, not two languages'
+        if reader.language(a) == reader.language(b):
+            continue
+        if reader.normalizer()(a) != reader.normalizer()(b):
+            pairs.append((a, b))
+    return pairs
+
+
+@functools.cache
+def _reader() -> BilingualStemFilter:
+    """The catalog's stemmer, for telling a word's language the way the catalog reads it."""
+    return BilingualStemFilter()
 
 
 def _phrases(segments: list[list[str]]) -> list[str]:

@@ -7,6 +7,7 @@ import pickle
 import pytest
 
 from refbot.catalog.analysis import (
+    _NOT_INDONESIAN,
     BilingualStemFilter,
     analyze,
     catalog_analyzer,
@@ -112,3 +113,56 @@ def test_word_pairs_join_neighbours_across_stop_words() -> None:
     assert analyze(pairs, "Pengelolaan dan layanan perpustakaan digital") == expected
     assert analyze(pickle.loads(pickle.dumps(pairs)), "Pengelolaan dan layanan perpustakaan digital") == expected
     assert analyze(pairs, "Jazz") == []
+
+
+# -- codes, and one stemmer per word by its language ------------------------------------------
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Ina-TEWS", ["ina-tews"]),
+        ("COVID-19 dan e-KTP", ["covid-19", "e-ktp"]),
+        ("PDP-10", ["pdp-10"]),
+        ("B.A.P. dan S.A.S.", ["b.a.p", "s.a.s"]),
+        ("buku-buku", ["buku", "buku"]),  # not codes: their parts only
+        ("Sulistyo-Basuki first-year", ["sulistyo", "basuki", "first", "year"]),
+        ("PENGELOLAAN ARSIP DINAMIS-STATIS", ["kelola", "arsip", "dinamis", "statis"]),  # capitals everywhere mark nothing
+    ],
+)
+def test_codes_are_kept_whole(terms, text: str, expected: list[str]) -> None:
+    assert terms(text) == expected
+
+
+def test_a_code_is_indexed_whole_and_by_its_parts() -> None:
+    # A record that writes it apart ("Ina TEWS") is found by a question that does too; a
+    # question that writes it whole searches it whole, so its parts do not weigh it twice.
+    analyzer = pickle.loads(pickle.dumps(catalog_analyzer()))
+    assert [t.text for t in analyzer("Ina-TEWS 5-year", mode="index")] == ["ina-tews", "ina", "tew", "year"]
+    assert analyze(analyzer, "Ina-TEWS") == ["ina-tews"]
+
+
+@pytest.mark.parametrize(("word", "english_stem"), [("dining", "dine"), ("sealing", "seal"), ("mobile", "mobile")])
+def test_english_words_are_not_cut_by_indonesian_rules(terms, word: str, english_stem: str) -> None:
+    assert terms(word) == [english_stem]
+
+
+@pytest.mark.parametrize("word", ["kelas", "tugas", "kucing", "mobil", "kualitas"])
+def test_indonesian_words_are_not_cut_by_porter(terms, word: str) -> None:
+    assert terms(word) == [word]
+    assert terms(word + "nya") == [word]
+
+
+@pytest.mark.parametrize(
+    ("english", "indonesian"), [("mobile", "mobil"), ("mobility", "mobil"), ("days", "dai"), ("rays", "rai")]
+)
+def test_english_stems_do_not_fall_on_indonesian_words_of_another_meaning(terms, english: str, indonesian: str) -> None:
+    assert terms(english) != terms(indonesian)
+
+
+def test_every_root_in_sastrawis_dictionary_is_read_as_indonesian() -> None:
+    # The English endings that make a word English must not catch an Indonesian root.
+    reader = BilingualStemFilter()
+    dictionary = reader._sastrawi().get_dictionary().words
+    misread = [w for w in dictionary if w.isalpha() and w.isascii() and reader.language(w) == "en"
+               and not _NOT_INDONESIAN.search(w)]
+    assert misread == []
