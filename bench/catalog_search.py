@@ -11,8 +11,9 @@ The needs are written here as templates × topics: 100 in Indonesian and 100 in 
 purpose, years, kinds and thanks. Each is parsed once with ``refbot.pipeline.parse.parse_need``
 (parse time is reported apart), then ``CatalogIndex.search(need, limit=20)`` is timed: query
 building (feedback's first search included), the search (``refbot.catalog.execution`` over
-the Whoosh index) and turning the hits into candidates — what the pipeline's catalog source
-waits for, minus the thread hop. An index given with ``--index`` must have been built with
+the Whoosh index), reading the hits' stored records, proximity's reordering of them
+(``refbot.catalog.proximity``) and turning them into candidates — what the pipeline's catalog
+source waits for, minus the thread hop. An index given with ``--index`` must have been built with
 the current ``refbot.catalog.schema`` (phrases are looked for in its word-pair fields). One untimed warm-up pass, then ``--rounds``
 timed passes; the figures are over every timed search.
 
@@ -21,7 +22,7 @@ query: every analysed word of the raw message OR-ed over the same five text fiel
 (title, subjects, authors, summary, notes), no selection and no weights, BM25F, 20 hits with
 their stored records loaded. A third line runs refbot's own query for each need through
 Whoosh's own search (feedback's first search too) instead of ``refbot.catalog.execution``
-(what that term-at-a-time engine saves; the scores are the same).
+(what that term-at-a-time engine saves; the scores are the same; no proximity reordering).
 
 Wall-clock and CPU (thread) time are both printed: the machine is shared, and wall time also
 counts waiting for a core.

@@ -21,17 +21,21 @@ them a term at a time), and a common word is the most expensive word there is.
   wrote side by side ("literasi informasi") earn extra score where they stand together in
   a title (found through the word pairs indexed for titles,
   :data:`refbot.catalog.schema.PHRASE_FIELDS`). In a long description most neighbours are
-  neighbours by chance, and boosting them drowns the words that matter. (A proximity
-  boost — words within a few words of each other — measured neutral here; it needs
-  positions, which the index no longer keeps, so it is gone.)
-- **Expansion** (on). A subject the catalog does not hold in the patron's words reaches its
-  other name, Indonesian ↔ English or British ↔ American spelling ("temu kembali
-  informasi" → "information retrieval", "cataloguing" → "cataloging"), at half weight,
-  specific words only (:mod:`refbot.catalog.vocabulary`).
-- **Feedback** (on). Pseudo-relevance feedback, RM3: a cheap first search (the six most
-  telling words, text fields only) finds a few good records; specific words they share
-  are mixed into the query at a fifth of its weight. The first search runs on the same
-  engine as the final one, which reads each shared word's postings only once.
+  neighbours by chance, and boosting them drowns the words that matter.
+- **Expansion** (on). Every subject the patron names reaches its other name, Indonesian ↔
+  English or British ↔ American spelling ("temu kembali informasi" → "information
+  retrieval", "cataloguing" → "cataloging"), at half weight, specific words only
+  (:mod:`refbot.catalog.vocabulary`): an Indonesian catalog holds both languages, so the
+  patron's own words being in some records says nothing about the other language's.
+- **Feedback** (on, for needs of two words or more). Pseudo-relevance feedback, RM3: a
+  first search (the patron's searched words, text fields only) finds ten good records;
+  up to ten words they share, in at most a tenth of the records, are mixed into the query
+  at 30 % of its weight (the patron's own words among them are weighed again). The first
+  search runs on the same engine as the final one, which reads each shared word's postings
+  only once. Chosen on CRAN and MED, checked on CISI, CACM and NPL (``docs/ranking.md``).
+- **Proximity** (off). The records returned are reordered by how near the need's words
+  stand in their stored text (:mod:`refbot.catalog.proximity`, BM25TP); it helped CRAN and
+  MED by about 1 % without feedback and is neutral with it.
 
 Years, kinds and languages are an optional extra score for records that agree; they boost
 and never filter, so a question about "the last 5 years" still shows the classic from 1998
@@ -66,13 +70,15 @@ COMMON_SHARE = 0.5
 COMMON_MIN_RECORDS = 1000
 """...but only in a catalog this large; in a small one every word may still tell records apart."""
 SPECIFIC_SHARE = 0.02
-"""Feedback and expansion add only words found in at most this share of the records."""
+"""Expansion adds only words found in at most this share of the records."""
+FEEDBACK_SHARE = 0.1
+"""Feedback adds only words found in at most this share of the records (chosen on CRAN and MED)."""
 FIELD_WEIGHTS = {"title": 0.75, "subjects": 0.8, "authors": 1.0, "summary": 1.0, "notes": 1.0}
 """Query-time weights that even out the schema's index-time boosts (see the module docstring)."""
 TEXT_FIELDS = ("title", "subjects", "summary")
 FEEDBACK_FIELDS = TEXT_FIELDS
 MAX_TRANSLATIONS = 4
-FEEDBACK_PROBE_WORDS = 6
+FEEDBACK_PROBE_WORDS = MAX_TERMS
 PHRASE_BOOST = 1.0
 MAX_PHRASES = 4
 SHORT_NEED = 6
@@ -90,14 +96,18 @@ class QueryOptions:
         term_selection: merge terms by stem; keep the most telling by weight × idf.
         field_weights: weigh a match by the field it is in (off: every field alike).
         phrases: extra score when a phrase's words stand together.
-        expansion: add the other name of a subject the catalog lacks in the patron's words.
+        expansion: add the other name (the other language's) of the subjects the patron names.
         feedback: pseudo-relevance feedback (RM3) from a first search's best records.
         max_terms: at most this many of the need's terms are searched.
         expansion_weight: weight of a translated term, relative to the patron's own.
         feedback_docs: how many of the first search's records feedback reads.
             (The first search uses the :data:`FEEDBACK_PROBE_WORDS` most telling words.)
+        feedback_min_words: feedback only for a need of at least this many searched words.
         feedback_terms: how many words feedback adds at most.
         feedback_weight: the share of the final query feedback words make up (RM3's λ).
+        proximity: reorder the results by how near the need's words stand in each record
+            (:mod:`refbot.catalog.proximity`).
+        proximity_weight: how much proximity counts against the search's own score.
     """
 
     term_selection: bool = True
@@ -105,15 +115,18 @@ class QueryOptions:
     phrases: bool = True
     expansion: bool = True
     feedback: bool = True
+    proximity: bool = False
     max_terms: int = 12
     expansion_weight: float = 0.5
-    feedback_docs: int = 5
-    feedback_terms: int = 5
-    feedback_weight: float = 0.2
+    feedback_docs: int = 10
+    feedback_terms: int = 10
+    feedback_weight: float = 0.3
+    feedback_min_words: int = 2
+    proximity_weight: float = 1.0
 
 
 PLAIN = QueryOptions(
-    term_selection=False, field_weights=False, phrases=False, expansion=False, feedback=False
+    term_selection=False, field_weights=False, phrases=False, expansion=False, feedback=False, proximity=False
 )
 """Every technique off: the heaviest terms OR-ed over every field alike."""
 
@@ -156,7 +169,23 @@ def build_query(
     return _prefer(content, need) if content is not None else None
 
 
-def plan_query(need: InformationNeed, searcher: Any, options: QueryOptions, search: Search) -> Query | None:
+@dataclass(frozen=True)
+class Plan:
+    """What a search runs for a need: the query, and the need's own words as searched (for proximity).
+
+    Attributes:
+        query: the Whoosh query, feedback's words included.
+        words: the patron's own analysed words, most telling first — what
+            :mod:`refbot.catalog.proximity` looks for side by side.
+        telling: each word's weight × idf, when proximity is on (empty otherwise).
+    """
+
+    query: Query
+    words: tuple[Weighted, ...] = ()
+    telling: tuple[float, ...] = ()
+
+
+def plan(need: InformationNeed, searcher: Any, options: QueryOptions, search: Search) -> Plan | None:
     """The query to run for a need: :func:`build_query`, widened by feedback when it is on.
 
     Args:
@@ -167,17 +196,26 @@ def plan_query(need: InformationNeed, searcher: Any, options: QueryOptions, sear
             final search score alike (:meth:`refbot.catalog.execution.Execution.top`).
     """
     schema = searcher.schema
-    words = select_words(need, schema, options, searcher)
-    content = _content(need, words, schema, options, searcher)
+    own = select_words(need, schema, options, searcher)
+    content = _content(need, own, schema, options, searcher)
     if content is None:
         return None
-    if options.feedback and options.feedback_terms > 0 and words:
-        # The first search needs only to find a few good records: the most telling words,
-        # over the text fields, are enough and cost a fraction of the full query.
-        probe = Or([c for w in words[:FEEDBACK_PROBE_WORDS] if (c := _word_clause(Weighted(w.word, w.weight), schema, options))])
-        words = feedback_words(searcher, search(probe, options.feedback_docs), words, options)
+    if options.feedback and options.feedback_terms > 0 and len(own) >= options.feedback_min_words:
+        # The first search needs only to find good records: the patron's words over the text
+        # fields. (Six words cost less but found worse records to learn from: CRAN's nDCG@10
+        # ratio to plain BM25 was 0.94 with six, 0.98 with every word.)
+        probe = Or([c for w in own[:FEEDBACK_PROBE_WORDS] if (c := _word_clause(Weighted(w.word, w.weight), schema, options))])
+        words = feedback_words(searcher, search(probe, options.feedback_docs), own, options)
         content = _content(need, words, schema, options, searcher) or content
-    return _prefer(content, need)
+    # How telling each word is matters only to proximity; it costs a look-up per word.
+    telling = tuple(w.weight * _idf(searcher, w.word) for w in own) if options.proximity else ()
+    return Plan(_prefer(content, need), tuple(own), telling)
+
+
+def plan_query(need: InformationNeed, searcher: Any, options: QueryOptions, search: Search) -> Query | None:
+    """The query :func:`plan` makes for a need; None when there is nothing to search for."""
+    planned = plan(need, searcher, options, search)
+    return planned.query if planned is not None else None
 
 
 def _prefer(content: Query, need: InformationNeed) -> Query:
@@ -195,7 +233,7 @@ def _content(
         clauses += [c for phrase in phrases for c in _phrase_clauses(phrase, schema, options, searcher)]
     if options.expansion:
         own = merged_words(need, schema)
-        extra = _needed_translations(need, own, searcher)
+        extra = _translations(need, own)
         added = _translated_words(extra, schema, [*words, *own], options, searcher)
         clauses += [c for w in added if (c := _word_clause(w, schema, options))]
     return Or(clauses) if clauses else None
@@ -222,11 +260,25 @@ def select_words(need: InformationNeed, schema: Schema, options: QueryOptions, s
         chosen = [t for t in heaviest_terms(need.terms) if not _is_isbn(t)]
         return [Weighted(w, t.weight, (t.text,)) for t in chosen for w in dict.fromkeys(analyze(text, t.text))]
     words = merged_words(need, schema)
-    telling = {w.word: w.weight * _idf(searcher, w.word) for w in words}
+    idf = {w.word: _idf(searcher, w.word) for w in words}
+    telling = {w.word: w.weight * idf[w.word] for w in words}
     ranked = sorted((w for w in words if telling[w.word] > 0), key=lambda w: -telling[w.word])
     # A word in most records says little about any of them and costs the most to score.
-    specific = [w for w in ranked if not _everywhere(searcher, w.word)]
-    return (specific or ranked[:1])[: options.max_terms]
+    specific = [w for w in ranked if not _everywhere(searcher, w.word)] or ranked[:1]
+    return _keep_rarest(specific, options.max_terms, idf)
+
+
+def _keep_rarest(ranked: list[Weighted], limit: int, idf: dict[str, float]) -> list[Weighted]:
+    """The first ``limit`` words, the rarest of all always among them.
+
+    A long question's rarest word ("torispherical", "hemisphere") is often written late and
+    once, so it weighs little; it is also the word that finds the few records that answer.
+    """
+    kept = ranked[:limit]
+    if len(ranked) <= limit or limit <= 0:
+        return kept
+    rarest = max(ranked, key=lambda w: idf[w.word])
+    return kept if rarest in kept else [*kept[:-1], rarest]
 
 
 def _everywhere(searcher: Any, word: str) -> bool:
@@ -313,15 +365,15 @@ def _phrase_clauses(phrase: str, schema: Schema, options: QueryOptions, searcher
     return clauses
 
 
-def _needed_translations(need: InformationNeed, own: Sequence[Weighted], searcher: Any) -> list[str]:
-    """Other names for the subjects the catalog does not hold by the patron's words.
+def _translations(need: InformationNeed, own: Sequence[Weighted]) -> list[str]:
+    """The other names of the subjects the patron named.
 
-    "temu kembali informasi" must reach "information retrieval" in a catalog of English
-    titles, and "cataloguing" reach "cataloging"; but a subject the catalog already holds
-    in the patron's words is not widened (every added word costs search time).
+    "temu kembali informasi" must reach "information retrieval" even where the catalog also
+    holds Indonesian records on it: a mixed catalog always holds the patron's own words, so
+    asking whether it does would never translate (:func:`_translated_words` keeps the cost
+    down: specific words only, at most a few).
     """
-    found = translations(need.raw, within={w.word for w in own})
-    return [target for words, target in found if any(not _df(searcher, w) for w in words)]
+    return [target for _, target in translations(need.raw, within={w.word for w in own})]
 
 
 def _translated_words(
@@ -340,12 +392,12 @@ def _translated_words(
     return [Weighted(w, top * options.expansion_weight) for w in kept]
 
 
-def _specific(searcher: Any, word: str) -> bool:
-    """Whether some record holds the word, and at most :data:`SPECIFIC_SHARE` of them."""
+def _specific(searcher: Any, word: str, share: float = SPECIFIC_SHARE) -> bool:
+    """Whether some record holds the word, and at most ``share`` of them."""
     if searcher is None:
         return True
     df = _df(searcher, word)
-    return 0 < df <= max(2.0, SPECIFIC_SHARE * searcher.doc_count())
+    return 0 < df <= max(2.0, share * searcher.doc_count())
 
 
 def feedback_words(
@@ -365,7 +417,7 @@ def feedback_words(
         return list(words)
     records = [(score, searcher.stored_fields(docnum)) for docnum, score in hits]
     model, seen_in = _relevance_model(records, searcher.schema["summary"].analyzer)
-    candidates = [w for w in model if seen_in[w] >= 2 and len(w) > 2 and not w.isdigit() and _specific(searcher, w)]
+    candidates = [w for w in model if seen_in[w] >= 2 and len(w) > 2 and not w.isdigit() and _specific(searcher, w, FEEDBACK_SHARE)]
     candidates.sort(key=lambda w: -model[w] * _idf(searcher, w))
     picked = candidates[: options.feedback_terms]
     mass = sum(model[w] for w in picked)

@@ -34,7 +34,8 @@ from whoosh.scoring import BM25F
 from refbot.catalog.execution import Execution, GenerationCache
 from refbot.catalog.generations import CURRENT, MANIFEST
 from refbot.catalog.maintenance import NOT_BUILT
-from refbot.catalog.query import QueryOptions, plan_query
+from refbot.catalog.proximity import rerank
+from refbot.catalog.query import Plan, QueryOptions, plan
 from refbot.catalog.record import SOURCE_NAME, CatalogRecord
 from refbot.errors import CatalogError, SourceError, SourceTimeout
 from refbot.models import Candidate, InformationNeed
@@ -155,12 +156,23 @@ class CatalogIndex:
         generation = self._current()
         with generation.searcher() as searcher:
             execution = Execution(searcher, generation.cache)
-            query = plan_query(need, searcher, self.options, execution.top)
-            if query is None:
+            planned = plan(need, searcher, self.options, execution.top)
+            if planned is None:
                 return []
-            best = execution.top(query, limit)
+            best = execution.top(planned.query, limit)
             # Only the records shown are read from the stored fields.
-            return [_candidate(searcher.stored_fields(docnum)["record"], score, rank) for rank, (docnum, score) in enumerate(best, start=1)]
+            stored = [searcher.stored_fields(docnum) for docnum, _ in best]
+            ordered = self._reorder(planned, best, stored, searcher)
+            return [_candidate(stored[i]["record"], score, rank) for rank, (_, score, i) in enumerate(ordered, start=1)]
+
+    def _reorder(self, planned: Plan, best: list[tuple[int, float]], stored: list[dict[str, Any]], searcher: Any) -> list[tuple[int, float, int]]:
+        """The results reordered by proximity when it is on; (document, score, index into ``stored``)."""
+        share = self.options.proximity_weight if self.options.proximity else 0.0
+        if share <= 0:
+            return [(docnum, score, i) for i, (docnum, score) in enumerate(best)]
+        weights = {w.word: w.weight for w in planned.words}
+        telling = {w.word: t for w, t in zip(planned.words, planned.telling, strict=True)}
+        return rerank(best, stored, weights, telling, searcher.schema["summary"].analyzer, share)
 
     def _current(self) -> _Generation:
         generation = self._generation

@@ -1,10 +1,12 @@
-"""``refbot eval DIR``: how well refbot ranks, on a test collection, next to a plain baseline.
+"""``refbot eval DIR [DIR…]``: how well refbot ranks, on test collections, next to a plain baseline.
 
-    refbot eval DIR [--json] [--split NAME] [--with T]... [--without T]... [--techniques]
+    refbot eval DIR [DIR…] [--json] [--split NAME] [--with T]... [--without T]... [--techniques]
 
-DIR holds a collection in the BEIR layout (``corpus.jsonl``, ``queries.jsonl``,
-``qrels/test.tsv``). The handler takes ``(args, settings)`` and returns the exit code: 0
-when both runs were measured, 1 when the collection could not be read.
+Each DIR holds a collection in the BEIR layout (``corpus.jsonl``, ``queries.jsonl``,
+``qrels/test.tsv``). With one DIR the measures are printed as refbot, baseline and ratio;
+with several, each collection's ratios and their geometric mean. The handler takes
+``(args, settings)`` and returns the exit code: 0 when every run was measured, 1 when a
+collection could not be read (every folder is checked before the first is measured).
 """
 
 from __future__ import annotations
@@ -12,31 +14,36 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from refbot.errors import CatalogError
-from refbot.evaluation.collection import CollectionError
-from refbot.evaluation.metrics import METRICS, ratios
-from refbot.evaluation.runner import TECHNIQUES, Outcome, Setup, evaluate_folder, is_on, switched
+from refbot.evaluation.collection import CollectionError, check_layout
+from refbot.evaluation.metrics import METRICS
+from refbot.evaluation.report import report, report_many
+from refbot.evaluation.runner import TECHNIQUES, Outcome, Setup, evaluate_folder, switched
 
 if TYPE_CHECKING:
     from refbot.config import Settings
 
 _DESCRIPTION = (
-    "Index a BEIR-layout test collection with the catalog's own code, answer every judged query "
+    "Index BEIR-layout test collections with the catalog's own code, answer every judged query "
     "through parse → catalog search → rank, and report nDCG@10, MAP@100, Recall@100 and P@10 "
-    "for refbot and for a plain baseline (Whoosh BM25F, English stemming, the query's words OR-ed)."
+    "for refbot and for a plain baseline (Whoosh BM25F, English stemming, the query's words OR-ed); "
+    "with several collections, each one's ratios and their geometric mean."
 )
-_LABELS = {"ndcg@10": "nDCG@10", "map@100": "MAP@100", "recall@100": "Recall@100", "p@10": "P@10"}
 
 
 def add_eval_command(subparsers: argparse._SubParsersAction[Any], common_parent: argparse.ArgumentParser) -> None:
-    """Register ``eval DIR`` on the top-level subparsers."""
+    """Register ``eval DIR [DIR…]`` on the top-level subparsers."""
     command = subparsers.add_parser(
-        "eval", parents=[common_parent], help="measure refbot's ranking on a test collection", description=_DESCRIPTION
+        "eval", parents=[common_parent], help="measure refbot's ranking on test collections", description=_DESCRIPTION
     )
-    command.add_argument("dir", metavar="DIR", help="a collection in the BEIR layout")
-    command.add_argument("--json", action="store_true", help='print {"refbot": {...}, "baseline": {...}} as JSON')
+    command.add_argument("dirs", nargs="+", metavar="DIR", help="a collection in the BEIR layout (several: one table)")
+    command.add_argument(
+        "--json", action="store_true",
+        help='print {"refbot": {...}, "baseline": {...}} as JSON; with several DIRs, one such object per folder name',
+    )
     command.add_argument("--split", default="test", metavar="NAME", help="judge by qrels/NAME.tsv (default: test)")
     names = ", ".join(sorted(TECHNIQUES))
     for flag, dest, what in (("--with", "with_", "on"), ("--without", "without", "off")):
@@ -51,49 +58,43 @@ def add_eval_command(subparsers: argparse._SubParsersAction[Any], common_parent:
 
 
 def run_eval(args: argparse.Namespace, settings: Settings) -> int:
-    """``refbot eval DIR``."""
+    """``refbot eval DIR [DIR…]``."""
     setup = Setup(match=settings.match)
     for technique in args.with_:
         setup = switched(setup, technique, True)
     for technique in args.without:
         setup = switched(setup, technique, False)
     ablate = list(TECHNIQUES) if args.techniques else []
+    names = collection_names(args.dirs)
+    outcomes: dict[str, Outcome] = {}
     try:
-        outcome = evaluate_folder(args.dir, setup, split=args.split, ablate=ablate, language=settings.language.default)
+        for folder in args.dirs:
+            check_layout(folder, args.split)
+        for name, folder in zip(names, args.dirs, strict=True):
+            language = settings.language.default
+            outcomes[name] = evaluate_folder(folder, setup, split=args.split, ablate=ablate, language=language)
     except (CollectionError, CatalogError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     if args.json:
-        print(json.dumps({"refbot": _rounded(outcome.refbot), "baseline": _rounded(outcome.baseline)}, indent=2))
+        shaped = {name: _shape(outcome) for name, outcome in outcomes.items()}
+        print(json.dumps(shaped[names[0]] if len(names) == 1 else shaped, indent=2))
+    elif len(names) == 1:
+        print(report(outcomes[names[0]], args.dirs[0]))
     else:
-        print(report(outcome, args.dir))
+        print(report_many(outcomes))
     return 0
 
 
-def report(outcome: Outcome, folder: str) -> str:
-    """The measures as a table: refbot, the baseline, and their ratio; then any ablations."""
-    ratio = ratios(outcome.refbot, outcome.baseline)
-    on = [t for t in TECHNIQUES if is_on(outcome.setup, t)]
-    lines = [
-        f"{folder}: {outcome.documents:,} documents, {outcome.queries} judged queries",
-        f"techniques on: {', '.join(on) or 'none'}",
-        "",
-        f"{'measure':<12}{'refbot':>9}{'baseline':>10}{'ratio':>8}",
-    ]
-    for name in METRICS:
-        lines.append(f"{_LABELS[name]:<12}{outcome.refbot[name]:>9.4f}{outcome.baseline[name]:>10.4f}{ratio[name]:>8.2f}")
-    if outcome.ablations:
-        lines += ["", "each technique switched the other way (refbot's measures; change against the run above):"]
-        lines.append(f"{'technique':<22}" + "".join(f"{_LABELS[m]:>20}" for m in METRICS))
-        for name, measured in outcome.ablations.items():
-            label = f"{name} {'off' if is_on(outcome.setup, name) else 'on'}"
-            cells = "".join(f"{measured[m]:>11.4f} ({measured[m] - outcome.refbot[m]:+.4f})" for m in METRICS)
-            lines.append(f"{label:<22}{cells}")
-    lines += ["", "baseline: Whoosh BM25F, StemmingAnalyzer over title and text, the query's words OR-ed"]
-    lines.append(f"took {outcome.seconds:.1f} s")
-    return "\n".join(lines)
+def collection_names(folders: list[str]) -> list[str]:
+    """Each folder's name as the table and the JSON show it; the path as given when two names clash."""
+    names = [Path(folder).resolve().name or folder for folder in folders]
+    return [name if names.count(name) == 1 else folder for name, folder in zip(names, folders, strict=True)]
+
+
+def _shape(outcome: Outcome) -> dict[str, dict[str, float]]:
+    return {"refbot": _rounded(outcome.refbot), "baseline": _rounded(outcome.baseline)}
 
 
 def _rounded(measures: dict[str, float]) -> dict[str, float]:
     return {name: round(measures[name], 4) for name in METRICS}
-

@@ -60,6 +60,17 @@ def load_collection(folder: Path | str, split: str = "test") -> Collection:
     return Collection(documents=documents, queries=judged, qrels=qrels)
 
 
+def check_layout(folder: Path | str, split: str = "test") -> None:
+    """Check that a folder holds the BEIR layout's files, without reading them.
+
+    Raises:
+        CollectionError: a file is missing.
+    """
+    folder = Path(folder)
+    for path in (folder / "corpus.jsonl", folder / "queries.jsonl", folder / "qrels" / f"{split}.tsv"):
+        _need(path)
+
+
 def _need(path: Path) -> Path:
     if not path.is_file():
         raise CollectionError(f"{path} is missing (expected the BEIR layout: corpus.jsonl, queries.jsonl, qrels/)")

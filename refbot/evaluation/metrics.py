@@ -77,6 +77,15 @@ def ratios(ours: Mapping[str, float], baseline: Mapping[str, float]) -> dict[str
     return {name: _ratio(ours[name], baseline[name]) for name in METRICS}
 
 
+def geometric_mean(values: Sequence[float]) -> float:
+    """The geometric mean of positive values (ratios across collections); 0 when one is 0, nan when none."""
+    if not values:
+        return math.nan
+    if any(v <= 0 for v in values):
+        return 0.0
+    return math.exp(sum(math.log(v) for v in values) / len(values))
+
+
 def _ratio(a: float, b: float) -> float:
     if b > 0:
         return a / b

@@ -63,6 +63,7 @@ TECHNIQUES: dict[str, str] = {
     "phrases": "extra score for a short need's words standing together",
     "expansion": "Indonesian ↔ English library vocabulary for subjects the catalog lacks in the patron's words",
     "feedback": "pseudo-relevance feedback (RM3) from a first search's best records",
+    "proximity": "results reordered by how near the need's words stand in each record (BM25TP)",
     "similarity": "ranking: fuzzy similarity of the need to title, subjects and abstract",
 }
 """Every technique ``refbot eval`` can switch on or off, and what it is."""

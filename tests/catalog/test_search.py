@@ -12,7 +12,7 @@ from whoosh.query import Or
 from whoosh.query import Term as WhooshTerm
 
 from refbot.catalog.index import build_index
-from refbot.catalog.query import MAX_TERMS, build_query, heaviest_terms
+from refbot.catalog.query import MAX_TERMS, QueryOptions, build_query, heaviest_terms
 from refbot.catalog.schema import catalog_schema
 from refbot.catalog.search import CatalogIndex, CatalogSource
 from refbot.errors import SourceError, SourceTimeout
@@ -105,6 +105,23 @@ def test_preferences_lift_one_record_among_many_equal_ones(tmp_path: Path, open_
     assert ids(index.search(need(*words, year_from=2020), limit=3))[0] == "y1"
     assert ids(index.search(need(*words, languages=frozenset({"en"})), limit=3))[0] == "l1"
     assert len(index.search(need(*words), limit=50)) == 33  # a preference boosts, never filters
+
+
+def test_a_record_whose_words_stand_together_comes_first(tmp_path: Path, open_index: list[CatalogIndex]) -> None:
+    # The same words, as often, in summaries as long: only where they stand differs.
+    rows = (
+        "far,Wind tunnel report,,2000,,,,,Heat was logged; the tunnel nozzle sting and balance were calibrated "
+        "twice before any transfer to the hemisphere,,en,book,1,1,,",
+        "near,Wind tunnel report,,2000,,,,,The tunnel nozzle sting and balance were calibrated twice before any "
+        "heat transfer was logged on the hemisphere,,en,book,1,1,,",
+    )
+    build_index([write(tmp_path / "tunnel.csv", csv_rows(*rows))], tmp_path / "ix")
+    question = need("heat", "transfer", "hemisphere")
+    with_proximity = CatalogIndex(tmp_path / "ix", options=QueryOptions(proximity=True))
+    without = CatalogIndex(tmp_path / "ix")  # off by default: see docs/ranking.md
+    open_index.extend([with_proximity, without])
+    assert ids(with_proximity.search(question, limit=2)) == ["near", "far"]
+    assert ids(without.search(question, limit=2)) == ["far", "near"]  # a tie; the first catalogued first
 
 
 def test_isbn_term(tmp_path: Path, open_index: list[CatalogIndex]) -> None:

@@ -10,8 +10,16 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 DEPLOY = REPO / "deploy"
 # Not part of the source: the developer's virtualenv, caches, state and earlier build output.
-NOT_SOURCE = shutil.ignore_patterns(".git", ".venv", "var", "build", "dist", "*.egg-info", "__pycache__",
-                                    ".mypy_cache", ".ruff_cache", ".pytest_cache", ".hypothesis", "catalog")
+_NOT_SOURCE = shutil.ignore_patterns(".git", ".venv", "var", "build", "dist", "*.egg-info", "__pycache__",
+                                     ".mypy_cache", ".ruff_cache", ".pytest_cache", ".hypothesis")
+
+
+def not_source(folder: str, names: list[str]) -> set[str]:
+    """What a source copy leaves out: caches, builds, and a built catalog index (``indexes/catalog``), not ``refbot/catalog``."""
+    ignored = set(_NOT_SOURCE(folder, names))
+    if Path(folder).name == "indexes":
+        ignored.add("catalog")
+    return ignored
 
 
 def tool(name: str) -> str:
@@ -24,5 +32,5 @@ def tool(name: str) -> str:
 
 def source_copy(target: Path) -> Path:
     """A copy of the source tree, so a build writes its build/ and egg-info there, not here."""
-    shutil.copytree(REPO, target, ignore=NOT_SOURCE)
+    shutil.copytree(REPO, target, ignore=not_source)
     return target

@@ -10,8 +10,9 @@ import pytest
 from refbot.cli import main
 from refbot.evaluation.collection import CollectionError, load_collection
 from refbot.evaluation.metrics import METRICS
+from refbot.evaluation.report import geometric_ratios
 from refbot.evaluation.runner import TECHNIQUES, Setup, evaluate_folder, is_on, switched
-from tests.evaluation.conftest import DOCUMENTS
+from tests.evaluation.conftest import DOCUMENTS, write_collection
 
 SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 
@@ -82,6 +83,46 @@ def test_eval_prints_a_table_with_ratios(tiny_collection: Path, config: Path, ca
         assert label in out
 
 
+def test_eval_of_several_collections_prints_each_ones_ratios_and_their_geometric_mean(
+    tmp_path: Path, config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    first, second = write_collection(tmp_path / "alpha"), write_collection(tmp_path / "beta")
+    assert main(["eval", str(first), str(second), "--config", str(config)]) == 0
+    out = capsys.readouterr().out
+    rows: dict[str, list[str]] = {}
+    for line in out.splitlines():  # the ratio table comes first
+        if line.split()[:1] in (["alpha"], ["beta"]):
+            rows.setdefault(line.split()[0], line.split())
+    assert set(rows) == {"alpha", "beta"}
+    assert "geometric mean" in out and "nDCG@10" in out and "MAP@100" in out
+    # the same collection twice: each ratio, and so their geometric mean, is the same
+    mean = next(line for line in out.splitlines() if line.startswith("geometric mean")).split()[2:]
+    assert rows["alpha"][3:] == rows["beta"][3:] == mean
+    assert float(mean[0]) > 1.0  # nDCG@10: refbot reads the need, the baseline does not
+
+
+def test_eval_json_of_several_collections_keys_each_by_its_folder_name(
+    tmp_path: Path, config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    first, second = write_collection(tmp_path / "alpha"), write_collection(tmp_path / "beta")
+    assert main(["eval", str(first), str(second), "--json", "--config", str(config)]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert set(printed) == {"alpha", "beta"}
+    assert printed["alpha"] == printed["beta"]
+    assert set(printed["alpha"]) == {"refbot", "baseline"}
+    assert set(printed["alpha"]["refbot"]) == {"ndcg@10", "map@100", "recall@100", "p@10"}
+
+
+def test_eval_of_several_collections_checks_every_folder_before_measuring(
+    tmp_path: Path, config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    present = write_collection(tmp_path / "alpha")
+    assert main(["eval", str(present), str(tmp_path / "nothing"), "--config", str(config)]) == 1
+    captured = capsys.readouterr()
+    assert "nothing" in captured.err and "missing" in captured.err
+    assert captured.out == ""  # nothing was measured
+
+
 def test_eval_of_a_missing_folder_fails_cleanly(tmp_path: Path, config: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["eval", str(tmp_path / "nothing"), "--config", str(config)]) == 1
     assert "missing" in capsys.readouterr().err
@@ -98,3 +139,20 @@ def test_cisi_refbot_beats_the_baseline_by_a_fifth() -> None:
     assert outcome.refbot["ndcg@10"] >= 1.2 * outcome.baseline["ndcg@10"]
     assert outcome.refbot["map@100"] >= 1.2 * outcome.baseline["map@100"]
     assert outcome.seconds < 300
+
+
+FIVE = ("cisi", "cran", "med", "cacm", "npl")
+
+
+@pytest.mark.slow
+def test_on_five_collections_refbot_never_falls_below_plain_bm25() -> None:
+    folders = [SHARED_DATA / f"{name}-beir" for name in FIVE]
+    missing = [str(f) for f in folders if not f.is_dir()]
+    if missing:
+        pytest.skip(f"{', '.join(missing)} not present (the shared real-data folder sits beside the repo)")
+    outcomes = [evaluate_folder(folder, Setup()) for folder in folders]
+    for folder, outcome in zip(folders, outcomes, strict=True):
+        for measure in ("ndcg@10", "map@100"):
+            assert outcome.refbot[measure] >= outcome.baseline[measure], (folder.name, measure)
+    assert geometric_ratios(outcomes)["map@100"] >= 1.15
+    assert geometric_ratios(outcomes)["ndcg@10"] >= 1.05

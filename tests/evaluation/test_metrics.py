@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from refbot.evaluation.metrics import average_precision, evaluate, ndcg, precision, ratios, recall
+from refbot.evaluation.metrics import average_precision, evaluate, geometric_mean, ndcg, precision, ratios, recall
 
 LOG3 = math.log2(3)
 
@@ -78,3 +78,10 @@ def test_ratios() -> None:
     theirs = {"ndcg@10": 0.25, "map@100": 0.1, "recall@100": 0.0, "p@10": 0.0}
     assert ratios(ours, theirs) == {"ndcg@10": pytest.approx(1.2), "map@100": pytest.approx(2.0),
                                     "recall@100": 1.0, "p@10": math.inf}
+
+
+def test_the_geometric_mean_of_ratios_lets_no_loss_hide_behind_a_gain() -> None:
+    assert geometric_mean([2.0, 0.5]) == pytest.approx(1.0)  # double on one, half on the other: no gain
+    assert geometric_mean([1.1, 1.1, 1.1]) == pytest.approx(1.1)
+    assert geometric_mean([1.5, 0.0]) == 0.0
+    assert math.isnan(geometric_mean([]))

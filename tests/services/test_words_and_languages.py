@@ -77,7 +77,7 @@ def closed_today_and_tomorrow(desk: DeskSettings) -> DeskSettings:
 
 
 def open_all_day(desk: DeskSettings) -> DeskSettings:
-    return replace(desk, office_hours=("mon-sun 00:00-23:59",), holidays=())
+    return replace(desk, office_hours=("mon-sun 00:00-23:59",), holidays=(), hold_librarian_notices=False)
 
 
 def the_day_after_tomorrow(language: str) -> str:
