@@ -6,10 +6,12 @@ Run the quick suite with ``pytest -m "not slow"``, and these with ``pytest -m sl
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import sys
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import aiohttp
@@ -27,6 +29,32 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if FLOWS in Path(item.path).resolve().parents:
             item.add_marker(pytest.mark.slow)
+
+
+async def while_progressing(work: Awaitable[None], progress: Callable[[], Awaitable[object]], *,
+                           stall: float, what: str) -> None:
+    """Wait for ``work`` as long as ``progress()`` keeps changing; fail once it stood still ``stall`` seconds.
+
+    A flow's length depends on the machine: on two cores another job keeps busy, a chaos run
+    takes several times its idle length and must still be allowed to finish. What must not
+    happen is a desk that stops working, so the guard watches the work done, not the clock.
+    """
+    task = asyncio.ensure_future(work)
+    last, since = await progress(), time.monotonic()
+    try:
+        while not task.done():
+            await asyncio.wait({task}, timeout=1.0)
+            now = await progress()
+            if now != last:
+                last, since = now, time.monotonic()
+            elif time.monotonic() - since > stall:
+                raise AssertionError(f"{what}: nothing moved for {stall:g} s (stuck at {last})")
+    finally:
+        if not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+    task.result()
 
 
 class Service:
@@ -66,9 +94,34 @@ class Service:
         await asyncio.wait_for(self.proc.wait(), 10)
 
     async def stop(self) -> None:
-        if self.proc and self.proc.returncode is None:
-            self.proc.terminate()
-            await asyncio.wait_for(self.proc.wait(), 10)
+        await stop_like_systemd(self.proc)
+
+
+STOP_TIMEOUT = 30.0
+"""``TimeoutStopSec`` of deploy/refbot.service: how long systemd lets refbot end its work after SIGTERM."""
+
+
+async def stop_like_systemd(proc: asyncio.subprocess.Process | None) -> None:
+    """SIGTERM, then SIGKILL after :data:`STOP_TIMEOUT`, as ``systemctl stop`` does.
+
+    A graceful stop finishes the drafts in hand, which on a machine busy with other work takes
+    several times as long as on an idle one; what is left when the time is up is recovered at
+    the next start, as a crash is (tests/flows/test_crash_recovery.py). How long the stop took
+    is printed for the slow cases.
+    """
+    if proc is None or proc.returncode is not None:
+        return
+    started = time.monotonic()
+    proc.terminate()
+    try:
+        await asyncio.wait_for(proc.wait(), STOP_TIMEOUT)
+    except TimeoutError:
+        proc.kill()
+        await proc.wait()
+        print(f"pid {proc.pid} still stopping after {STOP_TIMEOUT:g} s: killed, as systemd would")
+        return
+    if time.monotonic() - started > 5:
+        print(f"pid {proc.pid} took {time.monotonic() - started:.1f} s to stop")
 
 
 @pytest.fixture
