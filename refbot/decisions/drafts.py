@@ -7,7 +7,7 @@ so a decision and its effects are stored together or not at all.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from refbot.delivery import render
@@ -35,13 +35,9 @@ async def approve(
         DraftConflict: the draft is gone, already decided, or at another version.
     """
     draft = await _pending(store, draft_id, actor, expected_version)
-    patron_language = _patron_language(draft, language)
-    async with store.tx() as db:
-        await _set_status(store, db, draft, DraftStatus.APPROVED, actor)
-        for n, message in enumerate(render.patron_list(draft, patron_language)):
-            await store.enqueue(db, f"draft:{draft.id}:v{draft.version}:patron:{n}", message, draft.id)
-        await store.add_event(db, actor, "approve", f"draft:{draft.id}", {"version": draft.version})
-    return Decision(await _reload(store, draft_id), True)
+    messages = render.patron_list(draft, _patron_language(draft, language))
+    return await _decide(store, draft, actor, DraftStatus.APPROVED, "approve",
+                         {str(n): message for n, message in enumerate(messages)})
 
 
 async def reject(
@@ -51,12 +47,7 @@ async def reject(
     """Reject a draft; the patron is told a librarian will answer personally (or gets ``reply``)."""
     draft = await _pending(store, draft_id, actor, expected_version)
     text = reply.strip() or t(_patron_language(draft, language), "rejected")
-    async with store.tx() as db:
-        await _set_status(store, db, draft, DraftStatus.REJECTED, actor)
-        message = OutgoingMessage(to=draft.patron, text=text[: TEXT_LIMIT])
-        await store.enqueue(db, f"draft:{draft.id}:v{draft.version}:patron:rejected", message, draft.id)
-        await store.add_event(db, actor, "reject", f"draft:{draft.id}", {"version": draft.version})
-    return Decision(await _reload(store, draft_id), True)
+    return await _decide(store, draft, actor, DraftStatus.REJECTED, "reject", {"rejected": _to_patron(draft, text)})
 
 
 async def clarify(
@@ -76,12 +67,7 @@ async def clarify(
     request = await store.get_request(draft.request_id)
     need = request.need if request is not None else InformationNeed(draft.question)
     question = text.strip() or clarify_question(need, draft.confidence, _patron_language(draft, language))
-    async with store.tx() as db:
-        await _set_status(store, db, draft, DraftStatus.ASKED, actor)
-        message = OutgoingMessage(to=draft.patron, text=question[:TEXT_LIMIT])
-        await store.enqueue(db, f"draft:{draft.id}:v{draft.version}:patron:clarify", message, draft.id)
-        await store.add_event(db, actor, "clarify", f"draft:{draft.id}", {"version": draft.version})
-    return Decision(await _reload(store, draft_id), True)
+    return await _decide(store, draft, actor, DraftStatus.ASKED, "clarify", {"clarify": _to_patron(draft, question)})
 
 
 async def edit(
@@ -145,6 +131,22 @@ async def _pending(store: Store, draft_id: int, actor: str, expected_version: in
     if expected_version is not None and expected_version != draft.version:
         raise DraftConflict(f"draft {draft_id} is now at version {draft.version}, not {expected_version}")
     return draft
+
+
+async def _decide(
+    store: Store, draft: Draft, actor: str, status: DraftStatus, verb: str, messages: Mapping[str, OutgoingMessage],
+) -> Decision:
+    """Decide the draft, queue the patron's ``messages`` (each under its key) and log ``verb``, in one transaction."""
+    async with store.tx() as db:
+        await _set_status(store, db, draft, status, actor)
+        for key, message in messages.items():
+            await store.enqueue(db, f"draft:{draft.id}:v{draft.version}:patron:{key}", message, draft.id)
+        await store.add_event(db, actor, verb, f"draft:{draft.id}", {"version": draft.version})
+    return Decision(await _reload(store, draft.id), True)
+
+
+def _to_patron(draft: Draft, text: str) -> OutgoingMessage:
+    return OutgoingMessage(to=draft.patron, text=text[:TEXT_LIMIT])
 
 
 async def _set_status(store: Store, db: Tx, draft: Draft, status: DraftStatus, actor: str) -> None:

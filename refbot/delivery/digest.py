@@ -121,7 +121,7 @@ class MorningDigest:
         if not items:
             return 0
         text = digest_text(list(items.values()), self.store.clock(), self.settings)
-        key = librarian_key(f"digest:{self.settings.library_id or 'desk'}:{day}", phone, 0)
+        key = librarian_key(self.name(day), phone, 0)
         await self.store.enqueue(db, key, OutgoingMessage(to=phone, text=text))
         for row in follow:  # after the digest, in their order: a request's full notice cannot be asked for again
             copy = codec.loads(OutgoingMessage, row["message"])

@@ -29,6 +29,7 @@ from dataclasses import dataclass, replace
 from refbot.catalog.harvest.mapping import ONLINE
 from refbot.errors import LibraryUnavailable
 from refbot.models import Candidate, Holding, InformationNeed
+from refbot.pipeline.budget import answer_and_time_left
 from refbot.ports import ShelfStatus, Source
 from refbot.texts import t
 
@@ -82,10 +83,8 @@ class LiveAvailability:
 
     async def search(self, need: InformationNeed, limit: int) -> list[Candidate]:
         """The catalog's answer, with live shelf figures where the library system answered in time."""
-        started = self.monotonic()
-        found = await self.catalog.search(need, limit)
-        # What is left of the search deadline, less a margin for ranking and the draft itself.
-        budget = self.deadline - (self.monotonic() - started) - max(0.25, self.deadline * 0.1)
+        found, budget = await answer_and_time_left(self.catalog, need, limit, deadline=self.deadline,
+                                                   monotonic=self.monotonic)
         return await self.refresh(found, budget)
 
     async def refresh(self, found: Sequence[Candidate], budget: float) -> list[Candidate]:

@@ -23,26 +23,13 @@ async def quiet_rows(db: Tx) -> list[Row]:
 
 async def waiting_drafts(db: Tx, ids: Collection[int]) -> dict[int, Row]:
     """Of the drafts ``ids``, those still pending, with their patron's question and when it came."""
-    if not ids:
-        return {}
-    rows = await db.fetchall(
-        f"SELECT d.id, d.created_at, r.text FROM drafts d JOIN requests r ON r.id = d.request_id"
-        f" WHERE d.status = 'pending' AND d.id IN ({', '.join('?' for _ in ids)})",
-        tuple(ids),
-    )
-    return {int(r["id"]): r for r in rows}
+    return await _by_id(db, "SELECT d.id, d.created_at, r.text FROM drafts d JOIN requests r ON r.id = d.request_id"
+                            " WHERE d.status = 'pending' AND d.id", ids)
 
 
 async def waiting_requests(db: Tx, ids: Collection[int]) -> dict[int, Row]:
     """Of the service requests ``ids``, those still pending, with their kind and when they came."""
-    if not ids:
-        return {}
-    rows = await db.fetchall(
-        f"SELECT id, kind, created_at FROM service_requests"
-        f" WHERE status = 'pending' AND id IN ({', '.join('?' for _ in ids)})",
-        tuple(ids),
-    )
-    return {int(r["id"]): r for r in rows}
+    return await _by_id(db, "SELECT id, kind, created_at FROM service_requests WHERE status = 'pending' AND id", ids)
 
 
 async def set_digested(db: Tx, ids: Collection[int], at: float) -> None:
@@ -51,3 +38,11 @@ async def set_digested(db: Tx, ids: Collection[int], at: float) -> None:
         "UPDATE outbox SET state = 'digested', updated_at = ? WHERE id = ? AND state = 'quiet'",
         [(at, row_id) for row_id in ids],
     )
+
+
+async def _by_id(db: Tx, query: str, ids: Collection[int]) -> dict[int, Row]:
+    """The rows of ``query`` (which ends in the column to match) whose id is in ``ids``, by id."""
+    if not ids:  # "IN ()" is not SQL
+        return {}
+    rows = await db.fetchall(f"{query} IN ({', '.join('?' for _ in ids)})", tuple(ids))
+    return {int(r["id"]): r for r in rows}

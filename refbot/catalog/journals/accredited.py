@@ -20,6 +20,7 @@ from typing import Protocol
 from refbot.catalog.journals.accreditation import labels
 from refbot.catalog.journals.sinta import SintaFile, SintaList
 from refbot.models import Candidate, InformationNeed
+from refbot.pipeline.budget import answer_and_time_left
 from refbot.ports import Source
 
 log = logging.getLogger(__name__)
@@ -68,10 +69,8 @@ class Accredited:
 
     async def search(self, need: InformationNeed, limit: int) -> list[Candidate]:
         """The source's answer, each candidate with an ISSN marked with its journal's accreditation."""
-        started = self.monotonic()
-        found = await self.source.search(need, limit)
-        # What is left of the search deadline, less a margin for ranking and the draft itself.
-        budget = self.deadline - (self.monotonic() - started) - max(0.25, self.deadline * 0.1)
+        found, budget = await answer_and_time_left(self.source, need, limit, deadline=self.deadline,
+                                                   monotonic=self.monotonic)
         return await self.mark(found, budget)
 
     async def mark(self, found: Sequence[Candidate], budget: float) -> list[Candidate]:

@@ -137,9 +137,7 @@ async def _add(request: web.Request, draft: Draft, form: Form, account: Account)
 
 
 async def _note(request: web.Request, draft: Draft, form: Form, account: Account) -> str:
-    note = str(form.get("note", "")).strip()
-    if len(note) > NOTE_LIMIT:
-        raise BadForm(texts(request)("error_too_long", n=NOTE_LIMIT))
+    note = _text(request, form, "note", NOTE_LIMIT)
     return await _edit(request, draft, form, account, note=note)
 
 
@@ -147,34 +145,27 @@ async def _approve(request: web.Request, draft: Draft, form: Form, account: Acco
     svc = services(request)
     effort = _effort(form)
     await drafts.approve(svc.store, draft.id, account.actor, language=svc.settings.language.default,
-                            expected_version=_version(form))
-    await librarian.announce(svc.store, svc.settings, draft.id, DraftStatus.APPROVED, account.actor)
-    await _after_decision(request, draft, account, effort)
+                         expected_version=_version(form))
+    await _after_decision(request, draft, account, DraftStatus.APPROVED, effort)
     return f"{console(request).prefix}/?done=approved&draft={draft.id}"
 
 
 async def _reject(request: web.Request, draft: Draft, form: Form, account: Account) -> str:
     svc = services(request)
     effort = _effort(form)
-    reply = str(form.get("reply", "")).strip()
-    if len(reply) > REPLY_LIMIT:
-        raise BadForm(texts(request)("error_too_long", n=REPLY_LIMIT))
+    reply = _text(request, form, "reply", REPLY_LIMIT)
     await drafts.reject(svc.store, draft.id, account.actor, reply=reply, language=svc.settings.language.default,
-                           expected_version=_version(form))
-    await librarian.announce(svc.store, svc.settings, draft.id, DraftStatus.REJECTED, account.actor)
-    await _after_decision(request, draft, account, effort)
+                        expected_version=_version(form))
+    await _after_decision(request, draft, account, DraftStatus.REJECTED, effort)
     return f"{console(request).prefix}/?done=rejected&draft={draft.id}"
 
 
 async def _clarify(request: web.Request, draft: Draft, form: Form, account: Account) -> str:
     svc = services(request)
-    question = str(form.get("question", "")).strip()
-    if len(question) > REPLY_LIMIT:
-        raise BadForm(texts(request)("error_too_long", n=REPLY_LIMIT))
+    question = _text(request, form, "question", REPLY_LIMIT)
     await drafts.clarify(svc.store, draft.id, account.actor, text=question, language=svc.settings.language.default,
                          expected_version=_version(form))
-    await librarian.announce(svc.store, svc.settings, draft.id, DraftStatus.ASKED, account.actor)
-    await _after_decision(request, draft, account, None)
+    await _after_decision(request, draft, account, DraftStatus.ASKED, None)
     return _page(request, draft.id)
 
 
@@ -200,8 +191,12 @@ async def _edit(
     return _page(request, draft.id, saved=True)
 
 
-async def _after_decision(request: web.Request, draft: Draft, account: Account, effort: int | None) -> None:
+async def _after_decision(
+    request: web.Request, draft: Draft, account: Account, status: DraftStatus, effort: int | None,
+) -> None:
+    """The other librarians told who decided, the effort noted, and the patron's messages sent now."""
     svc = services(request)
+    await librarian.announce(svc.store, svc.settings, draft.id, status, account.actor)
     if effort is not None:
         await queries.set_effort(svc.store, draft.id, effort, account)
     svc.wake()  # send now rather than at the next poll
@@ -253,6 +248,14 @@ def _number(value: str) -> int | None:
     if not (value.isascii() and value.isdigit()) or len(value) > 18:
         return None
     return int(value)
+
+
+def _text(request: web.Request, form: Form, name: str, limit: int) -> str:
+    """The librarian's text in the field ``name``, trimmed; refused when longer than ``limit``."""
+    value = str(form.get(name, "")).strip()
+    if len(value) > limit:
+        raise BadForm(texts(request)("error_too_long", n=limit))
+    return value
 
 
 def _effort(form: Form) -> int | None:
