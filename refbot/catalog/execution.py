@@ -19,6 +19,10 @@ the same scores come far cheaper:
   average), depends only on the document and the field; it is worked out from each
   segment's length column the first time a field is searched and kept with the generation
   (:class:`GenerationCache`, ~8 bytes per record and field).
+- **A word over several fields** (:class:`Fields`, BM25F proper) reads each field's postings
+  the same way, divides each frequency by its record's length part instead of saturating it,
+  adds the fields up per document and saturates the sum once, with the word's idf where most
+  records hold it. Whoosh has no such query; its own search scores it as a plain OR.
 - **Phrases** add their words' scores (already decoded for the words themselves) to the
   documents in all of the phrase's pair posting lists (a pair is in far fewer records
   than either of its words, and its postings carry no positions to decode).
@@ -59,6 +63,20 @@ from whoosh.util.numeric import byte_to_length
 
 Scored = tuple[int, float]
 """A document number in the searcher and its score."""
+
+
+class Fields(Or):
+    """One word over several text fields, scored as BM25F proper: the fields' term frequencies
+    (each normalised by its own length, times its boost) add up *before* BM25 saturates them.
+
+    A plain OR of the fields lets each field saturate on its own, so a record that names the
+    word in its title and again in its summary scores nearly twice a record that names it
+    twice in its summary; here both count as more of one word. The query's own ``boost`` is
+    the word's weight; each field's term carries the field's weight. Every term must hold the
+    same word. Whoosh's own search reads it as a plain OR (each field saturated alone).
+    """
+
+
 _CACHE_SIZE = 32
 """Preference queries kept per generation; one is 16 bytes per matching record per segment."""
 
@@ -141,6 +159,8 @@ class Execution:
         self.cache = cache
         self._context = searcher.context()
         self._postings: dict[tuple[int, str, str], _Postings] = {}
+        self._normalised: dict[tuple[int, str, str], _Postings] = {}
+        self._idfs: dict[tuple[tuple[str, str], ...], float | None] = {}
 
     def top(self, query: Query, limit: int) -> list[Scored]:
         """The ``limit`` best documents for a query, best first, ties to the lower document number."""
@@ -160,6 +180,8 @@ class Execution:
         for leaf in leaves:
             if _plain_term(leaf, searcher):
                 self._add(scores, self._term(leaf.fieldname, leaf.text, searcher, segment), leaf.boost)
+            elif _fields(leaf, searcher):
+                self._add_fields(scores, leaf, searcher, segment)
             elif _pair_phrase(leaf, searcher):
                 together = set.intersection(*(set(_read_ids(searcher.reader(), t.fieldname, t.text)) for t in leaf.b.subqueries))
                 for word in leaf.a.subqueries:
@@ -180,6 +202,64 @@ class Execution:
             for docnum, score in zip(postings.ids, postings.scores, strict=True):
                 if docnum in only:
                     scores[docnum] = get(docnum, 0.0) + score * boost
+
+    def _add_fields(self, scores: dict[int, float], query: Fields, searcher: Any, segment: int) -> None:
+        """Add one word's BM25F score: its fields' normalised frequencies summed, then saturated once."""
+        idf = self._word_idf(query)
+        if idf is None:
+            return
+        found = [(p, t.boost) for t in query.subqueries if (p := self._frequencies(t.fieldname, t.text, searcher, segment)).ids]
+        if not found:
+            return
+        # The longest list becomes the sum at C speed; the shorter ones (titles, subjects) are added in.
+        found.sort(key=lambda pair: -len(pair[0].ids))
+        (first, boost), rest = found[0], found[1:]
+        frequencies = dict(zip(first.ids, [f * boost for f in first.scores], strict=True))
+        get = frequencies.get
+        for postings, boost in rest:
+            for docnum, frequency in zip(postings.ids, postings.scores, strict=True):
+                frequencies[docnum] = get(docnum, 0.0) + frequency * boost
+        k1 = searcher.weighting.K1
+        weight = query.boost * idf * (k1 + 1)
+        saturated = zip(frequencies, [weight * f / (k1 + f) for f in frequencies.values()], strict=True)
+        if not scores:  # the query's first word: nothing to add to
+            scores.update(saturated)
+            return
+        add = scores.get
+        for docnum, score in saturated:
+            scores[docnum] = add(docnum, 0.0) + score
+
+    def _word_idf(self, query: Fields) -> float | None:
+        """The word's idf in the field where most records hold it (the nearest to a whole-record idf).
+
+        Taken over the whole index, so every segment scores the word alike; None when no
+        record holds it in any of the fields.
+        """
+        key = tuple((t.fieldname, t.text) for t in query.subqueries)
+        if key not in self._idfs:
+            held = [(f, t) for f, t in key if self.searcher.doc_frequency(f, t)]
+            weighting = self.searcher.weighting
+            self._idfs[key] = min((weighting.scorer(self.searcher, f, t).idf for f, t in held), default=None)
+        return self._idfs[key]
+
+    def _frequencies(self, field: str, text: str, searcher: Any, segment: int) -> _Postings:
+        """A term's frequencies in one segment, each divided by its record's length part, read once per search."""
+        key = (segment, field, text)
+        found = self._normalised.get(key)
+        if found is None:
+            found = self._normalised[key] = self._read_frequencies(field, text, searcher)
+        return found
+
+    def _read_frequencies(self, field: str, text: str, searcher: Any) -> _Postings:
+        reader = searcher.reader()
+        if (field, text) not in reader:
+            return _NOWHERE
+        scorer = searcher.weighting.scorer(searcher, field, text)
+        norms = self.cache.norms(searcher, field, scorer)
+        ids, weights = _read_postings(reader, field, text)
+        # norms hold K1 × (1 − B + B × length / average); BM25F wants frequency / (1 − B + B × length / average).
+        k1 = scorer.K1
+        return _Postings(ids, [k1 * w / norms[d] for d, w in zip(ids, weights, strict=True)])
 
     def _term(self, field: str, text: str, searcher: Any, segment: int) -> _Postings:
         """A term's postings in one segment, decoded and scored once per search."""
@@ -223,6 +303,11 @@ def _plain_term(query: Query, searcher: Any) -> bool:
         and query.fieldname in searcher.schema
         and searcher.schema[query.fieldname].scorable
     )
+
+
+def _fields(query: Query, searcher: Any) -> bool:
+    """Whether a query is one word over several fields, as :class:`Fields` holds it, under BM25F."""
+    return type(query) is Fields and all(_plain_term(term, searcher) for term in query.subqueries)
 
 
 def _pair_phrase(query: Query, searcher: Any) -> bool:

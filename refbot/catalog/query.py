@@ -10,13 +10,19 @@ them a term at a time), and a common word is the most expensive word there is.
   strongest sign of what matters). A long question keeps its ``max_terms`` most telling
   words by weight × idf; a word in more than half of a large catalog's records is left
   out. Off: the heaviest terms by the need's weight alone.
-- **Field weights** (on). A word is looked for in title, subjects, authors, summary and
-  notes and the field scores add up. The schema already boosts title (×2) and subjects
-  (×1.5) at index time, which makes one title word score about 1.4× a summary word; the
-  query-time weights bring a single match back to about even, the way BEIR and most
-  BM25F set-ups weigh fields. Off: every query-time weight 1.0. (Whoosh's DisjunctionMax
-  would be the textbook combination, but in whoosh-reloaded 2.7.5 it gives documents
-  matching only a weak field the score of the strongest one.)
+- **Combined fields** (on). A word is looked for in title, subjects, authors, summary and
+  notes; its matches in the text fields count as BM25F proper has it — each field's
+  frequency normalised by that field's length and weighted, the sum saturated once — so a
+  word in a title and again in a summary counts as more of one word, not as two words
+  (:class:`refbot.catalog.execution.Fields`). Off: each field saturates on its own and the
+  field scores add up (Whoosh's BM25F). Chosen on CRAN and MED.
+- **Field weights** (on). The schema already boosts title (×2) and subjects (×1.5) at
+  index time, which makes one title word score about 1.4× a summary word; the query-time
+  weights bring a single match back to about even, the way BEIR and most BM25F set-ups
+  weigh fields (with combined fields, a title match counts as 1.5 summary matches). Off:
+  every query-time weight 1.0. (Whoosh's DisjunctionMax would be the textbook combination,
+  but in whoosh-reloaded 2.7.5 it gives documents matching only a weak field the score of
+  the strongest one.)
 - **Phrases** (on). In a short need (at most :data:`SHORT_NEED` words) words the patron
   wrote side by side ("literasi informasi") earn extra score where they stand together in
   a title (found through the word pairs indexed for titles,
@@ -30,12 +36,14 @@ them a term at a time), and a common word is the most expensive word there is.
 - **Feedback** (on, for needs of two words or more). Pseudo-relevance feedback, RM3: a
   first search (the patron's searched words, text fields only) finds ten good records;
   up to ten words they share, in at most a tenth of the records, are mixed into the query
-  at 30 % of its weight (the patron's own words among them are weighed again). The first
+  at 30 % of its weight (the patron's own words among them are weighed again). A record
+  counts by the cube of its score's share of the best one's (sharp feedback). The first
   search runs on the same engine as the final one, which reads each shared word's postings
   only once. Chosen on CRAN and MED, checked on CISI, CACM and NPL (``docs/ranking.md``).
 - **Proximity** (off). The records returned are reordered by how near the need's words
   stand in their stored text (:mod:`refbot.catalog.proximity`, BM25TP); it helped CRAN and
-  MED by about 1 % without feedback and is neutral with it.
+  MED by about 1 % without feedback, was neutral with it, and costs every collection
+  since sharp feedback and combined fields (``docs/ranking.md``).
 
 Years, kinds and languages are an optional extra score for records that agree; they boost
 and never filter, so a question about "the last 5 years" still shows the classic from 1998
@@ -55,6 +63,7 @@ from whoosh.query import And, AndMaybe, NumericRange, Or, Query, Require
 from whoosh.query import Term as WhooshTerm
 
 from refbot.catalog.analysis import analyze
+from refbot.catalog.execution import Fields
 from refbot.catalog.marc import clean_isbn
 from refbot.catalog.schema import PHRASE_FIELDS
 from refbot.catalog.vocabulary import translations
@@ -108,6 +117,12 @@ class QueryOptions:
         proximity: reorder the results by how near the need's words stand in each record
             (:mod:`refbot.catalog.proximity`).
         proximity_weight: how much proximity counts against the search's own score.
+        combined_fields: score a word over title, subjects, summary and notes as BM25F
+            proper — the fields' frequencies add up before saturating (:class:`Fields`);
+            off, each field saturates on its own and their scores add up.
+        sharp_feedback: feedback's records count by their score's share of the best one's
+            raised to ``feedback_sharpness`` (off: by their plain score, RM1's share).
+        feedback_sharpness: the power ``sharp_feedback`` raises a record's share to.
     """
 
     term_selection: bool = True
@@ -123,10 +138,14 @@ class QueryOptions:
     feedback_weight: float = 0.3
     feedback_min_words: int = 2
     proximity_weight: float = 1.0
+    combined_fields: bool = True
+    sharp_feedback: bool = True
+    feedback_sharpness: float = 3.0
 
 
 PLAIN = QueryOptions(
-    term_selection=False, field_weights=False, phrases=False, expansion=False, feedback=False, proximity=False
+    term_selection=False, field_weights=False, phrases=False, expansion=False, feedback=False, proximity=False,
+    combined_fields=False,
 )
 """Every technique off: the heaviest terms OR-ed over every field alike."""
 
@@ -305,17 +324,26 @@ def _idf(searcher: Any, word: str) -> float:
 
 
 def _word_clause(word: Weighted, schema: Schema, options: QueryOptions) -> Query | None:
-    """The word in every field, or — for a word the patron did not write — in the text fields only."""
-    per_field: list[Query] = []
+    """The word in every field, or — for a word the patron did not write — in the text fields only.
+
+    With ``combined_fields`` the fields that hold the analysed word make one :class:`Fields`
+    clause (BM25F proper, the word's weight as its boost); the authors field, which holds
+    the patron's spelling instead, stays a term of its own.
+    """
+    own: list[WhooshTerm] = []
+    names: list[WhooshTerm] = []
     for field in FIELD_WEIGHTS if word.spellings else TEXT_FIELDS:
-        weight = FIELD_WEIGHTS[field]
-        boost = (weight if options.field_weights else 1.0) * word.weight
+        weight = FIELD_WEIGHTS[field] if options.field_weights else 1.0
         if field == "authors":
             # Names are not stemmed: the field gets the patron's spelling as its analyzer makes it.
             texts = dict.fromkeys(w for s in word.spellings for w in analyze(schema[field].analyzer, s))
+            names.extend(WhooshTerm(field, text, boost=weight * word.weight) for text in texts)
+        elif options.combined_fields:
+            own.append(WhooshTerm(field, word.word, boost=weight))
         else:
-            texts = dict.fromkeys([word.word])
-        per_field.extend(WhooshTerm(field, text, boost=boost) for text in texts)
+            own.append(WhooshTerm(field, word.word, boost=weight * word.weight))
+    together: list[Query] = [Fields(own, boost=word.weight)] if options.combined_fields and own else list(own)
+    per_field = [*together, *names]
     return Or(per_field) if per_field else None
 
 
@@ -415,7 +443,7 @@ def feedback_words(
     """
     if len(hits) < 2:
         return list(words)
-    records = [(score, searcher.stored_fields(docnum)) for docnum, score in hits]
+    records = [(_record_weight(score, hits[0][1], options), searcher.stored_fields(docnum)) for docnum, score in hits]
     model, seen_in = _relevance_model(records, searcher.schema["summary"].analyzer)
     candidates = [w for w in model if seen_in[w] >= 2 and len(w) > 2 and not w.isdigit() and _specific(searcher, w, FEEDBACK_SHARE)]
     candidates.sort(key=lambda w: -model[w] * _idf(searcher, w))
@@ -430,6 +458,19 @@ def feedback_words(
         mixed[word] = mixed.get(word, 0.0) + share * own * model[word] / mass
     spellings = {w.word: w.spellings for w in words}
     return [Weighted(w, v, spellings.get(w, ())) for w, v in sorted(mixed.items(), key=lambda kv: -kv[1])]
+
+
+def _record_weight(score: float, best: float, options: QueryOptions) -> float:
+    """How much a first-search record counts in the relevance model, from its score and the best one's.
+
+    BM25 scores of the first ten records lie close together, while the first is far likelier
+    relevant than the tenth: with
+    ``sharp_feedback`` a record counts by its score's share of the best raised to
+    ``feedback_sharpness``; without, by its score alone (RM1's plain score share).
+    """
+    if not options.sharp_feedback or best <= 0:
+        return score
+    return (score / best) ** options.feedback_sharpness
 
 
 def _relevance_model(

@@ -63,6 +63,8 @@ TECHNIQUES: dict[str, str] = {
     "phrases": "extra score for a short need's words standing together",
     "expansion": "Indonesian ↔ English library vocabulary for subjects the catalog lacks in the patron's words",
     "feedback": "pseudo-relevance feedback (RM3) from a first search's best records",
+    "sharp_feedback": "feedback: a first-search record counts by (its score / the best score) cubed, not its plain score",
+    "combined_fields": "BM25F proper: a word's title, subject and summary matches saturate together, not each alone",
     "proximity": "results reordered by how near the need's words stand in each record (BM25TP)",
     "similarity": "ranking: fuzzy similarity of the need to title, subjects and abstract",
 }

@@ -11,7 +11,7 @@ from whoosh.query import And, AndMaybe, NumericRange, Or, Query, Require
 from whoosh.query import Term as WhooshTerm
 from whoosh.scoring import BM25F
 
-from refbot.catalog.execution import Execution, GenerationCache
+from refbot.catalog.execution import Execution, Fields, GenerationCache
 from refbot.catalog.generations import current_name
 from refbot.catalog.index import build_index
 from refbot.catalog.maintenance import update_records
@@ -114,3 +114,43 @@ def test_preference_scores_are_computed_once_per_segment(index_dir: Path) -> Non
         assert cache.preference(preference, searcher, context) is first
     assert list(first.ids) == sorted(first.ids) and len(first.ids) == len(first.scores) >= 5
     assert first.best == max(first.scores) > 0
+
+
+def fields_scores(searcher: object, query: Query, cache: GenerationCache) -> dict[str, float]:
+    return dict(engine_results(searcher, query, 50, cache))
+
+
+def test_a_word_over_one_field_scores_as_whooshs_term(index_dir: Path) -> None:
+    # BM25F proper over a single field is that field's BM25: the same scores Whoosh gives the term.
+    ix = whoosh_index.open_dir(str(index_dir / str(current_name(index_dir))))
+    cache = GenerationCache()
+    with ix.searcher(weighting=BM25F()) as searcher:
+        for field, word, weight in (("title", "digital", 1.0), ("summary", "makalah", 0.7), ("subjects", "layan", 2.0)):
+            combined = Fields([WhooshTerm(field, word, boost=1.0)], boost=weight)
+            expected = whoosh_results(searcher, WhooshTerm(field, word, boost=weight), 50)
+            assert expected and engine_results(searcher, combined, 50, cache) == expected
+
+
+def test_a_word_in_title_and_subjects_counts_as_more_of_one_word_not_as_two(index_dir: Path) -> None:
+    ix = whoosh_index.open_dir(str(index_dir / str(current_name(index_dir))))
+    cache = GenerationCache()
+    with ix.searcher(weighting=BM25F()) as searcher:
+        title = fields_scores(searcher, WhooshTerm("title", "digital"), cache)
+        subjects = fields_scores(searcher, WhooshTerm("subjects", "digital"), cache)
+        apart = fields_scores(searcher, Or([WhooshTerm("title", "digital"), WhooshTerm("subjects", "digital")]), cache)
+        together = fields_scores(searcher, Fields([WhooshTerm("title", "digital"), WhooshTerm("subjects", "digital")]), cache)
+    both = set(title) & set(subjects)
+    assert {"m1", "m3"} <= both and set(together) == set(apart)
+    for record in both:
+        # More than either field alone, less than the two saturated apart and added up.
+        assert max(title[record], subjects[record]) < together[record] < apart[record]
+
+
+def test_a_word_over_fields_is_scored_across_segments_and_deletions(index_dir: Path, tmp_path: Path) -> None:
+    update_records([write(tmp_path / "u.csv", csv_rows("u1,Perpustakaan digital,,2022,,,,Digital,,027.8,id,buku,1,1,,"))], index_dir)
+    ix = whoosh_index.open_dir(str(index_dir / str(current_name(index_dir))))
+    with ix.searcher(weighting=BM25F()) as searcher:
+        assert len(searcher.reader().leaf_readers()) == 2
+        query = Fields([WhooshTerm("title", "digital", boost=0.75), WhooshTerm("subjects", "digital", boost=0.8)], boost=1.0)
+        found = [record for record, _ in engine_results(searcher, query, 50, GenerationCache())]
+    assert {"m1", "m2", "m3", "u1"} <= set(found) and len(found) == len(set(found))
