@@ -22,6 +22,9 @@ Each is run ``--repeat`` times and the medians are printed. Beside each rate, th
 took per 1,000 records — this process, its writer processes and (for the harvest) the
 stand-in's own process — which a shared, busy machine changes far less than wall time: where
 the rates compare two runs that met different neighbours, the CPU figures compare the work.
+Each is also split by process: the main process (reading, mapping, handing records to the
+writers) and the writer processes; the harvest's total includes the stand-in's share, printed
+apart, since it competes for this machine's cores where a real repository is another machine.
 
     .venv/bin/python bench/harvest.py [--records 100000] [--repeat 3]
 """
@@ -91,12 +94,21 @@ class CpuClock:
         self.pids = pids
 
     def __call__(self) -> float:
+        return sum(self.parts())
+
+    def parts(self) -> tuple[float, float, float]:
+        """This process's CPU seconds, its finished children's (the writer processes), the other processes'."""
         own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-        total = own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+        others = 0.0
         for pid in self.pids:
             fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
-        return total
+            others += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+        return own.ru_utime + own.ru_stime, kids.ru_utime + kids.ru_stime, others
+
+
+def cpu_per_record(before: tuple[float, ...], after: tuple[float, ...], records: int) -> tuple[float, ...]:
+    """CPU milliseconds per record, part by part, between two :meth:`CpuClock.parts`."""
+    return tuple((b - a) * 1000 / records for a, b in zip(before, after, strict=True))
 
 
 def write_csv(records: int, path: Path) -> None:
@@ -111,16 +123,16 @@ def write_csv(records: int, path: Path) -> None:
                              dc["publisher"][0]])
 
 
-async def harvest_rate(url: str, index_dir: Path, records: int, cpu: CpuClock) -> tuple[float, float]:
-    """Records/s of a full harvest, and its CPU milliseconds per record."""
+async def harvest_rate(url: str, index_dir: Path, records: int, cpu: CpuClock) -> tuple[float, tuple[float, ...]]:
+    """Records/s of a full harvest, and its CPU milliseconds per record: main process, writers, stand-in."""
     source = HarvestSource(name="repositori", url=url)
-    started, cpu_before = time.perf_counter(), cpu()
+    started, cpu_before = time.perf_counter(), cpu.parts()
     report = await harvest(source, index_dir, procs=None)  # what `refbot harvest` passes
-    elapsed, cpu_used = time.perf_counter() - started, cpu() - cpu_before
+    elapsed, cpu_after = time.perf_counter() - started, cpu.parts()
     # Later runs also get the earlier runs' daily changes (the stand-in keeps them): rate by what was read.
     assert report.ok and report.full and report.added == report.read >= records, report
     assert index_status(index_dir)["records"] == report.read + EXPORTED, "the export's records were not carried over"
-    return report.read / elapsed, cpu_used * 1000 / report.read
+    return report.read / elapsed, cpu_per_record(cpu_before, cpu_after, report.read)
 
 
 def write_marcxml(records: int, path: Path) -> None:
@@ -211,10 +223,10 @@ async def _measure(base: str, records: int, repeat: int, cpu: CpuClock) -> None:
         for run in range(repeat):
             index_dir = Path(scratch) / f"index-{run}"
             await asyncio.to_thread(build_index, [own], index_dir)
-            started, cpu_before = time.perf_counter(), CpuClock()()
+            started, cpu_before = time.perf_counter(), CpuClock().parts()
             await asyncio.to_thread(build_index, [exported], Path(scratch) / f"built-{run}")
             builds.append(records / (time.perf_counter() - started))
-            build_cpu.append((CpuClock()() - cpu_before) * 1000 / records)
+            build_cpu.append(cpu_per_record(cpu_before, CpuClock().parts(), records))
             started = time.perf_counter()
             await asyncio.to_thread(build_index, [marcxml], Path(scratch) / f"built-xml-{run}")
             xml_builds.append(records / (time.perf_counter() - started))
@@ -223,22 +235,31 @@ async def _measure(base: str, records: int, repeat: int, cpu: CpuClock) -> None:
             harvest_cpu.append(per_record)
             since = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
             dailies.append(await daily_seconds(url, base, index_dir, records + 1 + run * DAILY, since))
-            print(f"run {run + 1}: harvest {harvests[-1]:,.0f} records/s ({harvest_cpu[-1]:.2f} CPU ms/record), "
-                  f"build {builds[-1]:,.0f} records/s ({build_cpu[-1]:.2f} CPU ms/record), "
+            print(f"run {run + 1}: harvest {harvests[-1]:,.0f} records/s ({sum(harvest_cpu[-1]):.2f} CPU ms/record), "
+                  f"build {builds[-1]:,.0f} records/s ({sum(build_cpu[-1]):.2f} CPU ms/record), "
                   f"build from MARCXML {xml_builds[-1]:,.0f} records/s, "
                   f"daily update searchable in {dailies[-1]:.2f} s", flush=True)
     harvest_median, build_median = statistics.median(harvests), statistics.median(builds)
     print(f"\n{records:,} records, {repeat} runs, medians:")
-    cpu_harvest, cpu_build = statistics.median(harvest_cpu), statistics.median(build_cpu)
+    (main, writers, standin), (build_main, build_writers, _) = _medians(harvest_cpu), _medians(build_cpu)
+    cpu_harvest, cpu_build = statistics.median(map(sum, harvest_cpu)), statistics.median(map(sum, build_cpu))
     print(f"  full harvest         {harvest_median:>8,.0f} records/s   {cpu_harvest:.2f} CPU ms/record "
           "(with the stand-in's)")
-    print(f"  index build          {build_median:>8,.0f} records/s   {cpu_build:.2f} CPU ms/record")
+    print(f"    of which refbot's              {main + writers:.3f} (main process {main:.3f}, writers {writers:.3f}), "
+          f"the stand-in's {standin:.3f}")
+    print(f"  index build          {build_median:>8,.0f} records/s   {cpu_build:.2f} CPU ms/record "
+          f"(main process {build_main:.3f}, writers {build_writers:.3f})")
     xml_median = statistics.median(xml_builds)
     print(f"  index build, MARCXML {xml_median:>8,.0f} records/s   (the same records as Koha or SLiMS export them)")
     print(f"  harvest/build        {harvest_median / build_median:>8.2f} by rate against the CSV (target >= 1), "
           f"{cpu_build / cpu_harvest:.2f} by CPU per record; {harvest_median / xml_median:.2f} against the MARCXML")
     print(f"  daily update ({DAILY})   {statistics.median(dailies):>8.2f} s until searchable (target <= 60 s)")
     print(f"  build/harvest runs:  {', '.join(f'{b:,.0f}/{h:,.0f}' for b, h in zip(builds, harvests, strict=True))}")
+
+
+def _medians(parts: list[tuple[float, ...]]) -> tuple[float, ...]:
+    """The median of each part across the runs."""
+    return tuple(statistics.median(column) for column in zip(*parts, strict=True))
 
 
 if __name__ == "__main__":

@@ -45,7 +45,10 @@ _DC_FIELDS = ("title", "creator", "subject", "description", "publisher", "contri
 
 @dataclass
 class Item:
-    """One record of the repository: an OAI identifier, when it last changed, and its Dublin Core."""
+    """One record of the repository: an OAI identifier, when it last changed, and its Dublin Core.
+
+    A record is changed by putting a changed one (:meth:`OaiState.put`), which renders its XML.
+    """
 
     number: int
     datestamp: datetime.datetime
@@ -77,12 +80,26 @@ class OaiState:
     released: asyncio.Event = field(default_factory=asyncio.Event)
     _order: list[tuple[str, int]] | None = None
     _lists: dict[tuple[str, str, str], list[int]] = field(default_factory=dict)
+    _xml: dict[int, tuple[Item, str, str]] = field(default_factory=dict)
 
     def put(self, item: Item) -> None:
         """Add or change a record (its datestamp says when)."""
         self.items[item.number] = item
         self._order = None
         self._lists.clear()
+        self._xml[item.number] = _rendered(item)
+
+    def xml(self, number: int, headers_only: bool) -> str:
+        """A record as a list shows it, rendered when it was put rather than for every page that holds it.
+
+        A real repository is another machine: the stand-in's own CPU, on the harvester's, should
+        cost about what sending the page does. A record put in ``items`` directly is rendered here.
+        """
+        item = self.items[number]
+        cached = self._xml.get(number)
+        if cached is None or cached[0] is not item:
+            cached = self._xml[number] = _rendered(item)
+        return cached[1] if headers_only else cached[2]
 
     def delete(self, number: int, when: datetime.datetime | None = None) -> None:
         """Mark a record deleted, as a repository with persistent deletions does."""
@@ -208,7 +225,7 @@ async def _get_record(state: OaiState, args: dict[str, str]) -> str:
     item = state.items.get(int(number)) if number.isdigit() else None
     if item is None:
         raise _Error("idDoesNotExist", f"No matching identifier in {NAME}")
-    return f"<GetRecord>{_record(item, headers_only=False)}</GetRecord>"
+    return f"<GetRecord>{state.xml(int(number), headers_only=False)}</GetRecord>"
 
 
 async def _list_records(state: OaiState, args: dict[str, str]) -> str:
@@ -232,7 +249,7 @@ async def _list(state: OaiState, args: dict[str, str], verb: str, headers_only: 
             await asyncio.wait_for(state.released.wait(), state.hang_seconds)
         raise _Hung
     page = matching[cursor:cursor + state.page_size]
-    records = "".join(_record(state.items[number], headers_only) for number in page)
+    records = "".join([state.xml(number, headers_only) for number in page])
     following = cursor + state.page_size
     if following < len(matching):
         token = _token({**query, "cursor": following})
@@ -309,6 +326,11 @@ def _record(item: Item, headers_only: bool) -> str:
                 'xsi:schemaLocation="http://www.openarchives.org/OAI/2.0/oai_dc/ '
                 f'http://www.openarchives.org/OAI/2.0/oai_dc.xsd">{fields}</oai_dc:dc></metadata>')
     return f"<record>{header}{metadata}</record>"
+
+
+def _rendered(item: Item) -> tuple[Item, str, str]:
+    """The record, its header alone (ListIdentifiers) and the whole record (ListRecords, GetRecord)."""
+    return item, _record(item, headers_only=True), _record(item, headers_only=False)
 
 
 _VERBS = {

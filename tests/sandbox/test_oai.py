@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import aiohttp
 import pytest
 
 from refbot.catalog.harvest.protocol import OaiError, parse_identify, parse_page
-from refbot.sandbox.oai import OAI_STATE, OaiState, create_oai_standin
+from refbot.sandbox.oai import OAI_STATE, Item, OaiState, create_oai_standin, thesis
 from tests.conftest import serve
 
 
@@ -89,3 +91,31 @@ async def test_when_unavailable_it_answers_503_with_retry_after(endpoint: Endpoi
     status, _, _ = await endpoint.ask(verb="Identify")
     assert status == 200
 
+
+
+async def test_a_page_is_byte_for_byte_what_the_repository_always_sent(endpoint: Endpoint) -> None:
+    # Pinned from the stand-in before records were rendered once, when put: harvest tests and
+    # the benchmark compare against what it sends, so its wire format must not drift.
+    expected = (Path(__file__).parent / "data" / "oai_disertasi_page.xml").read_text(encoding="utf-8")
+    endpoint.state.page_size = 2
+    endpoint.state.delete(29, datetime.datetime(2025, 5, 6, 7, 8, 9, tzinfo=datetime.UTC))
+    status, body, resp = await endpoint.ask(verb="ListRecords", metadataPrefix="oai_dc", set="disertasi")
+    sent = body.decode("utf-8")
+    response_date = sent.split("<responseDate>", 1)[1].split("</responseDate>", 1)[0]
+    assert status == 200 and resp.headers["Content-Type"] == "text/xml; charset=utf-8"
+    assert sent == expected.format(response_date=response_date, url=endpoint.url)
+
+
+async def test_a_record_changed_in_the_repository_is_sent_as_it_is_now(endpoint: Endpoint) -> None:
+    await endpoint.ask(verb="ListRecords", metadataPrefix="oai_dc")  # the records as first sent
+    when = datetime.datetime(2025, 3, 1, tzinfo=datetime.UTC)
+    endpoint.state.put(thesis(2, "skripsi", "Judul yang diperbaiki", "Saputra, Andi", 2022, ["Layanan"], "Baru.", when))
+    endpoint.state.items[3] = Item(3, when, {"title": ["Ditulis langsung"]}, ("skripsi",))  # not put: still current
+    endpoint.state.delete(4, when)
+    _, body, _ = await endpoint.ask(verb="ListRecords", metadataPrefix="oai_dc", **{"from": "2025-03-01"})
+    records = {r.identifier.rpartition(":")[2]: r for r in parse_page(body).records}
+    assert set(records) == {"2", "3", "4"} and records["4"].deleted
+    titles = {n: r.metadata.findtext("{http://purl.org/dc/elements/1.1/}title") for n, r in records.items() if r.metadata is not None}
+    assert titles == {"2": "Judul yang diperbaiki", "3": "Ditulis langsung"}
+    _, body, _ = await endpoint.ask(verb="GetRecord", metadataPrefix="oai_dc", identifier="oai:repositori.contoh.ac.id:3")
+    assert b"Ditulis langsung" in body

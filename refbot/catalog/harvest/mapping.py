@@ -19,6 +19,7 @@ What makes a repository's record different from a catalog's is its kind and its 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import io
 import re
 from collections.abc import Iterable
@@ -40,6 +41,7 @@ ONLINE = "online"
 
 _YEAR = re.compile(r"(?<!\d)(1[5-9]\d\d|20\d\d)(?!\d)")
 _URL = re.compile(r"^https?://\S+$")
+_SEMICOLON = re.compile(r"\s*;\s*")
 _ISBN = re.compile(r"^(?:urn:)?isbn[:\s]*([\dXx-]{10,17})$", re.IGNORECASE)
 _ISSN = re.compile(r"^(?:urn:)?issn[:\s]*(\d{4}-?\d{3}[\dXx])$", re.IGNORECASE)
 _KIND_WORDS: tuple[tuple[Kind, tuple[str, ...]], ...] = (
@@ -78,7 +80,7 @@ def to_record(oai: OaiRecord, origin: Origin, prefix: str) -> CatalogRecord | Re
         elif oai.metadata.tag.startswith(MODS):
             mapped = _from_mods(oai.metadata, record_id)
         else:
-            mapped = _from_dc(oai.metadata, record_id)
+            mapped = _from_dc(oai.metadata, record_id, origin)
     except (ValueError, TypeError, etree.LxmlError) as error:
         return RejectedRecord(origin.name, 0, f"could not be mapped ({error})", record_id)
     if isinstance(mapped, RejectedRecord):
@@ -88,25 +90,29 @@ def to_record(oai: OaiRecord, origin: Origin, prefix: str) -> CatalogRecord | Re
     return _with_full_text(mapped, origin)
 
 
-def _from_dc(dc: etree._Element, record_id: str) -> CatalogRecord:
+def _from_dc(dc: etree._Element, record_id: str, origin: Origin) -> CatalogRecord:
     values = _dc_values(dc)
-    links = [v for v in values["identifier"] + values["relation"] if _URL.match(v)]
+    identifiers = values["identifier"]
+    links = [v for v in identifiers + values["relation"] if _URL.match(v)]
+    url = _full_text(links)
+    kind, degree = _kind_and_degree(tuple(values["type"]), bool(links))
     return CatalogRecord(
         id=record_id,
         title=_first(values["title"]),
-        kind=kind_of(values["type"], full_text=bool(links)),
+        kind=kind,
         authors=tuple(values["creator"]),
         year=_year(values["date"]),
         publisher=_first(values["publisher"]),
         summary=max(values["description"], key=len, default=""),
         subjects=_subjects(values["subject"]),
-        language=_language(values["language"]),
-        isbn=tuple(m.group(1).replace("-", "") for v in values["identifier"] if (m := _ISBN.match(v))),
-        issn=tuple(m.group(1) for v in values["identifier"] if (m := _ISSN.match(v))),
-        url=_full_text(links),
+        language=_language(_first(values["language"])),
+        isbn=tuple(m.group(1).replace("-", "") for v in identifiers if (m := _ISBN.match(v))),
+        issn=tuple(m.group(1) for v in identifiers if (m := _ISSN.match(v))),
+        url=url,
         notes=tuple(values["source"]),
         contributors=tuple(values["contributor"]),  # EPrints and DSpace put a thesis's advisors here
-        degree=_degree(values["type"]),
+        degree=degree,
+        holdings=_online(url, origin),  # in the one constructor call: a harvest maps every record
     )
 
 
@@ -133,7 +139,7 @@ def _from_mods(mods: etree._Element, record_id: str) -> CatalogRecord:
         degree=_degree(genres + _all(mods, f"{MODS}note")),
         summary=_first(_all(mods, f"{MODS}abstract")),
         subjects=_subjects(_all(mods, f"{MODS}subject/{MODS}topic")),
-        language=_language(_all(mods, f"{MODS}language/{MODS}languageTerm")),
+        language=_language(_first(_all(mods, f"{MODS}language/{MODS}languageTerm"))),
         url=_full_text(links),
         container=_first(_all(host, f"{MODS}titleInfo/{MODS}title")) if host is not None else "",
         volume=_first(_all(mods, f".//{MODS}part/{MODS}detail[@type='volume']/{MODS}number")),
@@ -201,12 +207,27 @@ def kind_of(types: Iterable[str], full_text: bool) -> Kind:
     return Kind.ARTICLE if full_text else Kind.BOOK
 
 
+@functools.lru_cache(maxsize=1024)
+def _kind_and_degree(types: tuple[str, ...], full_text: bool) -> tuple[Kind, str]:
+    """:func:`kind_of` and :func:`_degree` of a record's types, worked out once per combination.
+
+    A repository's records share a handful of ``dc:type`` combinations ("Thesis", "Skripsi").
+    """
+    return kind_of(types, full_text), _degree(list(types))
+
+
 def _with_full_text(record: CatalogRecord, origin: Origin) -> CatalogRecord:
     if not record.url or record.holdings:
         return record
-    status = f"{ONLINE} PDF" if record.url.lower().split("?")[0].endswith(".pdf") else ONLINE
-    online = Holding(location=origin.label or origin.name, status=status, available=True)
-    return dataclasses.replace(record, holdings=(online,))
+    return dataclasses.replace(record, holdings=_online(record.url, origin))
+
+
+def _online(url: str, origin: Origin) -> tuple[Holding, ...]:
+    """The one copy of a record whose full text is at ``url`` (none without a URL)."""
+    if not url:
+        return ()
+    status = f"{ONLINE} PDF" if url.lower().split("?")[0].endswith(".pdf") else ONLINE
+    return (Holding(location=origin.label or origin.name, status=status, available=True),)
 
 
 def _full_text(links: list[str]) -> str:
@@ -216,19 +237,20 @@ def _full_text(links: list[str]) -> str:
 
 _DC_USED = ("title", "creator", "contributor", "subject", "description", "publisher", "date", "type", "format",
             "identifier", "language", "relation", "source")
+_DC_TAGS = {f"{DC}{name}": name for name in _DC_USED}
+"""Each used element's namespaced tag, as lxml gives it, to its name: no string slicing per element."""
 
 
 def _dc_values(dc: etree._Element) -> dict[str, list[str]]:
     """Each Dublin Core element's texts, in order, read in one pass over the record (a harvest maps thousands)."""
     values: dict[str, list[str]] = {name: [] for name in _DC_USED}
     for element in dc:
-        text = element.text
-        tag = element.tag
-        if not text or not isinstance(tag, str) or not tag.startswith(DC):
+        name = _DC_TAGS.get(element.tag)  # a comment's tag is a function: not found either
+        if name is None:
             continue
-        found = values.get(tag[len(DC):])
-        if found is not None and (cleaned := " ".join(text.split())):
-            found.append(cleaned)
+        text = element.text
+        if text and (cleaned := " ".join(text.split())):
+            values[name].append(cleaned)
     return values
 
 
@@ -247,10 +269,10 @@ def _year(values: list[str]) -> int | None:
 
 def _subjects(values: list[str]) -> tuple[str, ...]:
     # EPrints and SLiMS put several keywords in one dc:subject, separated by ";" or ",".
-    split = [part.strip() for v in values for part in re.split(r"\s*;\s*", v)]
+    split = [part.strip() for v in values for part in (_SEMICOLON.split(v) if ";" in v else (v,))]
     return tuple(dict.fromkeys(s for s in split if s))
 
 
-def _language(values: list[str]) -> str:
-    first = _first(values).lower()
+def _language(first: str) -> str:
+    first = first.lower()
     return _LANGUAGES.get(first, _LANGUAGES.get(first[:3], first[:3] if len(first) == 3 else ""))

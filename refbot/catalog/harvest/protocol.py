@@ -129,19 +129,40 @@ def parse_identify(content: bytes) -> Identify:
     )
 
 
+_HEADER, _METADATA = f"{OAI}header", f"{OAI}metadata"
+_IDENTIFIER, _DATESTAMP, _SET_SPEC = f"{OAI}identifier", f"{OAI}datestamp", f"{OAI}setSpec"
+
+
 def _record(element: etree._Element) -> OaiRecord:
-    header = element.find(f"{OAI}header")
+    # One pass over the record's children and one over its header's, not a find() per part:
+    # a full harvest reads every record of the repository.
+    header = metadata = None
+    for child in element:
+        tag = child.tag
+        if tag == _HEADER and header is None:
+            header = child
+        elif tag == _METADATA and metadata is None:
+            metadata = child
     if header is None:
         raise OaiError("unexpected", "a record without a header")
-    metadata = element.find(f"{OAI}metadata")
+    identifier, datestamp, sets = _header(header)
     inner = next((child for child in metadata if isinstance(child.tag, str)), None) if metadata is not None else None
-    return OaiRecord(
-        identifier=_text(header, "identifier"),
-        datestamp=_text(header, "datestamp"),
-        deleted=header.get("status") == "deleted",
-        sets=tuple((s.text or "").strip() for s in header.iterfind(f"{OAI}setSpec")),
-        metadata=inner,
-    )
+    return OaiRecord(identifier, datestamp, header.get("status") == "deleted", sets, inner)
+
+
+def _header(header: etree._Element) -> tuple[str, str, tuple[str, ...]]:
+    """The header's (first) identifier and datestamp, and its sets."""
+    identifier = datestamp = None
+    sets: list[str] = []
+    for part in header:
+        tag = part.tag
+        if tag == _IDENTIFIER and identifier is None:
+            identifier = (part.text or "").strip()
+        elif tag == _DATESTAMP and datestamp is None:
+            datestamp = (part.text or "").strip()
+        elif tag == _SET_SPEC:
+            sets.append((part.text or "").strip())
+    return identifier or "", datestamp or "", tuple(sets)
 
 
 def _text(element: etree._Element, name: str) -> str:
