@@ -49,7 +49,7 @@ import bisect
 import heapq
 import threading
 from array import array
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from itertools import accumulate, repeat
 from typing import Any
 
@@ -244,41 +244,45 @@ class Execution:
 
     def _frequencies(self, field: str, text: str, searcher: Any, segment: int) -> _Postings:
         """A term's frequencies in one segment, each divided by its record's length part, read once per search."""
-        key = (segment, field, text)
-        found = self._normalised.get(key)
-        if found is None:
-            found = self._normalised[key] = self._read_frequencies(field, text, searcher)
-        return found
-
-    def _read_frequencies(self, field: str, text: str, searcher: Any) -> _Postings:
-        reader = searcher.reader()
-        if (field, text) not in reader:
-            return _NOWHERE
-        scorer = searcher.weighting.scorer(searcher, field, text)
-        norms = self.cache.norms(searcher, field, scorer)
-        ids, weights = _read_postings(reader, field, text)
-        # norms hold K1 × (1 − B + B × length / average); BM25F wants frequency / (1 − B + B × length / average).
-        k1 = scorer.K1
-        return _Postings(ids, [k1 * w / norms[d] for d, w in zip(ids, weights, strict=True)])
+        return self._read_once(self._normalised, (segment, field, text), searcher, _length_normalised)
 
     def _term(self, field: str, text: str, searcher: Any, segment: int) -> _Postings:
         """A term's postings in one segment, decoded and scored once per search."""
-        key = (segment, field, text)
-        found = self._postings.get(key)
+        return self._read_once(self._postings, (segment, field, text), searcher, _bm25)
+
+    def _read_once(
+        self, kept: dict[tuple[int, str, str], _Postings], key: tuple[int, str, str], searcher: Any, score: _Formula,
+    ) -> _Postings:
+        found = kept.get(key)
         if found is None:
-            found = self._postings[key] = self._read_term(field, text, searcher)
+            found = kept[key] = self._read(key[1], key[2], searcher, score)
         return found
 
-    def _read_term(self, field: str, text: str, searcher: Any) -> _Postings:
+    def _read(self, field: str, text: str, searcher: Any, score: _Formula) -> _Postings:
         reader = searcher.reader()
         if (field, text) not in reader:
             return _NOWHERE
         scorer = searcher.weighting.scorer(searcher, field, text)
         norms = self.cache.norms(searcher, field, scorer)
         ids, weights = _read_postings(reader, field, text)
-        idf, k1 = scorer.idf, scorer.K1 + 1
-        # Whoosh's bm25(), term by term, with the length part looked up.
-        return _Postings(ids, [idf * ((w * k1) / (w + norms[d])) for d, w in zip(ids, weights, strict=True)])
+        return _Postings(ids, score(scorer, ids, weights, norms))
+
+
+_Formula = Callable[[Any, list[int], list[float], Any], list[float]]
+"""What a posting list becomes: (scorer, record numbers, frequencies, the field's length parts) → values."""
+
+
+def _bm25(scorer: Any, ids: list[int], weights: list[float], norms: Any) -> list[float]:
+    """Whoosh's bm25(), term by term, with the length part looked up."""
+    idf, k1 = scorer.idf, scorer.K1 + 1
+    return [idf * ((w * k1) / (w + norms[d])) for d, w in zip(ids, weights, strict=True)]
+
+
+def _length_normalised(scorer: Any, ids: list[int], weights: list[float], norms: Any) -> list[float]:
+    """Frequencies over the length part, for BM25F to sum across fields before it saturates them."""
+    # norms hold K1 × (1 − B + B × length / average); BM25F wants frequency / (1 − B + B × length / average).
+    k1 = scorer.K1
+    return [k1 * w / norms[d] for d, w in zip(ids, weights, strict=True)]
 
 
 def _leaves(query: Query) -> Iterable[Query]:
