@@ -11,9 +11,11 @@ subjects and abstracts) in oai_dc pages of 100 records, as EPrints and DSpace do
   the call to its return;
 - **index build**: records/s for ``build_index`` (what ``refbot index build`` runs) on the
   same N records written as a CSV export, in this same process; the target is that the
-  harvest is not slower. The CSV is the cheapest export to read; the same records as a
-  MARCXML export (what Koha and SLiMS write), which has XML to parse as the harvest has, are
-  built too and reported beside it;
+  harvest is not slower. The exports carry what the harvest indexes (its ids, language and
+  online copy), so all three index the same content; the report says where they still
+  differ. The CSV is the cheapest export to read; the same records as a MARCXML export (what
+  Koha and SLiMS write), which has XML to parse as the harvest has, are built too and
+  reported beside it;
 - **daily update**: seconds from the start of an incremental harvest of 500 new or changed
   records on top of the N until a search (a ``CatalogIndex`` opened before, as a serving node
   has) finds the last of them; the target is at most 60 s.
@@ -33,7 +35,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import csv
+import dataclasses
 import datetime
 import os
 import resource
@@ -43,14 +47,19 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from aiohttp import web
 from pymarc import Field, Indicators, Record, Subfield, XMLWriter
+from whoosh import index as whoosh_index
 
+from refbot.catalog import generations as gens
 from refbot.catalog.harvest.harvester import harvest
 from refbot.catalog.index import build_index
 from refbot.catalog.maintenance import index_status
+from refbot.catalog.record import CatalogRecord
 from refbot.catalog.search import CatalogIndex
 from refbot.config import HarvestSource
 from refbot.models import InformationNeed, Term
@@ -111,16 +120,27 @@ def cpu_per_record(before: tuple[float, ...], after: tuple[float, ...], records:
     return tuple((b - a) * 1000 / records for a, b in zip(before, after, strict=True))
 
 
+def harvested_id(number: int) -> str:
+    """The id the harvest gives the generated record ``number`` (``<source>:<OAI identifier>``)."""
+    return f"repositori:{generated(number, _START).identifier}"
+
+
 def write_csv(records: int, path: Path) -> None:
-    """The same N records as a CSV export (the columns ``index build`` reads)."""
+    """The same N records as a CSV export, with what the harvest indexes that a CSV has columns for.
+
+    The harvest's id, language and online copy (a location: CSV has no column for its
+    ``online PDF`` status), besides the bibliographic columns; only the degree, which
+    rides in the stored record and no CSV column takes, is the harvest's alone.
+    """
     with path.open("w", newline="", encoding="utf-8") as out:
         writer = csv.writer(out)
-        writer.writerow(["id", "title", "authors", "year", "subjects", "summary", "kind", "url", "publisher"])
+        writer.writerow(["id", "title", "authors", "year", "subjects", "summary", "kind", "url", "publisher",
+                         "language", "location"])
         for number in range(1, records + 1):
             dc = generated(number, _START).dc
-            writer.writerow([f"repositori:{number}", dc["title"][0], dc["creator"][0], dc["date"][0],
-                             "; ".join(dc["subject"]), dc["description"][0], "skripsi", dc["identifier"][0],
-                             dc["publisher"][0]])
+            writer.writerow([harvested_id(number), dc["title"][0], dc["creator"][0], dc["date"][0],
+                             "; ".join(dict.fromkeys(dc["subject"])), dc["description"][0], "skripsi", dc["identifier"][0],
+                             dc["publisher"][0], dc["language"][0], "repositori"])
 
 
 async def harvest_rate(url: str, index_dir: Path, records: int, cpu: CpuClock) -> tuple[float, tuple[float, ...]]:
@@ -136,13 +156,14 @@ async def harvest_rate(url: str, index_dir: Path, records: int, cpu: CpuClock) -
 
 
 def write_marcxml(records: int, path: Path) -> None:
-    """The same N records as a MARCXML export (a thesis: 502; its PDF: 856)."""
+    """The same N records as a MARCXML export (a thesis: 502; its language: 041; its PDF: 856 and 852)."""
     with path.open("wb") as out:
         writer = XMLWriter(out)
         for number in range(1, records + 1):
             dc = generated(number, _START).dc
             record = Record(leader="00000nam a2200000 i 4500")
-            record.add_field(Field(tag="001", data=f"repositori:{number}"))
+            record.add_field(Field(tag="001", data=harvested_id(number)))
+            record.add_field(Field(tag="041", indicators=Indicators("0", " "), subfields=[Subfield("a", "ind")]))
             record.add_field(Field(tag="100", indicators=Indicators("1", " "), subfields=[Subfield("a", dc["creator"][0])]))
             record.add_field(Field(tag="245", indicators=Indicators("1", "0"), subfields=[Subfield("a", dc["title"][0])]))
             record.add_field(Field(tag="264", indicators=Indicators(" ", "1"), subfields=[
@@ -151,6 +172,7 @@ def write_marcxml(records: int, path: Path) -> None:
             record.add_field(Field(tag="520", indicators=Indicators(" ", " "), subfields=[Subfield("a", dc["description"][0])]))
             for subject in dc["subject"]:
                 record.add_field(Field(tag="650", indicators=Indicators(" ", "4"), subfields=[Subfield("a", subject)]))
+            record.add_field(Field(tag="852", indicators=Indicators(" ", " "), subfields=[Subfield("b", "repositori")]))
             record.add_field(Field(tag="856", indicators=Indicators("4", "0"), subfields=[Subfield("u", dc["identifier"][0])]))
             writer.write(record)
         writer.close(close_fh=False)
@@ -182,6 +204,32 @@ async def daily_seconds(url: str, base: str, index_dir: Path, first: int, since:
         await asyncio.sleep(0.01)
     index.close()
     return time.perf_counter() - started
+
+
+def differences(built: Path, harvested: Path, numbers: range) -> tuple[set[str], set[str]]:
+    """What a build's records differ in from the harvest's (sampled): indexed fields, and the stored record's."""
+    indexed, stored = set(), set()
+    with _searcher(built) as one, _searcher(harvested) as other:
+        for number in numbers:
+            a, b = one.document(id=harvested_id(number)), other.document(id=harvested_id(number))
+            assert a is not None and b is not None, f"record {number} is missing"
+            indexed |= {key for key in a.keys() | b.keys() if key != "record" and a.get(key) != b.get(key)}
+            ra, rb = CatalogRecord.from_json(a["record"]), CatalogRecord.from_json(b["record"])
+            stored |= {f.name for f in dataclasses.fields(ra) if getattr(ra, f.name) != getattr(rb, f.name)}
+    return indexed, stored
+
+
+@contextlib.contextmanager
+def _searcher(index_dir: Path) -> Iterator[Any]:
+    ix = whoosh_index.open_dir(str(index_dir / (gens.current_name(index_dir) or "")))
+    with ix.searcher() as searcher:
+        yield searcher
+
+
+def _said(differences: tuple[set[str], set[str]]) -> str:
+    indexed, stored = differences
+    return (f"indexed fields {'the same' if not indexed else 'differ in ' + ', '.join(sorted(indexed))}; "
+            f"stored record {'the same' if not stored else 'differs in ' + ', '.join(sorted(stored))}")
 
 
 def free_port() -> int:
@@ -234,6 +282,10 @@ async def _measure(base: str, records: int, repeat: int, cpu: CpuClock) -> None:
             harvests.append(rate)
             harvest_cpu.append(per_record)
             since = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+            if run == 0:
+                sample = range(1, records + 1, max(1, records // 100))
+                content = {"CSV": differences(Path(scratch) / "built-0", index_dir, sample),
+                           "MARCXML": differences(Path(scratch) / "built-xml-0", index_dir, sample)}
             dailies.append(await daily_seconds(url, base, index_dir, records + 1 + run * DAILY, since))
             print(f"run {run + 1}: harvest {harvests[-1]:,.0f} records/s ({sum(harvest_cpu[-1]):.2f} CPU ms/record), "
                   f"build {builds[-1]:,.0f} records/s ({sum(build_cpu[-1]):.2f} CPU ms/record), "
@@ -253,6 +305,8 @@ async def _measure(base: str, records: int, repeat: int, cpu: CpuClock) -> None:
     print(f"  index build, MARCXML {xml_median:>8,.0f} records/s   (the same records as Koha or SLiMS export them)")
     print(f"  harvest/build        {harvest_median / build_median:>8.2f} by rate against the CSV (target >= 1), "
           f"{cpu_build / cpu_harvest:.2f} by CPU per record; {harvest_median / xml_median:.2f} against the MARCXML")
+    for export, found in content.items():
+        print(f"  {export} build against the harvest, {len(sample)} records compared: {_said(found)}")
     print(f"  daily update ({DAILY})   {statistics.median(dailies):>8.2f} s until searchable (target <= 60 s)")
     print(f"  build/harvest runs:  {', '.join(f'{b:,.0f}/{h:,.0f}' for b, h in zip(builds, harvests, strict=True))}")
 

@@ -50,3 +50,28 @@ def test_a_mods_chapter_names_its_editor_edition_and_book_as_its_reference_needs
     assert (chapter.container, chapter.pages) == ("Linked data untuk perpustakaan", "15–32")
     citation = apa_citation(chapter.to_candidate(), "plain", "en")
     assert "In H. Kusnadi (Ed.), Linked data untuk perpustakaan" in citation, citation
+
+
+_PAPER = """<record><header><identifier>oai:repo:{n}</identifier><datestamp>2026-01-02</datestamp></header><metadata>
+<oai_dc:dc xmlns:oai_dc="http://www.openarchives.org/OAI/2.0/oai_dc/" xmlns:dc="http://purl.org/dc/elements/1.1/">
+<dc:title>Prosiding seminar literasi {n}</dc:title><dc:type>Conference paper</dc:type>
+<dc:identifier>Sari, R. (2020) Prosiding seminar literasi.</dc:identifier>
+<dc:identifier>urn:ISBN:978-602-1234-56-7</dc:identifier><dc:identifier>ISSN 2301-4385</dc:identifier>
+<dc:identifier>{link}</dc:identifier>
+<dc:relation>https://repo.example/{n}/1/prosiding.pdf</dc:relation></oai_dc:dc></metadata></record>"""
+
+
+def test_a_papers_codes_and_full_text_come_from_its_identifiers_and_each_record_shows_its_own_copy() -> None:
+    # The landing page comes first among the identifiers, the PDF only in a relation: the PDF is the full text.
+    page = parse_page(_PAGE.format(records=_PAPER.format(n=1, link="https://repo.example/1/")
+                                   + _PAPER.format(n=2, link="https://repo.example/2/")).encode())
+    first, second = (to_record(r, Origin("repositori", "repositori Undip"), "oai_dc") for r in page.records)
+    assert isinstance(first, CatalogRecord) and isinstance(second, CatalogRecord)
+    assert (first.isbn, first.issn, first.url) == (("9786021234567",), ("2301-4385",), "https://repo.example/1/1/prosiding.pdf")
+    assert [(h.location, h.status, h.available) for h in first.holdings] == [("repositori Undip", "online PDF", True)]
+    assert second.url == "https://repo.example/2/1/prosiding.pdf" and second.holdings == first.holdings
+    landing_only = parse_page(_PAGE.format(records=_PAPER.format(n=3, link="https://repo.example/3/").replace(
+        "<dc:relation>https://repo.example/3/1/prosiding.pdf</dc:relation>", "")).encode())
+    paper = to_record(landing_only.records[0], Origin("repositori"), "oai_dc")
+    assert isinstance(paper, CatalogRecord) and paper.url == "https://repo.example/3/"
+    assert [(h.location, h.status) for h in paper.holdings] == [("repositori", "online")]

@@ -36,6 +36,7 @@ from refbot.models import Holding, Kind
 DC = "{http://purl.org/dc/elements/1.1/}"
 MODS = "{http://www.loc.gov/mods/v3}"
 MARC = "{http://www.loc.gov/MARC21/slim}"
+_MARC_RECORD = f"{MARC}record"
 ONLINE = "online"
 """The status of a harvested record's one copy: its full text, online (``online PDF`` when a PDF)."""
 
@@ -74,10 +75,11 @@ def to_record(oai: OaiRecord, origin: Origin, prefix: str) -> CatalogRecord | Re
     record_id = f"{origin.name}:{oai.identifier}"
     if oai.metadata is None:
         return RejectedRecord(origin.name, 0, "a record without metadata", record_id)
+    tag = oai.metadata.tag  # lxml makes a new string each time it is asked
     try:
-        if prefix in ("marc21", "marcxml") or oai.metadata.tag == f"{MARC}record":
+        if prefix in ("marc21", "marcxml") or tag == _MARC_RECORD:
             mapped = _from_marcxml(oai.metadata, record_id, origin.name)
-        elif oai.metadata.tag.startswith(MODS):
+        elif tag.startswith(MODS):
             mapped = _from_mods(oai.metadata, record_id)
         else:
             mapped = _from_dc(oai.metadata, record_id, origin)
@@ -92,8 +94,11 @@ def to_record(oai: OaiRecord, origin: Origin, prefix: str) -> CatalogRecord | Re
 
 def _from_dc(dc: etree._Element, record_id: str, origin: Origin) -> CatalogRecord:
     values = _dc_values(dc)
-    identifiers = values["identifier"]
-    links = [v for v in identifiers + values["relation"] if _URL.match(v)]
+    links: list[str] = []
+    codes: list[str] = []  # the identifiers that are not links: where an ISBN or ISSN can be
+    for value in values["identifier"]:
+        (links if _URL.match(value) else codes).append(value)
+    links += [v for v in values["relation"] if _URL.match(v)]
     url = _full_text(links)
     kind, degree = _kind_and_degree(tuple(values["type"]), bool(links))
     return CatalogRecord(
@@ -106,8 +111,8 @@ def _from_dc(dc: etree._Element, record_id: str, origin: Origin) -> CatalogRecor
         summary=max(values["description"], key=len, default=""),
         subjects=_subjects(values["subject"]),
         language=_language(_first(values["language"])),
-        isbn=tuple(m.group(1).replace("-", "") for v in identifiers if (m := _ISBN.match(v))),
-        issn=tuple(m.group(1) for v in identifiers if (m := _ISSN.match(v))),
+        isbn=tuple(m.group(1).replace("-", "") for v in codes if (m := _ISBN.match(v))),
+        issn=tuple(m.group(1) for v in codes if (m := _ISSN.match(v))),
         url=url,
         notes=tuple(values["source"]),
         contributors=tuple(values["contributor"]),  # EPrints and DSpace put a thesis's advisors here
@@ -226,8 +231,13 @@ def _online(url: str, origin: Origin) -> tuple[Holding, ...]:
     """The one copy of a record whose full text is at ``url`` (none without a URL)."""
     if not url:
         return ()
-    status = f"{ONLINE} PDF" if url.lower().split("?")[0].endswith(".pdf") else ONLINE
-    return (Holding(location=origin.label or origin.name, status=status, available=True),)
+    return _online_copy(origin.label or origin.name, url.lower().split("?")[0].endswith(".pdf"))
+
+
+@functools.lru_cache(maxsize=256)
+def _online_copy(location: str, pdf: bool) -> tuple[Holding, ...]:
+    """The copy every record of a source with its full text online has; one, shared (a Holding is frozen)."""
+    return (Holding(location=location, status=f"{ONLINE} PDF" if pdf else ONLINE, available=True),)
 
 
 def _full_text(links: list[str]) -> str:
