@@ -11,8 +11,8 @@ The needs are written here as templates × topics: 100 in Indonesian and 100 in 
 purpose, years, kinds and thanks. Each is parsed once with ``refbot.pipeline.parse.parse_need``
 (parse time is reported apart), then ``CatalogIndex.search(need, limit=20)`` is timed: query
 building (feedback's first search included), the search (``refbot.catalog.execution`` over
-the Whoosh index), reading the hits' stored records, proximity's reordering of them
-(``refbot.catalog.proximity``) and turning them into candidates — what the pipeline's catalog
+the Whoosh index), reading the hits' stored records (the first hundred, for neighbours'
+reordering, ``refbot.catalog.neighbours``) and turning them into candidates — what the pipeline's catalog
 source waits for, minus the thread hop. An index given with ``--index`` must have been built with
 the current ``refbot.catalog.schema`` (phrases are looked for in its word-pair fields). One untimed warm-up pass, then ``--rounds``
 timed passes; the figures are over every timed search.
@@ -23,6 +23,8 @@ query: every analysed word of the raw message OR-ed over the same five text fiel
 their stored records loaded. A third line runs refbot's own query for each need through
 Whoosh's own search (feedback's first search too) instead of ``refbot.catalog.execution``
 (what that term-at-a-time engine saves; the scores are the same; no proximity reordering).
+And refbot is timed again with neighbours off, over the same passes, so what neighbours
+cost is read from one process.
 
 Wall-clock and CPU (thread) time are both printed: the machine is shared, and wall time also
 counts waiting for a core.
@@ -237,10 +239,13 @@ def main() -> None:
         needs = [parse_need(m, current_year=CURRENT_YEAR) for m in messages]
         parse_ms = (time.perf_counter() - started) * 1000 / len(messages)
         catalog = CatalogIndex(index_dir)
+        unregularised = CatalogIndex(index_dir, options=QueryOptions(neighbours=False))
         try:
             refbot = timed(lambda need: catalog.search(need, limit=LIMIT), needs, args.rounds)
+            alone = timed(lambda need: unregularised.search(need, limit=LIMIT), needs, args.rounds)
         finally:
             catalog.close()
+            unregularised.close()
         ix = whoosh_index.open_dir(str(index_dir / str(current_name(index_dir))))
         with ix.searcher(weighting=BM25F()) as searcher:
             print(f"index: {index_dir} ({ix.doc_count():,} records, {len(searcher.reader().leaf_readers())} segment(s))")
@@ -248,6 +253,10 @@ def main() -> None:
             unplanned = timed(whoosh_as_is(searcher), needs, args.baseline_rounds)
         print(f"parse_need: {parse_ms:.1f} ms per message (not included below)")
         report(messages, needs, refbot, plain)
+        print(describe("refbot without neighbours", alone[0]))
+        print(describe("  CPU time", alone[1]))
+        print(f"  what neighbours add: median {statistics.median(refbot[1]) - statistics.median(alone[1]):+.1f} ms CPU, "
+              f"p95 {percentile(refbot[1], 0.95) - percentile(alone[1], 0.95):+.1f} ms CPU (same passes, same process)")
         print(describe("same queries, Whoosh as is", unplanned[0]))
         print(describe("  CPU time", unplanned[1]))
         print("  (the same queries through Whoosh's own search, without refbot.catalog.execution)")

@@ -123,6 +123,9 @@ class QueryOptions:
         sharp_feedback: feedback's records count by their score's share of the best one's
             raised to ``feedback_sharpness`` (off: by their plain score, RM1's share).
         feedback_sharpness: the power ``sharp_feedback`` raises a record's share to.
+        neighbours: regularise the first hundred results' scores by their likest records'
+            (:mod:`refbot.catalog.neighbours`): a record the other good ones resemble rises.
+        neighbour_weight: the share of a record's score its neighbours' scores make up.
     """
 
     term_selection: bool = True
@@ -141,11 +144,13 @@ class QueryOptions:
     combined_fields: bool = True
     sharp_feedback: bool = True
     feedback_sharpness: float = 3.0
+    neighbours: bool = True
+    neighbour_weight: float = 0.5
 
 
 PLAIN = QueryOptions(
     term_selection=False, field_weights=False, phrases=False, expansion=False, feedback=False, proximity=False,
-    combined_fields=False,
+    combined_fields=False, neighbours=False,
 )
 """Every technique off: the heaviest terms OR-ed over every field alike."""
 
@@ -305,10 +310,10 @@ def _everywhere(searcher: Any, word: str) -> bool:
     if searcher is None:
         return False
     total = searcher.doc_count()
-    return total >= COMMON_MIN_RECORDS and _df(searcher, word) > COMMON_SHARE * total
+    return total >= COMMON_MIN_RECORDS and document_frequency(searcher, word) > COMMON_SHARE * total
 
 
-def _df(searcher: Any, word: str) -> int:
+def document_frequency(searcher: Any, word: str) -> int:
     """In how many records (at most, over the text fields) the word stands; 0 without a searcher."""
     if searcher is None:
         return 0
@@ -319,7 +324,7 @@ def _idf(searcher: Any, word: str) -> float:
     """log(1 + N / df) over the text fields; 1.0 without a searcher; 0 when no record has the word."""
     if searcher is None:
         return 1.0
-    df = _df(searcher, word)
+    df = document_frequency(searcher, word)
     return math.log(1 + searcher.doc_count() / df) if df else 0.0
 
 
@@ -424,7 +429,7 @@ def _specific(searcher: Any, word: str, share: float = SPECIFIC_SHARE) -> bool:
     """Whether some record holds the word, and at most ``share`` of them."""
     if searcher is None:
         return True
-    df = _df(searcher, word)
+    df = document_frequency(searcher, word)
     return 0 < df <= max(2.0, share * searcher.doc_count())
 
 

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 from whoosh import index as whoosh_index
 from whoosh.scoring import BM25F
 
+from refbot.catalog import neighbours
 from refbot.catalog.execution import Execution, GenerationCache
 from refbot.catalog.generations import CURRENT, MANIFEST
 from refbot.catalog.maintenance import NOT_BUILT
@@ -57,6 +58,7 @@ class _Generation:
         self.stamp = stamp
         self._ix = whoosh_index.open_dir(str(path))
         self.cache = GenerationCache()
+        self.words = neighbours.RecordWords()
         # Opened now, so a generation whose files are incomplete (a copy still arriving) fails
         # here, where the one being served can be kept, rather than in a search.
         self._idle: list[Any] = [self._ix.searcher(weighting=BM25F())]
@@ -159,11 +161,15 @@ class CatalogIndex:
             planned = plan(need, searcher, self.options, execution.top)
             if planned is None:
                 return []
-            best = execution.top(planned.query, limit)
-            # Only the records shown are read from the stored fields.
+            regularised = self.options.neighbours and self.options.neighbour_weight > 0
+            best = execution.top(planned.query, max(limit, neighbours.POOL) if regularised else limit)
+            # Only the records shown (and, with neighbours, the first hundred) are read from the stored fields.
             stored = [searcher.stored_fields(docnum) for docnum, _ in best]
             ordered = self._reorder(planned, best, stored, searcher)
-            return [_candidate(stored[i]["record"], score, rank) for rank, (_, score, i) in enumerate(ordered, start=1)]
+            if regularised:
+                ordered = neighbours.rerank(ordered, stored, searcher, generation.words, self.options.neighbour_weight)
+            return [_candidate(stored[i]["record"], score, rank)
+                    for rank, (_, score, i) in enumerate(ordered[:limit], start=1)]
 
     def _reorder(self, planned: Plan, best: list[tuple[int, float]], stored: list[dict[str, Any]], searcher: Any) -> list[tuple[int, float, int]]:
         """The results reordered by proximity when it is on; (document, score, index into ``stored``)."""

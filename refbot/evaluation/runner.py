@@ -66,6 +66,7 @@ TECHNIQUES: dict[str, str] = {
     "sharp_feedback": "feedback: a first-search record counts by (its score / the best score) cubed, not its plain score",
     "combined_fields": "BM25F proper: a word's title, subject and summary matches saturate together, not each alone",
     "proximity": "results reordered by how near the need's words stand in each record (BM25TP)",
+    "neighbours": "scores regularised: a record the other best records resemble rises (cluster hypothesis)",
     "similarity": "ranking: fuzzy similarity of the need to title, subjects and abstract",
 }
 """Every technique ``refbot eval`` can switch on or off, and what it is."""
