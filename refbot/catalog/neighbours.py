@@ -156,6 +156,6 @@ def rerank(
     records = searcher.doc_count()
     lookup = functools.partial(document_frequency, searcher)
     idf = {w: math.log((records + 1) / (kept.df(w, lookup) + 1)) for w in set().union(*(terms for terms, _ in counted))}
-    scores = regularise([score for _, score, _ in pool], [vector(words, idf) for words in counted], share, NEIGHBOURS)
+    scores = regularise([score for _, score, _ in pool], [vector(words, idf) for words in counted], share)
     merged = [(docnum, score, i) for (docnum, _, i), score in zip(pool, scores, strict=True)]
     return sorted(merged, key=lambda item: -item[1]) + rest
