@@ -5,7 +5,8 @@ its configured HTTP client (connection reuse, user agent, read timeout) and its 
 an answer's ``<error>`` into an exception whatever the HTTP status (Zenodo answers errors
 with 422). Scythe is synchronous, so each request runs in a thread, under a deadline of
 ``timeout`` seconds (the HTTP client has the same read timeout, so a hung request also ends
-in its thread). Retries are refbot's, not Scythe's: a 503 waits what its ``Retry-After`` says
+in its thread); the answer is parsed in that thread too, so a page of a hundred MARCXML
+records never holds up the worker's event loop. Retries are refbot's, not Scythe's: a 503 waits what its ``Retry-After`` says
 (capped at ``max_wait``) and other transient failures back off exponentially, all on the
 event loop, so a harvest in the worker never blocks it.
 
@@ -20,6 +21,7 @@ import asyncio
 import email.utils
 import time
 from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 import httpx2
 from oaipmh_scythe import Scythe, exceptions
@@ -31,6 +33,7 @@ from refbot.errors import CatalogError
 
 USER_AGENT = "refbot-harvester (+https://github.com/refbot; OAI-PMH)"
 _TRANSIENT_STATUS = frozenset({408, 429, 500, 502, 503, 504})
+_Answer = TypeVar("_Answer", Identify, Page)
 
 
 class HarvestError(CatalogError):
@@ -78,7 +81,7 @@ class OaiClient:
 
     async def identify(self) -> Identify:
         """The repository's Identify answer."""
-        return parse_identify(await self._ask({"verb": "Identify"}))
+        return await self._ask({"verb": "Identify"}, parse_identify)
 
     async def list_records(self, prefix: str, *, set_spec: str = "", from_: str = "", token: str = "") -> Page:
         """One page of ListRecords: the first (by prefix, set and from) or the one ``token`` names.
@@ -91,14 +94,15 @@ class OaiClient:
             "verb": "ListRecords", "metadataPrefix": prefix, **({"set": set_spec} if set_spec else {}),
             **({"from": from_} if from_ else {})}
         try:
-            return parse_page(await self._ask(query))
+            return await self._ask(query, parse_page)
         except OaiError as error:
             raise HarvestError(self.source, f"the repository's answer: {error}", transient=False) from None
 
-    async def _ask(self, query: dict[str, str]) -> bytes:
+    async def _ask(self, query: dict[str, str], parse: Callable[[bytes], _Answer]) -> _Answer:
+        """The answer to ``query``, read by ``parse`` in the request's thread."""
         for attempt in range(self.retries + 1):
             try:
-                return await asyncio.wait_for(asyncio.to_thread(self._get, query), self.timeout + 5)
+                return await asyncio.wait_for(asyncio.to_thread(lambda: parse(self._get(query))), self.timeout + 5)
             except _Retry as retry:
                 if attempt == self.retries:
                     raise HarvestError(self.source, f"{retry.problem} (tried {attempt + 1} times)") from None
