@@ -29,7 +29,12 @@ Each is also split by process: the main process (reading, mapping, handing recor
 writers) and the writer processes; the harvest's total includes the stand-in's share, printed
 apart, since it competes for this machine's cores where a real repository is another machine.
 
-    .venv/bin/python bench/harvest.py [--records 100000] [--repeat 3]
+``--spare-core`` gives every build and harvest one writer process instead of the two refbot
+uses, so that on a 2-core machine the reading (a CSV file, or pages over HTTP) has a core of
+its own, as on a server with more cores than writer processes: it shows whether the harvest's
+reading keeps the writer as busy as a build's does, apart from the CPU that reading costs.
+
+    .venv/bin/python bench/harvest.py [--records 100000] [--repeat 3] [--spare-core]
 """
 
 from __future__ import annotations
@@ -55,6 +60,8 @@ from typing import Any
 from aiohttp import web
 from pymarc import Field, Indicators, Record, Subfield, XMLWriter
 from whoosh import index as whoosh_index
+from whoosh.index import FileIndex
+from whoosh.multiproc import MpWriter
 
 from refbot.catalog import generations as gens
 from refbot.catalog.harvest.harvester import harvest
@@ -239,10 +246,30 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+@contextlib.contextmanager
+def one_writer_process() -> Iterator[None]:
+    """Whoosh's parallel writer with one sub-process wherever refbot asks for two (``--spare-core``).
+
+    refbot never asks for this (one writer process beside an idle reader is slower than two);
+    it is set here, for this measurement alone, where every build and harvest opens its writer.
+    """
+    original = FileIndex.writer
+
+    def writer(ix: FileIndex, procs: int = 1, **kwargs: Any) -> Any:
+        return MpWriter(ix, procs=1, **kwargs) if procs > 1 else original(ix, procs=procs, **kwargs)
+
+    FileIndex.writer = writer
+    try:
+        yield
+    finally:
+        FileIndex.writer = original
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--spare-core", action="store_true", help="one writer process, not two")
     parser.add_argument("--serve", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
@@ -253,7 +280,10 @@ def main() -> None:
                              stdout=subprocess.PIPE, text=True)
     try:
         assert child.stdout is not None and child.stdout.readline().strip() == "ready"
-        asyncio.run(_measure(f"http://127.0.0.1:{port}", args.records, args.repeat, CpuClock(child.pid)))
+        if args.spare_core:
+            print("one writer process for every build and harvest (--spare-core)", flush=True)
+        with one_writer_process() if args.spare_core else contextlib.nullcontext():
+            asyncio.run(_measure(f"http://127.0.0.1:{port}", args.records, args.repeat, CpuClock(child.pid)))
     finally:
         child.terminate()
         child.wait(timeout=30)
